@@ -1,0 +1,168 @@
+/**
+ * The diagnostic code table: every message the compiler can print, in one place.
+ * RLP0xxx lexing, 1xxx parsing, 2xxx names, 3xxx types and shapes, 4xxx pipeline semantics,
+ * 5xxx lowering/backends, 6xxx runtime/data, 9xxx internal.
+ */
+
+export type Severity = 'error' | 'warning';
+export type Args = Readonly<Record<string, string | number>>;
+
+/** One entry of the code table. */
+export interface CodeInfo {
+  readonly code: string;
+  readonly severity: Severity;
+  /** A short title, used by `rlp explain` and docs. */
+  readonly title: string;
+  /** The one-line message, built from the diagnostic's arguments. */
+  readonly message: (a: Args) => string;
+  /** The long form printed by `rlp explain`. */
+  readonly explain: string;
+}
+
+function code(code: string, severity: Severity, title: string, message: (a: Args) => string, explain: string): CodeInfo {
+  return Object.freeze({ code, severity, title, message, explain });
+}
+
+const E = 'error';
+const W = 'warning';
+
+/** All codes, in numeric order. */
+export const CODES: readonly CodeInfo[] = Object.freeze([
+  code('RLP0001', E, 'unexpected character', (a) => `unexpected character \`${a.char}\``,
+    'The lexer found a character that starts no token of the language. Names are ASCII letters, digits and `_`; operators are `+ - * / ** < <= > >= == != =`; comments start with `#` or `//` (doc comments with `///`).'),
+  code('RLP0002', E, 'unterminated string', () => 'unterminated string: a string must close with `"` on the same line',
+    'String literals are written in double quotes and may not span lines. Use `\\n` for a newline inside a string.'),
+  code('RLP0003', E, 'unterminated block comment', () => 'unterminated block comment: `/*` is never closed by `*/`',
+    'A block comment opened with `/*` runs until the next `*/`. This one reaches the end of the file.'),
+  code('RLP0004', E, 'malformed number', (a) => `malformed number \`${a.text}\`: an exponent needs digits`,
+    'Numbers are written as `12`, `0.5`, `.5`, `1e-6` or `2.5E3`. An `e` must be followed by digits, with an optional sign.'),
+
+  code('RLP1001', E, 'unexpected token', (a) => `expected ${a.expected}, found ${a.found}`,
+    'The parser expected one kind of token and found another. The message lists what would have been accepted at that point.'),
+  code('RLP1002', E, 'stray token', (a) => `unexpected ${a.found}`,
+    'The parser could not fit this token into any declaration. A file holds `import "..."`, `pipeline NAME { ... }`, `fn NAME(...) = ...` and `dim NAME` declarations.'),
+  code('RLP1003', E, 'unclosed delimiter', (a) => `unclosed \`${a.open}\`: expected a matching \`${a.want}\` before the end of the file`,
+    'Every `{`, `(` and `[` needs a matching closer. The span points at the opener that is never closed.'),
+  code('RLP1004', E, 'unmatched closing delimiter', (a) => `unmatched \`${a.close}\`: nothing is open here`,
+    'This closing bracket has no opening bracket before it. Remove it, or add the opener it belongs to.'),
+  code('RLP1005', E, 'mismatched closing delimiter', (a) => `mismatched \`${a.found}\`: expected \`${a.want}\` to close \`${a.open}\``,
+    'Brackets must nest: the innermost open bracket has to be closed first.'),
+  code('RLP1006', E, 'nesting too deep', (a) => `nested too deeply: more than ${a.limit} levels of brackets or prefix operators`,
+    'The compiler limits how deeply brackets and prefix operators nest, so that no input can exhaust its stack. Split the expression with named bindings.'),
+  code('RLP1007', E, 'expression too deep', (a) => `expression nested too deeply: more than ${a.limit} levels`,
+    'The compiler limits the depth of one expression tree. Split long chains of operators into named bindings.'),
+
+  code('RLP2001', E, 'missing import', (a) => `cannot find module \`${a.path}\`${a.hint ?? ''}`,
+    'An import names a file that does not exist. `import "std/NAME"` loads `stdlib/NAME.rlp`; any other path is relative to the importing file, with `.rlp` added when missing.'),
+  code('RLP2002', E, 'import cycle', (a) => `import cycle: ${a.chain}`,
+    'Files may not import each other in a cycle. Move the shared declarations into a third file that both import.'),
+  code('RLP2003', E, 'duplicate definition', (a) => `\`${a.name}\` is defined more than once${a.where ?? ''}`,
+    'Each name may be declared once in its scope: top-level pipelines, functions and dims of a file and its imports; params, state and bindings of a pipeline; parameters and locals of a function.'),
+  code('RLP2004', E, 'unknown pipeline', (a) => `unknown pipeline \`${a.name}\``,
+    '`extends` names a pipeline that is not declared in this file or in a file it imports.'),
+  code('RLP2005', E, 'extends cycle', (a) => `pipeline \`${a.name}\` extends itself: ${a.chain}`,
+    'A chain of `extends` may not come back to where it started.'),
+  code('RLP2006', E, 'override of nothing', (a) => `\`${a.name}\` does not override any binding of \`${a.parent}\`, and nothing uses it`,
+    'In a pipeline that `extends` another, a binding either replaces a binding of the parent with the same name, or is a new helper used by another binding. A binding that does neither is usually a misspelled override, so it is an error.'),
+  code('RLP2007', E, 'override in another stage', (a) => `\`${a.name}\` is bound in stage \`${a.was}\` of \`${a.parent}\`, not in \`${a.now}\``,
+    'An override replaces a binding in the same stage. Move the override into the stage where the parent binds the name.'),
+  code('RLP2008', E, 'unknown name', (a) => `unknown name \`${a.name}\``,
+    'The name is not a binding, param or state of this pipeline, a standard input, or a parameter or local of the enclosing function. Standard inputs: logp, old_logp, ref_logp, mask, reward, values, entropy, token_reward, greedy_reward, step.'),
+  code('RLP2009', E, 'unknown function', (a) => `unknown function \`${a.name}\``,
+    'The call names neither a built-in op nor a `fn` declared in this file or an imported one. `rlp explain ops` lists the built-in ops.'),
+  code('RLP2010', E, 'binding cycle', (a) => `binding cycle: ${a.chain}`,
+    'Bindings may not depend on themselves, directly or through others. Use `state` and `update` for values that carry across steps.'),
+  code('RLP2011', E, 'recursive function', (a) => `\`${a.name}\` calls itself: functions may not recurse`,
+    'Functions are expanded inline, so a function may not call itself, directly or through others.'),
+  code('RLP2012', E, 'not a state variable', (a) => `\`${a.name}\` is not a state variable of \`${a.pipeline}\``,
+    'An `update` block assigns new values to variables declared in the `state` block.'),
+  code('RLP2013', E, 'not a pipeline', (a) => `\`${a.name}\` is a ${a.what}, not a pipeline`,
+    '`extends` takes the name of a pipeline.'),
+  code('RLP2014', E, 'unknown dimension', (a) => `unknown dimension \`${a.name}\``,
+    'Dimensions are B (prompts), G (samples per prompt), T (completion tokens), V (vocabulary) and any declared with `dim NAME`.'),
+
+  code('RLP3001', E, 'dimension mismatch', (a) => `cannot combine \`${a.left}\` with \`${a.right}\`: dimension \`${a.dim}\` is missing`,
+    'Operands are aligned by dimension name. A value may be combined with a finer one only when its dimensions are a leading part of B, G, T (a per-prompt value with a per-sample one, a per-sample value with a per-token one). Anything else must be made explicit, e.g. `expand(x, over G)`, or reduced first.'),
+  code('RLP3002', E, 'reduction over a missing dimension', (a) => `cannot reduce over \`${a.dim}\`: the value is \`${a.type}\``,
+    'A reduction removes the dimensions it names; each must be a dimension of the value.'),
+  code('RLP3003', E, 'unmasked reduction of a padded value', (a) => `reducing a padded value over \`${a.dims}\` needs \`where ${a.mask}\``,
+    'Token-level values are padded: past the end of a completion they hold garbage. A reduction of a padded value must say which entries count, with `where MASK`; the numerator and the denominator of a mean then use the same mask. Multiply by the mask first if you want padding to count as zero.'),
+  code('RLP3004', E, 'where does not cover padding', (a) => `the \`where\` mask does not cover the padding of the value (padded by \`${a.mask}\`)`,
+    'The mask given to `where` must be zero wherever the value is padding: `mask` itself, or a product with it such as `mask * (A > 0)`.'),
+  code('RLP3005', E, 'wrong element type', (a) => `${a.what} must be ${a.want}, found \`${a.found}\``,
+    'Arithmetic takes numbers (bool converts to 0/1), `and`/`or`/`not` and conditions take bool.'),
+  code('RLP3006', E, 'declared type mismatch', (a) => `\`${a.name}\` is declared \`${a.declared}\` but its value is \`${a.found}\``,
+    'A binding annotated with a type must produce exactly that type. A coarser value (per sample) is not spread over a finer level (per token) implicitly: write `expand(x, over T)`.'),
+  code('RLP3007', E, 'param default type', (a) => `param \`${a.name}\` is \`${a.type}\` but its default is ${a.found}`,
+    'The default of a param must be a constant of the declared type; `int` values are accepted for `float` params.'),
+  code('RLP3008', E, 'unknown type', (a) => `unknown type \`${a.name}\``,
+    'Param types: int, float, bool, string. Tensor types: f32, i32, bool, optionally with dimensions, e.g. `f32[B,G,T]`.'),
+  code('RLP3009', E, 'wrong number of arguments', (a) => `\`${a.callee}\` takes ${a.want}, found ${a.found}`,
+    'The call passes more positional arguments than the function or op declares.'),
+  code('RLP3010', E, 'unknown keyword argument', (a) => `\`${a.callee}\` has no parameter \`${a.name}\``,
+    'A keyword argument must name one of the parameters of the function or op.'),
+  code('RLP3011', E, 'missing argument', (a) => `\`${a.callee}\` is missing argument \`${a.name}\``,
+    'Every parameter without a default must be passed, by position or by name.'),
+  code('RLP3012', E, 'argument given twice', (a) => `argument \`${a.name}\` of \`${a.callee}\` is given twice`,
+    'Each parameter may be passed once, either by position or by name.'),
+  code('RLP3013', E, 'over on a non-reduction', (a) => `\`${a.callee}\` does not take ${a.clause}`,
+    '`over` and `where` belong to reductions (mean, sum, std, var, min, max, count), scans and `expand`.'),
+  code('RLP3014', E, 'reduction without over', (a) => `\`${a.callee}\` needs \`over\`: name the dimensions to ${a.verb}`,
+    'A reduction names the dimensions it removes, e.g. `mean(r, over G)` or `sum(x, over [G, T], where mask)`.'),
+  code('RLP3015', E, 'argument type', (a) => `argument \`${a.name}\` of \`${a.callee}\` must be ${a.want}, found \`${a.found}\``,
+    'The argument does not have the type the function or op declares for it.'),
+  code('RLP3016', E, 'different masks', (a) => `cannot combine values padded by different masks \`${a.left}\` and \`${a.right}\``,
+    'A token-level value carries the mask it is valid under. Two values valid under different masks cannot be combined without saying which mask applies.'),
+  code('RLP3017', E, 'bad index', (a) => `${a.what}`,
+    'Indexing `x[D=i]` picks position i along dimension D and removes D. The index must be a constant non-negative integer.'),
+  code('RLP3018', E, 'not a constant', (a) => `\`${a.name}\` must be a constant expression`,
+    'Defaults of params and initial values of state are constants: numbers, `true`/`false`, strings, and arithmetic on them.'),
+  code('RLP3019', E, 'expand over an existing dimension', (a) => `cannot expand over \`${a.dim}\`: the value already has it`,
+    '`expand(x, over D)` adds dimension D to x; x must not have D already.'),
+  code('RLP3020', E, 'param override changes type', (a) => `param \`${a.name}\` is \`${a.was}\` in \`${a.parent}\`; it cannot become \`${a.now}\``,
+    'A derived pipeline may change the default of a param, not its type.'),
+
+  code('RLP4001', E, 'unknown block', (a) => `unknown block \`${a.name}\``,
+    'A pipeline holds `params`, `state`, `update` and the stages `sample`, `reward`, `advantage`, `normalize`, `loss`.'),
+  code('RLP4002', E, 'use of a later stage', (a) => `\`${a.name}\` in stage \`${a.stage}\` uses \`${a.used}\` from the later stage \`${a.later}\``,
+    'Stages run in order: sample, reward, advantage, normalize, loss, then update. A binding may use bindings of its own stage and of earlier stages only.'),
+  code('RLP4003', E, 'minimize needs a scalar', (a) => `\`minimize\` needs a scalar, found \`${a.type}\``,
+    'The loss is one number for the whole batch. Reduce it over every dimension, e.g. `mean(x, over [B, G, T], where mask)`.'),
+  code('RLP4004', E, 'no minimize', (a) => `pipeline \`${a.name}\` has a \`loss\` stage but no \`minimize\``,
+    'The loss stage states the objective with exactly one `minimize EXPR`.'),
+  code('RLP4005', E, 'two minimize', () => 'more than one `minimize` in this pipeline',
+    'A pipeline states one objective. Add the terms into one expression.'),
+  code('RLP4006', E, 'minimize outside loss', (a) => `\`minimize\` belongs in the \`loss\` stage, not in \`${a.block}\``,
+    'The objective is stated in the loss stage.'),
+  code('RLP4007', E, 'unused expression', (a) => `the value of this expression is never used${a.hint ?? ''}`,
+    'Outside the sample stage and function bodies every statement is a binding `name = expr` or `minimize expr`.'),
+  code('RLP4008', E, 'binding without value', (a) => `\`${a.name}\` has no value`,
+    'A binding in a stage or in `update` is written `name = expr`.'),
+  code('RLP4009', E, 'untyped declaration', (a) => `${a.what} \`${a.name}\` needs a type, e.g. \`${a.name}: ${a.example}\``,
+    'Params and state variables declare their type: `beta: float = 0.04`, `m: f32 = 0`.'),
+  code('RLP4010', E, 'function without result', (a) => `the body of \`${a.name}\` must end with an expression (its result)`,
+    'A function is `fn f(x) = expr` or `fn f(x) { t = ...; expr }`, whose last statement is the result.'),
+  code('RLP4011', E, 'duplicate block', (a) => `block \`${a.name}\` appears more than once in \`${a.pipeline}\``,
+    'Each block appears at most once in a pipeline; put all its bindings together.'),
+  code('RLP4012', W, 'unused param', (a) => `param \`${a.name}\` is never used`,
+    'A declared param that nothing reads is probably a mistake.'),
+  code('RLP4013', E, 'state without initial value', (a) => `state \`${a.name}\` needs an initial value`,
+    'State variables start from a constant: `m: f32 = 0`.'),
+
+  code('RLP9001', E, 'internal compiler error', (a) => `internal compiler error: ${a.detail} (this is a bug in rlp; please report it)`,
+    'The compiler broke one of its own invariants. This is never caused by your program alone; please report it with the input that triggered it.'),
+]);
+
+const BY_CODE = new Map(CODES.map((c) => [c.code, c]));
+
+/** Look up a code; throws for a code that is not in the table (a compiler bug). */
+export function codeInfo(code: string): CodeInfo {
+  const info = BY_CODE.get(code);
+  if (info === undefined) throw new Error(`internal: unknown diagnostic code ${code}`);
+  return info;
+}
+
+/** Whether `code` is in the table. */
+export function isKnownCode(code: string): boolean {
+  return BY_CODE.has(code);
+}

@@ -1,0 +1,179 @@
+/**
+ * The IR: one immutable node type, hash-consed on construction (so CSE is free), stored behind
+ * this one wrapper over @dagrejs/graphlib.
+ */
+import * as graphlib from '@dagrejs/graphlib';
+import type { Span } from '../../grammar/source.js';
+import type { Attrs } from '../ops/define.js';
+import { formatTypeFull, type Type } from '../types.js';
+
+/** One IR node. Inputs are node ids; spans are every source place this value came from. */
+export interface IrNode {
+  readonly id: number;
+  readonly op: string;
+  readonly inputs: readonly number[];
+  readonly attrs: Attrs;
+  readonly type: Type;
+  readonly spans: readonly Span[];
+  readonly effects: boolean;
+}
+
+/** A named result of the pipeline: `stage.binding`, `loss`, `update.name`. */
+export interface IrOutput {
+  readonly name: string;
+  readonly node: number;
+}
+
+/** A pipeline param as the IR sees it. */
+export interface IrParam {
+  readonly name: string;
+  readonly type: 'int' | 'float' | 'bool' | 'string';
+  readonly default: number | string | boolean | null;
+  readonly doc: string;
+}
+
+/** A state variable: its type and initial value. */
+export interface IrState {
+  readonly name: string;
+  readonly type: Type;
+  readonly init: number | boolean;
+}
+
+/** Facts about the pipeline that travel with its graph. */
+export interface IrMeta {
+  readonly pipeline: string;
+  readonly doc: string;
+  readonly dimOrder: readonly string[];
+  readonly params: readonly IrParam[];
+  readonly state: readonly IrState[];
+}
+
+/** An immutable IR graph: nodes by id (ids ascend in a topological order), outputs, meta. */
+export class IrGraph {
+  readonly nodes: ReadonlyMap<number, IrNode>;
+  private readonly g: graphlib.Graph;
+
+  constructor(nodes: Iterable<IrNode>, readonly outputs: readonly IrOutput[], readonly meta: IrMeta) {
+    const sorted = [...nodes].sort((a, b) => a.id - b.id);
+    this.nodes = new Map(sorted.map((n) => [n.id, n]));
+    this.g = new graphlib.Graph({ directed: true, multigraph: false });
+    for (const n of sorted) this.g.setNode(String(n.id));
+    for (const n of sorted) for (const i of n.inputs) this.g.setEdge(String(i), String(n.id));
+  }
+
+  /** The node with this id; throws for a dangling id (an invariant). */
+  node(id: number): IrNode {
+    const n = this.nodes.get(id);
+    if (n === undefined) throw new Error(`internal: no IR node %${id}`);
+    return n;
+  }
+
+  /** Ids of the nodes that use `id`. */
+  users(id: number): number[] {
+    return (this.g.successors(String(id)) ?? []).map(Number).sort((a, b) => a - b);
+  }
+
+  /** Whether the graph has no cycle. */
+  isAcyclic(): boolean {
+    return graphlib.alg.isAcyclic(this.g);
+  }
+
+  /** Nodes in id order (a topological order). */
+  ordered(): IrNode[] {
+    return [...this.nodes.values()];
+  }
+}
+
+/** Builds a graph, merging structurally equal pure nodes (hash-consing). */
+export class IrBuilder {
+  private readonly nodes: IrNode[] = [];
+  private readonly byKey = new Map<string, number>();
+
+  /** Add (or find) a node; returns its id. Effectful nodes are never merged. */
+  add(op: string, inputs: readonly number[], attrs: Attrs, type: Type, spans: readonly Span[], effects: boolean): number {
+    const key = effects ? null : nodeKey(op, inputs, attrs, type);
+    const found = key === null ? undefined : this.byKey.get(key);
+    if (found !== undefined) {
+      const old = this.nodes[found]!;
+      this.nodes[found] = { ...old, spans: unionSpans(old.spans, spans) };
+      return found;
+    }
+    const id = this.nodes.length;
+    this.nodes.push({ id, op, inputs, attrs, type, spans, effects });
+    if (key !== null) this.byKey.set(key, id);
+    return id;
+  }
+
+  /** The type of a node built so far. */
+  typeOf(id: number): Type {
+    return this.nodes[id]!.type;
+  }
+
+  /** The node built so far. */
+  get(id: number): IrNode {
+    return this.nodes[id]!;
+  }
+
+  /** Finish: keep what the outputs and effects need, renumbered in a deterministic topological order. */
+  finish(outputs: readonly IrOutput[], meta: IrMeta): IrGraph {
+    return renumber(this.nodes, outputs, meta);
+  }
+}
+
+/** Stable identity of a pure node. */
+export function nodeKey(op: string, inputs: readonly number[], attrs: Attrs, type: Type): string {
+  const a = Object.keys(attrs)
+    .sort()
+    .map((k) => `${k}=${JSON.stringify(attrs[k])}`)
+    .join(',');
+  return `${op}(${inputs.join(',')})[${a}]:${formatTypeFull(type)}`;
+}
+
+function unionSpans(a: readonly Span[], b: readonly Span[]): Span[] {
+  const out = [...a];
+  for (const s of b) {
+    if (!out.some((o) => o.file === s.file && o.start === s.start && o.end === s.end)) out.push(s);
+  }
+  return out;
+}
+
+/**
+ * Keep the nodes reachable from the outputs (outputs first, in order, then remaining effects) and
+ * number them by a depth-first post-order: the same program always prints the same way.
+ */
+export function renumber(nodes: readonly IrNode[] | ReadonlyMap<number, IrNode>, outputs: readonly IrOutput[], meta: IrMeta): IrGraph {
+  const get = (id: number): IrNode => {
+    const n = nodes instanceof Map ? nodes.get(id) : (nodes as readonly IrNode[])[id];
+    if (n === undefined) throw new Error(`internal: dangling IR id %${id}`);
+    return n;
+  };
+  const all = nodes instanceof Map ? [...nodes.values()] : [...(nodes as readonly IrNode[])];
+  const newId = new Map<number, number>();
+  const order: IrNode[] = [];
+  const visit = (root: number): void => {
+    const stack: Array<[number, number]> = [[root, 0]];
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      const [id, i] = top;
+      if (newId.has(id)) {
+        stack.pop();
+        continue;
+      }
+      const n = get(id);
+      if (i < n.inputs.length) {
+        top[1] = i + 1;
+        const child = n.inputs[i]!;
+        if (!newId.has(child)) stack.push([child, 0]);
+      } else {
+        stack.pop();
+        newId.set(id, order.length);
+        order.push(n);
+      }
+    }
+  };
+  for (const o of outputs) visit(o.node);
+  for (const n of all) if (n.effects) visit(n.id);
+  const renamed = order.map((n) => ({ ...n, id: newId.get(n.id)!, inputs: n.inputs.map((i) => newId.get(i)!) }));
+  const outs = outputs.map((o) => ({ name: o.name, node: newId.get(o.node)! }));
+  return new IrGraph(renamed, outs, meta);
+}

@@ -1,0 +1,25 @@
+/** Comparisons and logic: results are bool. */
+import { elementwise } from './elementwise.js';
+
+const b = (v: boolean): number => (v ? 1 : 0);
+const none = (): readonly number[] => [0, 0];
+
+export const lt = elementwise({ name: 'lt', dsl: null, summary: 'x < y.', inputs: ['x', 'y'], result: 'bool', scalar: (x, y) => b(x < y), grad: none });
+export const le = elementwise({ name: 'le', dsl: null, summary: 'x <= y.', inputs: ['x', 'y'], result: 'bool', scalar: (x, y) => b(x <= y), grad: none });
+export const gt = elementwise({ name: 'gt', dsl: null, summary: 'x > y.', inputs: ['x', 'y'], result: 'bool', scalar: (x, y) => b(x > y), grad: none });
+export const ge = elementwise({ name: 'ge', dsl: null, summary: 'x >= y.', inputs: ['x', 'y'], result: 'bool', scalar: (x, y) => b(x >= y), grad: none });
+export const eq = elementwise({ name: 'eq', dsl: null, summary: 'x == y.', inputs: ['x', 'y'], result: 'bool', commutative: true, scalar: (x, y) => b(x === y), grad: none });
+export const ne = elementwise({ name: 'ne', dsl: null, summary: 'x != y.', inputs: ['x', 'y'], result: 'bool', commutative: true, scalar: (x, y) => b(x !== y), grad: none });
+
+export const and = elementwise({
+  name: 'and', dsl: null, summary: 'Logical and.', inputs: ['x', 'y'], accepts: 'bool', result: 'bool', commutative: true,
+  product: true, scalar: (x, y) => b(x !== 0 && y !== 0), grad: none,
+});
+export const or = elementwise({
+  name: 'or', dsl: null, summary: 'Logical or.', inputs: ['x', 'y'], accepts: 'bool', result: 'bool', commutative: true,
+  scalar: (x, y) => b(x !== 0 || y !== 0), grad: none,
+});
+export const not = elementwise({
+  name: 'not', dsl: null, summary: 'Logical not.', inputs: ['x'], accepts: 'bool', result: 'bool',
+  scalar: (x) => b(x === 0), grad: () => [0],
+});

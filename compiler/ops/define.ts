@@ -1,0 +1,73 @@
+/**
+ * The shape of an op declaration. An op is declared once: its DSL name, signature, type rule,
+ * reference semantics (scalar function or reduction), gradient and docs. Passes read `traits`,
+ * never op names; later phases (lowering, fusion) attach to the same declaration.
+ */
+import type { Label } from '../diagnostics/diagnostic.js';
+import type { DType, TensorType, Type } from '../types.js';
+
+export type Trait = 'elementwise' | 'reduction' | 'pure' | 'effect' | 'source' | 'commutative' | 'shape';
+
+/** Attribute values stored on IR nodes. */
+export type AttrValue = number | string | boolean | readonly string[];
+export type Attrs = Readonly<Record<string, AttrValue>>;
+
+/** What an input accepts: any tensor, numbers, bools, or a rank-0 scalar of those. */
+export type InputKind = 'number' | 'bool' | 'any' | 'int-scalar' | 'number-scalar' | 'string' | 'const-number';
+
+/** One positional/keyword input of an op. */
+export interface InputSpec {
+  readonly name: string;
+  readonly kind: InputKind;
+  /** A constant used when the argument is omitted (the input is then optional). */
+  readonly default?: number | string | boolean;
+}
+
+/** Context of a type rule: lets it report errors against the call or one operand. */
+export interface InferCtx {
+  readonly attrs: Attrs;
+  /** The canonical dimension order of the program (standard dims first). */
+  readonly dimOrder: readonly string[];
+  /** Report an error at the call (operand = undefined) or at operand i; returns null. */
+  error(code: string, args: Readonly<Record<string, string | number>>, at?: { operand?: number; help?: string; labels?: Label[] }): null;
+}
+
+/** Reference semantics of a reduction over a list of values with optional weights (the mask). */
+export type ReduceFn = (xs: readonly number[], ws: readonly number[] | null, attrs: Attrs) => number;
+
+/** An op declaration. */
+export interface OpDef {
+  /** IR name, snake_case. */
+  readonly name: string;
+  /** The name callable from the DSL, or null for ops reached through syntax (operators, literals). */
+  readonly dsl: string | null;
+  readonly summary: string;
+  readonly traits: readonly Trait[];
+  readonly inputs: readonly InputSpec[];
+  /** Whether the op takes `over` dims (reductions, expand) and `where` (masked reductions). */
+  readonly over?: 'required' | 'none';
+  readonly where?: boolean;
+  /** The type rule. Returns null after reporting an error through ctx. */
+  readonly infer: (inputs: readonly Type[], ctx: InferCtx) => Type | null;
+  /** Reference semantics of an elementwise op, one element at a time. */
+  readonly scalar?: (...xs: number[]) => number;
+  /** Partial derivatives of an elementwise op at xs, each times the upstream gradient g. */
+  readonly grad?: (xs: readonly number[], g: number) => readonly number[];
+  /** Reference semantics of a reduction. */
+  readonly reduce?: ReduceFn;
+  /** Worked examples: DSL text and expected result (checked in tests). */
+  readonly examples?: readonly { readonly dsl: string; readonly out: number }[];
+}
+
+/** Freeze and return an op declaration. */
+export function defineOp(def: OpDef): OpDef {
+  return Object.freeze(def);
+}
+
+/** Narrow a type to a tensor, or null. */
+export function asTensor(t: Type | undefined): TensorType | null {
+  return t !== undefined && t.kind === 'tensor' ? t : null;
+}
+
+/** Dtype of a comparison/logic result, etc. */
+export type DTypeRule = DType | 'arith' | 'same';

@@ -1,0 +1,31 @@
+/** Effectful ops: sampling and state updates. Never merged or dropped by passes. */
+import { ROLLOUT, tensor, type TensorType } from '../types.js';
+import { asTensor, defineOp } from './define.js';
+
+/** `rollout(n, temperature, top_p, max_tokens)`: sample completions from the policy. */
+export const rollout = defineOp({
+  name: 'rollout',
+  dsl: 'rollout',
+  summary: 'Sample n completions per prompt from the policy (temperature, top_p, max_tokens).',
+  traits: ['effect'],
+  inputs: [
+    { name: 'n', kind: 'int-scalar' },
+    { name: 'temperature', kind: 'number-scalar', default: 1 },
+    { name: 'top_p', kind: 'number-scalar', default: 1 },
+    { name: 'max_tokens', kind: 'int-scalar', default: 64 },
+  ],
+  infer: () => ROLLOUT,
+});
+
+/** `update` of a state variable: the new value, stored for the next step. */
+export const stateWrite = defineOp({
+  name: 'state_update',
+  dsl: null,
+  summary: 'Store a new value of a state variable (attr `name`) for the next step.',
+  traits: ['effect'],
+  inputs: [{ name: 'value', kind: 'number' }],
+  infer: (types) => {
+    const t = asTensor(types[0]);
+    return t === null ? null : (tensor(t.dtype, t.dims) as TensorType);
+  },
+});

@@ -1,0 +1,41 @@
+/** A pre-pass over tokens: unbalanced brackets and nesting depth, reported precisely before parsing. */
+import type { IToken } from 'chevrotain';
+import type { SyntaxProblem } from './problem.js';
+import { span, type SourceFile } from './source.js';
+
+/** The deepest nesting of brackets and prefix operators the parser accepts. */
+export const MAX_NESTING = 100;
+
+const OPEN: Readonly<Record<string, string>> = { '(': ')', '[': ']', '{': '}' };
+const CLOSE = new Set([')', ']', '}']);
+const PREFIX = new Set(['-', '+', 'not', '**']);
+
+/** Check bracket balance and nesting; returns problems (empty when the parser can run safely). */
+export function checkDelimiters(file: SourceFile, tokens: readonly IToken[]): SyntaxProblem[] {
+  const stack: IToken[] = [];
+  let prefixRun = 0;
+  for (const t of tokens) {
+    const s = t.image;
+    const at = span(file, t.startOffset, t.startOffset + s.length);
+    prefixRun = PREFIX.has(s) ? prefixRun + 1 : 0;
+    if (OPEN[s] !== undefined) {
+      stack.push(t);
+      if (stack.length + prefixRun > MAX_NESTING) return [{ code: 'RLP1006', span: at, args: { limit: MAX_NESTING } }];
+    } else if (CLOSE.has(s)) {
+      const open = stack.pop();
+      if (open === undefined) return [{ code: 'RLP1004', span: at, args: { close: s } }];
+      const want = OPEN[open.image]!;
+      if (want !== s) {
+        return [{ code: 'RLP1005', span: at, args: { open: open.image, want, found: s, openLine: open.startOffset } }];
+      }
+    } else if (stack.length + prefixRun > MAX_NESTING) {
+      return [{ code: 'RLP1006', span: at, args: { limit: MAX_NESTING } }];
+    }
+  }
+  const unclosed = stack.pop();
+  if (unclosed !== undefined) {
+    const s = span(file, unclosed.startOffset, unclosed.startOffset + 1);
+    return [{ code: 'RLP1003', span: s, args: { open: unclosed.image, want: OPEN[unclosed.image]! } }];
+  }
+  return [];
+}
