@@ -14,7 +14,7 @@ export function closest(name: string, candidates: Iterable<string>): string | nu
       bestD = d;
     }
   }
-  const limit = Math.max(1, Math.floor(name.length / 3));
+  const limit = name.length <= 3 ? 1 : Math.max(2, Math.floor(name.length / 3));
   return best !== null && bestD <= limit ? best : null;
 }
 

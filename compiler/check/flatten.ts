@@ -106,7 +106,6 @@ export class Flattener {
       const prevBlock = seenBlocks.get(name);
       if (prevBlock !== undefined) {
         this.diagnostics.push(diag('RLP4011', block.name.span, { name, pipeline: decl.name.name }, { labels: [{ span: prevBlock.span, message: 'first here' }] }));
-        continue;
       }
       seenBlocks.set(name, block.name);
       if (name === 'loss') (flat as { hasLoss: boolean }).hasLoss = true;
@@ -124,7 +123,7 @@ export class Flattener {
           this.exprStmt(flat, name, m.value, module, ownNames);
           continue;
         }
-        if (!this.claim(ownNames, m.name)) continue;
+        if (name !== 'update' && !this.claim(ownNames, m.name)) continue;
         this.member(flat, name, m, module);
       }
     }
@@ -164,6 +163,13 @@ export class Flattener {
       }
       if (block === 'state' && m.value === null) {
         this.diagnostics.push(diag('RLP4013', m.name.span, { name }));
+        return;
+      }
+      const inherited = block === 'params' ? flat.params.get(name) : undefined;
+      if (inherited !== undefined && !inherited.own && inherited.decl.type!.name.name !== m.type.name.name) {
+        this.diagnostics.push(diag('RLP3020', m.type.span, { name, was: inherited.decl.type!.name.name, parent: flat.parentName ?? '', now: m.type.name.name }, {
+          labels: [{ span: inherited.decl.type!.span, message: 'declared here' }],
+        }));
         return;
       }
       (block === 'params' ? flat.params : flat.state).set(name, { decl: m, module, own: true });

@@ -49,8 +49,9 @@ export class PipelineChecker implements NameResolver {
     const loss = this.minimize();
     if (loss !== null) outputs.push({ name: 'loss', node: loss });
     outputs.push(...this.updates());
-    this.reportUnused();
+    this.reportUnusedBindings();
     if (this.out.filter((d) => d.severity === 'error').length > before) return null;
+    this.reportUnusedParams();
     const decl = this.flat.decl;
     return this.el.builder.finish(outputs, { pipeline: decl.name.name, doc: decl.doc, dimOrder: this.dimOrder, params: this.params, state: this.state });
   }
@@ -190,7 +191,7 @@ export class PipelineChecker implements NameResolver {
     return outs;
   }
 
-  private reportUnused(): void {
+  private reportUnusedBindings(): void {
     const parentNames = [...this.flat.bindings.values()].filter((b) => !b.isNewInChild).map((b) => b.name.name);
     for (const b of this.flat.bindings.values()) {
       if (b.isNewInChild && !this.usedBindings.has(b.name.name)) {
@@ -199,6 +200,10 @@ export class PipelineChecker implements NameResolver {
         }));
       }
     }
+  }
+
+  /** Warn about own params nothing reads (only for pipelines without errors, to avoid noise). */
+  private reportUnusedParams(): void {
     for (const [name, p] of this.flat.params) {
       if (p.own && !this.usedParams.has(name) && p.module === this.flat.module) {
         this.out.push(diag('RLP4012', p.decl.name.span, { name }));

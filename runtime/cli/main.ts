@@ -1,0 +1,62 @@
+/** The `rlp` command line: flags are parsed by commander; each command lives in commands/. */
+import { Command, CommanderError, Option } from 'commander';
+import { runCheck } from './commands/check.js';
+import { EMITS, runCompile, type Emit } from './commands/compile.js';
+import { runExplain } from './commands/explain.js';
+import { EXIT, reportInternal, UsageError } from './io.js';
+
+const VERSION = '0.1.0';
+const formatOption = (): Option =>
+  new Option('--format <format>', 'diagnostics as human (with code frames), short (one line each) or json').choices(['human', 'short', 'json']).default('human');
+
+function program(setCode: (c: number) => void): Command {
+  const p = new Command('rlp')
+    .description('rlp: a language, compiler and runtime for RL post-training loss pipelines')
+    .version(VERSION, '-V, --version')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  p.command('check')
+    .description('check .rlp files and print diagnostics; exit 1 on any error (warnings do not fail)')
+    .argument('<files...>', '.rlp files to check')
+    .addOption(formatOption())
+    .action((files: string[], o: { format: 'human' | 'short' | 'json' }) => setCode(runCheck(files, { format: o.format })));
+  p.command('compile')
+    .description('compile a file (or a stdlib pipeline by name) and print its optimized IR')
+    .argument('<target>', 'a .rlp file, or the name of a standard pipeline such as grpo')
+    .addOption(new Option('--emit <form>', 'output form').choices([...EMITS]).default('ir'))
+    .option('--pipeline <name>', 'only this pipeline of the file')
+    .addOption(new Option('--opt-level <n>', 'optimization level: 0 skips the passes (-O0 and -O1 are accepted too)').choices(['0', '1']).default('1'))
+    .option('--dump-ir <when>', 'print the IR at a point of the pass pipeline: after:build, after:PASS')
+    .addOption(formatOption())
+    .action((target: string, o: { emit: Emit; pipeline?: string; optLevel: string; dumpIr?: string; format: 'human' | 'short' | 'json' }) =>
+      setCode(runCompile(target, { emit: o.emit, optimize: o.optLevel !== '0', format: o.format, ...(o.pipeline !== undefined ? { pipeline: o.pipeline } : {}), ...(o.dumpIr !== undefined ? { dumpIr: o.dumpIr } : {}) })),
+    );
+  p.command('explain')
+    .description('explain a diagnostic code (RLP3001), a standard pipeline (grpo), an op (clip), or list ops (ops)')
+    .argument('<what>', 'RLPxxxx, a pipeline name, an op name, or "ops"')
+    .action((what: string) => setCode(runExplain(what)));
+  return p;
+}
+
+/** Run the CLI with argv (without node and script); returns the exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  let code: number = EXIT.ok;
+  try {
+    const args = argv.map((a) => (/^-O[01]$/.test(a) ? `--opt-level=${a.slice(2)}` : a));
+    await program((c) => (code = c)).parseAsync(args, { from: 'user' });
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help' ? EXIT.ok : EXIT.usage;
+    }
+    if (e instanceof UsageError) {
+      process.stderr.write(`error: ${e.message}\n`);
+      return EXIT.usage;
+    }
+    return reportInternal(e);
+  }
+}
+
+const code = await main(process.argv.slice(2));
+process.exitCode = code;
