@@ -14,8 +14,11 @@ export function closest(name: string, candidates: Iterable<string>): string | nu
       bestD = d;
     }
   }
-  const limit = name.length <= 3 ? 1 : Math.max(2, Math.floor(name.length / 3));
-  return best !== null && bestD <= limit ? best : null;
+  const limit = name.length <= 2 ? 0.5 : name.length <= 3 ? 1 : Math.max(2, Math.floor(name.length / 3));
+  if (best !== null && bestD <= limit) return best;
+  // A longer spelling of a short name (`Adv` for `A`, `rewards` for `reward`).
+  const prefixed = [...candidates].filter((c) => c !== name && name.startsWith(c)).sort((a, b) => b.length - a.length);
+  return prefixed[0] ?? null;
 }
 
 /** `help` text for a did-you-mean, or null. */

@@ -1,6 +1,7 @@
 /**
  * Golden diagnostics: every `test/cases/*.rlp` is an invalid (or warned-about) program and its
- * `.expected` file holds the one-line diagnostics (file:line:col: severity[CODE]: message).
+ * `.expected` file holds the one-line diagnostics (file:line:col: severity[CODE]: message), each
+ * followed by its help line (did-you-mean, valid choices) when it has one.
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,7 +23,7 @@ describe('golden diagnostics', () => {
       const r = compileFiles([join(dir, c)]);
       expect(r.diagnostics.length).toBeGreaterThan(0);
       expect(r.diagnostics.some((d) => d.severity === 'error')).toBe(true);
-      const text = r.diagnostics.map(renderShort).join('\n') + '\n';
+      const text = r.diagnostics.map((d) => renderShort(d) + (d.help !== null ? `\n  help: ${d.help}` : '')).join('\n') + '\n';
       expectGolden(join(dir, c.replace(/\.rlp$/, '.expected')), text);
     });
   }
