@@ -4,12 +4,12 @@ import { elementwise } from './elementwise.js';
 const b = (v: boolean): number => (v ? 1 : 0);
 const none = (): readonly number[] => [0, 0];
 
-export const lt = elementwise({ name: 'lt', dsl: null, summary: 'x < y.', inputs: ['x', 'y'], result: 'bool', scalar: (x, y) => b(x < y), grad: none });
-export const le = elementwise({ name: 'le', dsl: null, summary: 'x <= y.', inputs: ['x', 'y'], result: 'bool', scalar: (x, y) => b(x <= y), grad: none });
-export const gt = elementwise({ name: 'gt', dsl: null, summary: 'x > y.', inputs: ['x', 'y'], result: 'bool', scalar: (x, y) => b(x > y), grad: none });
-export const ge = elementwise({ name: 'ge', dsl: null, summary: 'x >= y.', inputs: ['x', 'y'], result: 'bool', scalar: (x, y) => b(x >= y), grad: none });
-export const eq = elementwise({ name: 'eq', dsl: null, summary: 'x == y.', inputs: ['x', 'y'], result: 'bool', commutative: true, scalar: (x, y) => b(x === y), grad: none });
-export const ne = elementwise({ name: 'ne', dsl: null, summary: 'x != y.', inputs: ['x', 'y'], result: 'bool', commutative: true, scalar: (x, y) => b(x !== y), grad: none });
+export const lt = elementwise({ name: 'lt', dsl: null, summary: 'Less than: x < y.', inputs: ['x', 'y'], result: 'bool', scalar: (x, y) => b(x < y), grad: none });
+export const le = elementwise({ name: 'le', dsl: null, summary: 'At most: x <= y.', inputs: ['x', 'y'], result: 'bool', scalar: (x, y) => b(x <= y), grad: none });
+export const gt = elementwise({ name: 'gt', dsl: null, summary: 'Greater than: x > y.', inputs: ['x', 'y'], result: 'bool', scalar: (x, y) => b(x > y), grad: none });
+export const ge = elementwise({ name: 'ge', dsl: null, summary: 'At least: x >= y.', inputs: ['x', 'y'], result: 'bool', scalar: (x, y) => b(x >= y), grad: none });
+export const eq = elementwise({ name: 'eq', dsl: null, summary: 'Equal: x == y.', inputs: ['x', 'y'], result: 'bool', commutative: true, scalar: (x, y) => b(x === y), grad: none });
+export const ne = elementwise({ name: 'ne', dsl: null, summary: 'Not equal: x != y.', inputs: ['x', 'y'], result: 'bool', commutative: true, scalar: (x, y) => b(x !== y), grad: none });
 
 export const and = elementwise({
   name: 'and', dsl: null, summary: 'Logical and.', inputs: ['x', 'y'], accepts: 'bool', result: 'bool', commutative: true,

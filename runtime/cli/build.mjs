@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 await build({
-  entryPoints: [join(root, 'runtime/cli/main.ts')],
+  entryPoints: [join(root, 'runtime/cli/entry.ts')],
   outfile: join(root, 'dist/rlp.mjs'),
   bundle: true,
   platform: 'node',

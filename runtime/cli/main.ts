@@ -57,6 +57,3 @@ export async function main(argv: readonly string[]): Promise<number> {
     return reportInternal(e);
   }
 }
-
-const code = await main(process.argv.slice(2));
-process.exitCode = code;

@@ -1,0 +1,4 @@
+/** The process entry point of the bundled CLI. */
+import { main } from './main.js';
+
+process.exitCode = await main(process.argv.slice(2));

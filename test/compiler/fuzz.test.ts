@@ -1,0 +1,130 @@
+/**
+ * Robustness: at least 10,000 random and mutated programs go through the whole front end. The
+ * compiler must never throw, never hang, and every diagnostic must have a span inside its file.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { memoryHost } from '../../compiler/bind/host.js';
+import { compileFiles } from '../../compiler/compile.js';
+import type { Diagnostic } from '../../compiler/diagnostics/diagnostic.js';
+import { renderHuman } from '../../compiler/diagnostics/render.js';
+
+const STD: Record<string, string> = Object.fromEntries(
+  readdirSync('stdlib').filter((f) => f.endsWith('.rlp')).map((f) => [`/stdlib/${f}`, readFileSync(`stdlib/${f}`, 'utf8')]),
+);
+const SOURCES = [...Object.values(STD), ...readdirSync('pipelines').filter((f) => f.endsWith('.rlp')).map((f) => readFileSync(`pipelines/${f}`, 'utf8'))];
+const TOKEN_POOL = [
+  '{', '}', '(', ')', '[', ']', ',', ';', ':', '=', '==', '+', '-', '*', '/', '**', '<', '>=', '!=',
+  'pipeline', 'extends', 'fn', 'import', 'dim', 'minimize', 'over', 'where', 'and', 'or', 'not', 'true',
+  'params', 'state', 'update', 'loss', 'reward', 'advantage', 'sample', 'mean', 'sum', 'std', 'exp',
+  'logp', 'mask', 'A', 'G', 'T', 'B', 'x', '"str', '"s"', '/*', '*/', '///', '#', '1e', '1e-6', '0', '3.5',
+  '$', '@', '\u0000', '\u00e9', '\n', '\t', '\\', 'f32[B,G,T]', 'std/prelude', '"std/grpo"',
+];
+
+let runs = 0;
+let slowest = 0;
+
+/** Compile `text` as /work/x.rlp beside the real stdlib; check the invariants. */
+function compileChecked(text: string): void {
+  runs++;
+  const host = memoryHost({ ...STD, '/work/x.rlp': text });
+  const t0 = performance.now();
+  const r = compileFiles(['/work/x.rlp'], { host });
+  slowest = Math.max(slowest, performance.now() - t0);
+  for (const d of r.diagnostics) checkDiagnostic(d);
+}
+
+function checkDiagnostic(d: Diagnostic): void {
+  expect(d.code).not.toBe('RLP9001');
+  const len = d.span.file.text.length;
+  expect(d.span.start).toBeGreaterThanOrEqual(0);
+  expect(d.span.end).toBeGreaterThanOrEqual(d.span.start);
+  expect(d.span.end).toBeLessThanOrEqual(len);
+  for (const l of d.labels) expect(l.span.end).toBeLessThanOrEqual(l.span.file.text.length);
+  expect(renderHuman(d, false).length).toBeGreaterThan(0);
+}
+
+function tokenize(s: string): string[] {
+  return s.match(/\s+|[A-Za-z_][A-Za-z0-9_]*|\d+(?:\.\d+)?(?:e-?\d+)?|"[^"\n]*"|\/\/\/[^\n]*|#[^\n]*|\*\*|[=!<>]=|./g) ?? [];
+}
+
+const mutation = fc.oneof(
+  fc.record({ kind: fc.constant('delete' as const), at: fc.nat() }),
+  fc.record({ kind: fc.constant('duplicate' as const), at: fc.nat() }),
+  fc.record({ kind: fc.constant('swap' as const), at: fc.nat(), with: fc.nat() }),
+  fc.record({ kind: fc.constant('replace' as const), at: fc.nat(), token: fc.constantFrom(...TOKEN_POOL) }),
+  fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), token: fc.constantFrom(...TOKEN_POOL) }),
+);
+
+function mutate(src: string, ms: readonly fc.Arbitrary<never>[] | { kind: string; at: number; with?: number; token?: string }[]): string {
+  const toks = tokenize(src);
+  for (const m of ms as { kind: string; at: number; with?: number; token?: string }[]) {
+    if (toks.length === 0) break;
+    const i = m.at % toks.length;
+    if (m.kind === 'delete') toks.splice(i, 1);
+    else if (m.kind === 'duplicate') toks.splice(i, 0, toks[i]!);
+    else if (m.kind === 'swap') {
+      const j = (m.with ?? 0) % toks.length;
+      [toks[i], toks[j]] = [toks[j]!, toks[i]!];
+    } else if (m.kind === 'replace') toks[i] = m.token!;
+    else toks.splice(i, 0, m.token!);
+  }
+  return toks.join('');
+}
+
+describe('the compiler on random and mutated programs', () => {
+  it('survives token-level mutations of the stdlib and example files (6,000 programs)', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...SOURCES), fc.array(mutation, { minLength: 1, maxLength: 6 }), (src, ms) => {
+        compileChecked(mutate(src, ms));
+      }),
+      { numRuns: 6000, seed: 20261128 },
+    );
+  });
+
+  it('survives random text and random bytes (3,000 programs)', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.string({ maxLength: 200 }),
+          fc.string({ unit: 'binary', maxLength: 200 }),
+          fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b).toString('latin1')),
+          fc.array(fc.constantFrom(...TOKEN_POOL), { maxLength: 80 }).map((ts) => ts.join(' ')),
+        ),
+        (text) => compileChecked(text),
+      ),
+      { numRuns: 3000, seed: 7 },
+    );
+  });
+
+  it('survives deep nesting and very long lines (1,000 programs)', () => {
+    const shapes = [
+      (n: number) => `pipeline p { loss { minimize ${'('.repeat(n)}1${')'.repeat(n)} } }`,
+      (n: number) => `pipeline p { loss { minimize ${'('.repeat(n)}1 } }`,
+      (n: number) => `pipeline p { loss { minimize ${'-'.repeat(n)}1 } }`,
+      (n: number) => `pipeline p { loss { minimize ${'not '.repeat(n)}true } }`,
+      (n: number) => `pipeline p { loss { minimize ${'2 ** '.repeat(n)}1 } }`,
+      (n: number) => `pipeline p { loss { minimize ${'1 + '.repeat(n)}1 } }`,
+      (n: number) => `pipeline p { loss { minimize ${'exp('.repeat(n)}1${')'.repeat(n)} } }`,
+      (n: number) => `pipeline p { loss { x = ${'['.repeat(n)} } }`,
+      (n: number) => '{'.repeat(n),
+      (n: number) => `pipeline p { loss { minimize ${'a'.repeat(n * 50)} } }`,
+      (n: number) => `pipeline p { params { s: string = "${'x'.repeat(n * 50)}" } }`,
+      (n: number) => `# ${'c'.repeat(n * 50)}\npipeline p { loss { minimize 1 } }`,
+    ];
+    fc.assert(
+      fc.property(fc.nat({ max: shapes.length - 1 }), fc.integer({ min: 1, max: 12000 }), (k, n) => compileChecked(shapes[k]!(n))),
+      { numRuns: 1000, seed: 99 },
+    );
+    // The extremes named in the issue, always: 10,000 parentheses and a 1 MB line.
+    compileChecked(`pipeline p { loss { minimize ${'('.repeat(10000)}1${')'.repeat(10000)} } }`);
+    compileChecked(`pipeline p { loss { minimize ${'1+'.repeat(500000)}1 } }`);
+  });
+
+  it('ran at least 10,000 programs, none of them slowly', () => {
+    expect(runs).toBeGreaterThanOrEqual(10000);
+    // A generous bound that only a hang or a quadratic blow-up can cross.
+    expect(slowest).toBeLessThan(20000);
+  });
+});
