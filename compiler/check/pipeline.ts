@@ -109,6 +109,7 @@ export class PipelineChecker implements NameResolver {
       const user = this.inProgress[this.inProgress.length - 1] ?? (from.stage === 'loss' ? 'minimize' : from.stage);
       this.out.push(diag('RLP4002', useSpan, { name: user, stage: from.stage, used: name, later: b.stage }, {
         labels: [{ span: b.name.span, message: `bound in stage \`${b.stage}\`` }],
+        notes: ['stages run in order: sample, reward, advantage, normalize, loss, then update'],
       }));
       return null;
     }

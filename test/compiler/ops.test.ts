@@ -108,3 +108,15 @@ describe('op type rules in programs', () => {
     expect(r.diagnostics).toEqual([]);
   });
 });
+
+describe('declared dimensions', () => {
+  const check = (src: string) => compileFiles(['/w/x.rlp'], { host: memoryHost({ '/w/x.rlp': src }) });
+
+  it('can be used in annotations, state and reductions, and broadcast by name', () => {
+    const r = check('dim K "continuations per prefix"\npipeline p {\n state { v: f32[B,K] = 0 }\n advantage { A: f32[B,G,K] = reward - v\n m = mean(A, over K) }\n update { v = v }\n}\n');
+    expect(r.diagnostics).toEqual([]);
+    const g = r.pipelines[0]!.raw;
+    expect(g.meta.dimOrder).toEqual(['B', 'G', 'T', 'V', 'K']);
+    expect(g.ordered().find((n) => n.op === 'mean')!.type).toMatchObject({ dims: ['B', 'G'] });
+  });
+});
