@@ -3,10 +3,11 @@
  * reference semantics (scalar function or reduction), gradient and docs. Passes read `traits`,
  * never op names; later phases (lowering, fusion) attach to the same declaration.
  */
+import type * as tfc from '@tensorflow/tfjs-core';
 import type { Label } from '../diagnostics/diagnostic.js';
 import type { DType, TensorType, Type } from '../types.js';
 
-export type Trait = 'elementwise' | 'reduction' | 'pure' | 'effect' | 'source' | 'commutative' | 'shape';
+export type Trait = 'elementwise' | 'reduction' | 'pure' | 'effect' | 'source' | 'commutative' | 'shape' | 'broadcast';
 
 /** Attribute values stored on IR nodes. */
 export type AttrValue = number | string | boolean | readonly string[];
@@ -35,6 +36,37 @@ export interface InferCtx {
 /** Reference semantics of a reduction over a list of values with optional weights (the mask). */
 export type ReduceFn = (xs: readonly number[], ws: readonly number[] | null, attrs: Attrs) => number;
 
+/** The TF.js namespace as lowerings see it (types only: the compiler does not load TF.js). */
+export type TF = typeof tfc;
+export type Tensor = tfc.Tensor;
+
+/**
+ * What a lowering is told by the executor. Inputs arrive cast to the op's dtypes and, for
+ * elementwise ops, aligned by name to the output's rank (missing dims are size-1 axes).
+ */
+export interface LowerCtx {
+  /** For reductions and scans: the axes of input 0 named by `over`. */
+  readonly axes: readonly number[];
+  /** The runtime shape of the result. */
+  readonly outShape: readonly number[];
+  /** The runtime shape of input 0. */
+  readonly inShape: readonly number[];
+  /** The TF.js backend running the plan (`wasm`, `cpu`, `webgpu`...). */
+  readonly backend: string;
+  /** Where sources read from: params, fed inputs, state. */
+  readonly env: LowerEnv;
+}
+
+/** The values a run supplies to source ops. */
+export interface LowerEnv {
+  param(name: string): Tensor;
+  input(name: string): Tensor;
+  state(name: string): Tensor;
+}
+
+/** Unfused TF.js lowering of an op. */
+export type LowerFn = (tf: TF, xs: readonly Tensor[], attrs: Attrs, ctx: LowerCtx) => Tensor;
+
 /** An op declaration. */
 export interface OpDef {
   /** IR name, snake_case. */
@@ -55,6 +87,8 @@ export interface OpDef {
   readonly grad?: (xs: readonly number[], g: number) => readonly number[];
   /** Reference semantics of a reduction. */
   readonly reduce?: ReduceFn;
+  /** The TF.js lowering; sources and effects are handled by the executor and have none. */
+  readonly lower?: LowerFn;
   /** Worked examples: DSL text and expected result (checked in tests). */
   readonly examples?: readonly { readonly dsl: string; readonly out: number }[];
 }

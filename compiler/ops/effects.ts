@@ -24,6 +24,7 @@ export const stateWrite = defineOp({
   summary: 'Store a new value of a state variable (attr `name`) for the next step.',
   traits: ['effect'],
   inputs: [{ name: 'value', kind: 'number' }],
+  lower: (tf, [x]) => tf.clone(x!),
   infer: (types) => {
     const t = asTensor(types[0]);
     return t === null ? null : (tensor(t.dtype, t.dims) as TensorType);

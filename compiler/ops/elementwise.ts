@@ -1,6 +1,6 @@
 /** A helper for declaring elementwise ops from their scalar semantics. */
 import type { DType } from '../types.js';
-import { defineOp, type InputKind, type OpDef, type Trait } from './define.js';
+import { defineOp, type InputKind, type LowerFn, type OpDef, type Trait } from './define.js';
 import { arithOf, combine } from './infer.js';
 
 /** What an elementwise op needs to say about itself. */
@@ -9,11 +9,13 @@ export interface ElementwiseSpec {
   readonly dsl: string | null;
   readonly summary: string;
   readonly inputs: readonly string[];
-  /** Element kind the inputs accept. */
-  readonly accepts?: InputKind;
+  /** Element kind the inputs accept (one for all, or one per input). */
+  readonly accepts?: InputKind | readonly InputKind[];
   /** Result dtype: fixed, or 'arith' (i32 if all i32, else f32). */
   readonly result: DType | 'arith';
   readonly scalar: (...xs: number[]) => number;
+  /** The TF.js lowering (inputs already aligned and cast). */
+  readonly lower: LowerFn;
   readonly grad?: (xs: readonly number[], g: number) => readonly number[];
   readonly product?: boolean;
   readonly commutative?: boolean;
@@ -29,10 +31,11 @@ export function elementwise(s: ElementwiseSpec): OpDef {
     dsl: s.dsl,
     summary: s.summary,
     traits,
-    inputs: s.inputs.map((name) => ({ name, kind: s.accepts ?? 'number' })),
+    inputs: s.inputs.map((name, i) => ({ name, kind: (typeof s.accepts === 'object' ? s.accepts[i] : s.accepts) ?? 'number' })),
     infer: (types, ctx) =>
       combine(types, ctx, { dtype: s.result === 'arith' ? arithOf(types) : s.result, product: s.product === true }),
     scalar: s.scalar,
+    lower: s.lower,
     ...(s.grad !== undefined ? { grad: s.grad } : {}),
     ...(s.examples !== undefined ? { examples: s.examples } : {}),
   });

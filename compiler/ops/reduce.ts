@@ -1,6 +1,6 @@
 /** Reductions over named dimensions, optionally weighted by a mask (`where`). */
 import type { TensorType } from '../types.js';
-import { defineOp, type OpDef, type ReduceFn } from './define.js';
+import { defineOp, type LowerFn, type OpDef, type ReduceFn, type Tensor, type TF } from './define.js';
 import { reduceType } from './infer.js';
 
 function weights(xs: readonly number[], ws: readonly number[] | null): number[] {
@@ -44,20 +44,70 @@ const extremum = (pick: (a: number, b: number) => number, empty: number): Reduce
 const f32 = (): 'f32' => 'f32';
 const same = (x: TensorType): TensorType['dtype'] => (x.dtype === 'bool' ? 'f32' : x.dtype);
 
-function reduction(name: string, dsl: string, summary: string, reduce: ReduceFn, dtype: (x: TensorType) => TensorType['dtype'], correction = false): OpDef {
+// ---- TF.js lowerings. Masked entries are selected with `where`, never multiplied away, so
+// garbage (even inf/NaN) in padding cannot leak into values or gradients. Denominators that
+// can be zero are replaced before dividing, so no branch of a `where` produces inf or NaN.
+
+/** x where the mask is non-zero (times the mask's weight), else 0. */
+function masked(tf: TF, x: Tensor, w: Tensor | undefined): Tensor {
+  return w === undefined ? x : tf.where(tf.notEqual(w, 0), tf.mul(x, w), tf.zerosLike(x));
+}
+
+function lowerCount(tf: TF, x: Tensor, w: Tensor | undefined, axes: number[], keep = false): Tensor {
+  if (w !== undefined) return tf.sum(tf.broadcastTo(w, x.shape), axes, keep);
+  const n = axes.reduce((a, i) => a * x.shape[i]!, 1);
+  const shape = keep ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i));
+  return tf.fill(shape, n, 'float32');
+}
+
+/** a / b where b != 0, else 0, with a gradient free of NaN. */
+function safeDiv(tf: TF, a: Tensor, b: Tensor, ok: Tensor): Tensor {
+  const safe = tf.where(ok, b, tf.onesLike(b));
+  return tf.where(ok, tf.div(a, safe), tf.zerosLike(a));
+}
+
+function lowerMean(tf: TF, x: Tensor, w: Tensor | undefined, axes: number[], keep = false): Tensor {
+  const n = lowerCount(tf, x, w, axes, keep);
+  return safeDiv(tf, tf.sum(masked(tf, x, w), axes, keep), n, tf.notEqual(n, 0));
+}
+
+function lowerVar(tf: TF, x: Tensor, w: Tensor | undefined, axes: number[], correction: number): Tensor {
+  const m = lowerMean(tf, x, w, axes, true);
+  const d = tf.square(tf.sub(x, m));
+  const n = tf.sub(lowerCount(tf, x, w, axes), correction);
+  return safeDiv(tf, tf.sum(masked(tf, d, w), axes), n, tf.greater(n, 0));
+}
+
+function lowerExtremum(tf: TF, x: Tensor, w: Tensor | undefined, axes: number[], max: boolean): Tensor {
+  const fill = tf.fill(x.shape, max ? -Infinity : Infinity, 'float32');
+  const v = w === undefined ? x : tf.where(tf.notEqual(w, 0), x, fill);
+  return max ? tf.max(v, axes) : tf.min(v, axes);
+}
+
+const ax = (a: readonly number[]): number[] => [...a];
+const lowerSum: LowerFn = (tf, [x, w], _, c) => tf.sum(masked(tf, x!, w), ax(c.axes));
+const lowerMeanFn: LowerFn = (tf, [x, w], _, c) => lowerMean(tf, x!, w, ax(c.axes));
+const lowerVarFn: LowerFn = (tf, [x, w], a, c) => lowerVar(tf, x!, w, ax(c.axes), Number(a['correction'] ?? 1));
+const lowerStdFn: LowerFn = (tf, [x, w], a, c) => tf.sqrt(lowerVar(tf, x!, w, ax(c.axes), Number(a['correction'] ?? 1)));
+const lowerMaxFn: LowerFn = (tf, [x, w], _, c) => lowerExtremum(tf, x!, w, ax(c.axes), true);
+const lowerMinFn: LowerFn = (tf, [x, w], _, c) => lowerExtremum(tf, x!, w, ax(c.axes), false);
+const lowerCountFn: LowerFn = (tf, [x, w], _, c) => lowerCount(tf, x!, w, ax(c.axes));
+
+function reduction(name: string, dsl: string, summary: string, reduce: ReduceFn, lower: LowerFn, dtype: (x: TensorType) => TensorType['dtype'], correction = false): OpDef {
   return defineOp({
     name, dsl, summary, traits: ['reduction', 'pure'],
     inputs: correction ? [{ name: 'x', kind: 'number' }, { name: 'correction', kind: 'const-number', default: 1 }] : [{ name: 'x', kind: 'number' }],
     over: 'required', where: true,
     infer: (types, ctx) => reduceType(types, ctx, dtype),
     reduce,
+    lower,
   });
 }
 
-export const sum = reduction('sum', 'sum', 'Sum over the named dims (of the entries where the mask is non-zero).', sumFn, same);
-export const mean = reduction('mean', 'mean', 'Mean over the named dims; with `where m`, sum(x*m)/sum(m), and 0 when sum(m) is 0.', meanFn, f32);
-export const variance = reduction('var', 'var', 'Variance over the named dims with `correction` (default 1: unbiased); 0 when n <= correction.', varFn, f32, true);
-export const std = reduction('std', 'std', 'Standard deviation: sqrt(var(x, correction)); 0 when n <= correction.', (xs, ws, a) => Math.sqrt(varFn(xs, ws, a)), f32, true);
-export const reduceMax = reduction('reduce_max', 'max', 'Maximum over the named dims (-inf when empty).', extremum(Math.max, -Infinity), same);
-export const reduceMin = reduction('reduce_min', 'min', 'Minimum over the named dims (+inf when empty).', extremum(Math.min, Infinity), same);
-export const count = reduction('count', 'count', 'Number of entries over the named dims (with `where m`: sum of m).', countFn, f32);
+export const sum = reduction('sum', 'sum', 'Sum over the named dims (of the entries where the mask is non-zero).', sumFn, lowerSum, same);
+export const mean = reduction('mean', 'mean', 'Mean over the named dims; with `where m`, sum(x*m)/sum(m), and 0 when sum(m) is 0.', meanFn, lowerMeanFn, f32);
+export const variance = reduction('var', 'var', 'Variance over the named dims with `correction` (default 1: unbiased); 0 when n <= correction.', varFn, lowerVarFn, f32, true);
+export const std = reduction('std', 'std', 'Standard deviation: sqrt(var(x, correction)); 0 when n <= correction.', (xs, ws, a) => Math.sqrt(varFn(xs, ws, a)), lowerStdFn, f32, true);
+export const reduceMax = reduction('reduce_max', 'max', 'Maximum over the named dims (-inf when empty).', extremum(Math.max, -Infinity), lowerMaxFn, f32);
+export const reduceMin = reduction('reduce_min', 'min', 'Minimum over the named dims (+inf when empty).', extremum(Math.min, Infinity), lowerMinFn, f32);
+export const count = reduction('count', 'count', 'Number of entries over the named dims (with `where m`: sum of m).', countFn, lowerCountFn, f32);

@@ -7,9 +7,10 @@ export const expand = defineOp({
   name: 'expand',
   dsl: 'expand',
   summary: 'Repeat x along the named new dims (explicit broadcast, e.g. a per-sample value over tokens).',
-  traits: ['shape', 'pure'],
+  traits: ['shape', 'broadcast', 'pure'],
   inputs: [{ name: 'x', kind: 'any' }],
   over: 'required',
+  lower: (tf, [x], _, ctx) => tf.broadcastTo(x!, ctx.outShape as number[]),
   infer: (types, ctx) => {
     const x = asTensor(types[0]);
     if (x === null) return null;
@@ -28,6 +29,14 @@ export const take = defineOp({
   dsl: null,
   summary: 'The slice of x at a constant index along one named dim, which is removed.',
   traits: ['shape', 'pure'],
+  lower: (tf, [x], attrs, ctx) => {
+    const axis = ctx.axes[0]!;
+    const index = Number(attrs['index']);
+    if (index >= ctx.inShape[axis]!) throw new RangeError(`index ${index} is out of range: dimension \`${String(attrs['dim'])}\` has size ${ctx.inShape[axis]}`);
+    const begin = ctx.inShape.map((_, i) => (i === axis ? index : 0));
+    const size = ctx.inShape.map((d, i) => (i === axis ? 1 : d));
+    return tf.squeeze(tf.slice(x!, begin, size), [axis]);
+  },
   inputs: [{ name: 'x', kind: 'any' }],
   infer: (types, ctx) => {
     const x = asTensor(types[0]);

@@ -1,19 +1,23 @@
 /** Leaves of the graph: literals, params, standard inputs, state reads. Their type is an attr. */
 import type { Type } from '../types.js';
-import { defineOp, type OpDef } from './define.js';
+import { defineOp, type LowerFn, type OpDef } from './define.js';
 
-function source(name: string, summary: string, effect = false): OpDef {
+function source(name: string, summary: string, lower: LowerFn): OpDef {
   return defineOp({
     name, dsl: null, summary,
-    traits: effect ? ['source', 'effect'] : ['source', 'pure'],
+    traits: ['source', 'pure'],
     inputs: [],
     // Sources carry their type in the node; the elaborator sets it, the verifier keeps it.
     infer: () => null as Type | null,
+    lower,
   });
 }
 
-export const constant = source('const', 'A literal constant (attr `value`).');
-export const param = source('param', 'A pipeline param (attr `name`): a scalar the user may `--set`.');
-export const input = source('input', 'A standard input or fed value (attr `name`).');
-export const stateRead = source('state', 'The value of a state variable at the start of the step (attr `name`).');
-export const rewardFn = source('reward_fn', 'A named reward function applied to the rollout (attr `name`); deterministic, so uses share one node.');
+export const constant = source('const', 'A literal constant (attr `value`).', (tf, _, a) => {
+  const v = a['value'];
+  return typeof v === 'boolean' ? tf.scalar(v, 'bool') : tf.scalar(Number(v), Number.isInteger(v) ? 'int32' : 'float32');
+});
+export const param = source('param', 'A pipeline param (attr `name`): a scalar the user may `--set`.', (_, __, a, c) => c.env.param(String(a['name'])));
+export const input = source('input', 'A standard input or fed value (attr `name`).', (_, __, a, c) => c.env.input(String(a['name'])));
+export const stateRead = source('state', 'The value of a state variable at the start of the step (attr `name`).', (_, __, a, c) => c.env.state(String(a['name'])));
+export const rewardFn = source('reward_fn', 'A named reward function applied to the rollout (attr `name`); deterministic, so uses share one node.', (_, __, a, c) => c.env.input(`reward_fn.${String(a['name'])}`));

@@ -7,8 +7,16 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 await build({
   entryPoints: [join(root, 'runtime/cli/entry.ts')],
-  outfile: join(root, 'dist/rlp.mjs'),
+  outdir: join(root, 'dist'),
+  entryNames: 'rlp',
+  chunkNames: 'chunks/[name]-[hash]',
+  outExtension: { '.js': '.mjs' },
+  splitting: true,
+  mainFields: ['module', 'main'],
   bundle: true,
+  // TF.js, Dawn and msgpackr stay in node_modules: loaded only by the commands that compute,
+  // they find their own .wasm/.node files there. tfjs-node is optional and may be absent.
+  external: ['@tensorflow/*', 'webgpu', 'msgpackr'],
   platform: 'node',
   format: 'esm',
   target: 'node20',

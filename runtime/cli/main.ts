@@ -3,11 +3,15 @@ import { Command, CommanderError, Option } from 'commander';
 import { runCheck } from './commands/check.js';
 import { EMITS, runCompile, type Emit } from './commands/compile.js';
 import { runExplain } from './commands/explain.js';
+import { BACKEND_NAMES, DEFAULT_BACKEND, type BackendName } from '../backends/index.js';
 import { EXIT, reportInternal, UsageError } from './io.js';
-
-const VERSION = '0.1.0';
+import { VERSION } from './version.js';
 const formatOption = (): Option =>
   new Option('--format <format>', 'diagnostics as human (with code frames), short (one line each) or json').choices(['human', 'short', 'json']).default('human');
+
+const collect = (v: string, prev: string[]): string[] => [...prev, v];
+const backendOption = (): Option =>
+  new Option('--backend <name>', 'TF.js backend to compute on').choices([...BACKEND_NAMES]).default(DEFAULT_BACKEND);
 
 function program(setCode: (c: number) => void): Command {
   const p = new Command('rlp')
@@ -32,6 +36,26 @@ function program(setCode: (c: number) => void): Command {
     .action((target: string, o: { emit: Emit; pipeline?: string; optLevel: string; dumpIr?: string; format: 'human' | 'short' | 'json' }) =>
       setCode(runCompile(target, { emit: o.emit, optimize: o.optLevel !== '0', format: o.format, ...(o.pipeline !== undefined ? { pipeline: o.pipeline } : {}), ...(o.dumpIr !== undefined ? { dumpIr: o.dumpIr } : {}) })),
     );
+  p.command('eval')
+    .description('evaluate a pipeline on a batch of tensors: every binding, the loss, the advantage, and gradients')
+    .argument('<target>', 'a .rlp file, or the name of a standard pipeline such as grpo')
+    .requiredOption('--batch <file>', 'the batch: a .json or .msgpack object mapping input names to {"shape", "data"}')
+    .option('--set <name=value>', 'set a param (repeatable)', collect, [])
+    .option('--grad <name>', 'also output grad.NAME, the gradient of the loss with respect to this fed value (repeatable)', collect, [])
+    .option('-o, --output <file>', 'write the results to a .json or .msgpack file instead of printing JSON')
+    .addOption(backendOption())
+    .option('--pipeline <name>', 'the pipeline to evaluate, when the file declares several')
+    .option('--allow-nonfinite', 'accept NaN and infinite input values', false)
+    .action(async (target: string, o: { batch: string; set: string[]; grad: string[]; output?: string; backend: BackendName; pipeline?: string; allowNonfinite: boolean }) => {
+      const { runEval } = await import('./commands/eval.js');
+      setCode(await runEval(target, o));
+    });
+  p.command('env')
+    .description('print versions and what each backend reports on this machine')
+    .action(async () => {
+      const { runEnv } = await import('./commands/env.js');
+      setCode(await runEnv());
+    });
   p.command('explain')
     .description('explain a diagnostic code (RLP3001), a standard pipeline (grpo), an op (clip), or list ops (ops)')
     .argument('<what>', 'RLPxxxx, a pipeline name, an op name, or "ops"')

@@ -1,0 +1,131 @@
+/**
+ * Workarounds for TF.js 4.22 defects, each reproduced on our machines:
+ * - wasm has no `UnsortedSegmentSum`, so the gradient of `gather` throws; cpu has one that is
+ *   O(segments x indices). We register a linear-time scatter-add on both.
+ * - wasm matmul with a transposed operand is 9-30x slower than plain, and every matmul gradient
+ *   uses one; we override the BatchMatMul gradient to transpose explicitly, then multiply plainly.
+ * - wasm `oneHot(..., 'float32')` returns garbage: `oneHotF32` builds int32 and casts.
+ * - webgpu `gather` loses index precision past 2^24: `gatherFlat` gathers row by row there.
+ */
+import type { TFModule } from './tf.js';
+import type * as tfc from '@tensorflow/tfjs-core';
+
+type Tensor = tfc.Tensor;
+
+const installed = new Set<string>();
+
+/** Install the fixes relevant to `backend` (idempotent). */
+export function installFixes(tf: TFModule, backend: string): void {
+  if (!installed.has('grad:BatchMatMul')) {
+    installMatMulGradient(tf);
+    installed.add('grad:BatchMatMul');
+  }
+  if ((backend === 'wasm' || backend === 'cpu') && !installed.has(`segsum:${backend}`)) {
+    installScatterAdd(tf, backend);
+    installed.add(`segsum:${backend}`);
+  }
+}
+
+/** A linear-time UnsortedSegmentSum (scatter-add), computed on the host. */
+function installScatterAdd(tf: TFModule, backendName: string): void {
+  const existing = tf.getKernel('UnsortedSegmentSum', backendName);
+  if (existing !== undefined) tf.unregisterKernel('UnsortedSegmentSum', backendName);
+  tf.registerKernel({
+    kernelName: 'UnsortedSegmentSum',
+    backendName,
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const { x, segmentIds } = inputs as { x: tfc.TensorInfo; segmentIds: tfc.TensorInfo };
+      const numSegments = Number((attrs as { numSegments: number }).numSegments);
+      const b = backend as unknown as {
+        readSync(id: tfc.DataId): tfc.TypedArray;
+        makeTensorInfo?(shape: number[], dtype: tfc.DataType, values: tfc.TypedArray): tfc.TensorInfo;
+        makeOutput?(shape: number[], dtype: tfc.DataType): tfc.TensorInfo;
+        typedArrayFromHeap?(t: tfc.TensorInfo): tfc.TypedArray;
+      };
+      const xs = b.readSync(x.dataId);
+      const ids = b.readSync(segmentIds.dataId);
+      const inner = x.shape.slice(segmentIds.shape.length).reduce((p, d) => p * d, 1);
+      const outShape = [numSegments, ...x.shape.slice(segmentIds.shape.length)];
+      const out = x.dtype === 'int32' ? new Int32Array(numSegments * inner) : new Float32Array(numSegments * inner);
+      for (let i = 0; i < ids.length; i++) {
+        const seg = ids[i]!;
+        if (seg < 0 || seg >= numSegments) continue;
+        const src = i * inner;
+        const dst = seg * inner;
+        for (let j = 0; j < inner; j++) out[dst + j]! += xs[src + j]!;
+      }
+      if (b.makeTensorInfo !== undefined) return b.makeTensorInfo(outShape, x.dtype, out);
+      const info = b.makeOutput!(outShape, x.dtype);
+      b.typedArrayFromHeap!(info).set(out);
+      return info;
+    },
+  });
+}
+
+/** The BatchMatMul gradient with explicit transposes (plain matmuls only). */
+function installMatMulGradient(tf: TFModule): void {
+  tf.registerGradient({
+    kernelName: 'BatchMatMul',
+    inputsToSave: ['a', 'b'],
+    gradFunc: (dy, saved, attrs) => {
+      const [a, b] = saved as [Tensor, Tensor];
+      const { transposeA, transposeB } = attrs as { transposeA: boolean; transposeB: boolean };
+      const g = dy as Tensor;
+      const t = (x: Tensor): Tensor => {
+        const r = x.rank;
+        const perm = [...Array(r).keys()];
+        [perm[r - 2], perm[r - 1]] = [perm[r - 1]!, perm[r - 2]!];
+        return tf.transpose(x, perm);
+      };
+      const mm = (x: Tensor, y: Tensor): Tensor => tf.matMul(x, y);
+      if (!transposeA && !transposeB) return { a: () => mm(g, t(b)), b: () => mm(t(a), g) };
+      if (!transposeA && transposeB) return { a: () => mm(g, b), b: () => mm(t(g), a) };
+      if (transposeA && !transposeB) return { a: () => mm(b, t(g)), b: () => mm(a, g) };
+      return { a: () => mm(t(b), t(g)), b: () => mm(t(g), t(a)) };
+    },
+  });
+}
+
+/** One-hot as float32, built as int32 and cast (wasm's float32 oneHot is broken). */
+export function oneHotF32(tf: TFModule, indices: Tensor, depth: number): Tensor {
+  return tf.tidy(() => tf.cast(tf.oneHot(tf.cast(indices, 'int32') as tfc.Tensor1D, depth, 1, 0, 'int32'), 'float32'));
+}
+
+/** Largest flat index that webgpu's gather resolves exactly (float32 index arithmetic). */
+export const WEBGPU_EXACT_INDEX = 2 ** 24;
+
+/**
+ * Gather rows `indices` (int32, 1-D) from the first axis of `x`. On webgpu, when x holds more
+ * elements than float32 can address exactly, gather in blocks of rows with rebased indices, so
+ * every offset the kernel computes stays below the limit.
+ */
+export function gatherFlat(tf: TFModule, x: Tensor, indices: Tensor, backend: string, limit = WEBGPU_EXACT_INDEX): Tensor {
+  const rows = x.shape[0]!;
+  const inner = x.shape.slice(1).reduce((a, d) => a * d, 1);
+  if (backend !== 'webgpu' || rows * inner <= limit) return tf.gather(x, indices);
+  const blockRows = Math.max(1, Math.floor(limit / inner));
+  return tf.tidy(() => {
+    const idx = indices.dataSync();
+    const parts: Tensor[] = [];
+    const order: number[] = [];
+    for (let start = 0; start < rows; start += blockRows) {
+      const end = Math.min(rows, start + blockRows);
+      const pos: number[] = [];
+      const local: number[] = [];
+      idx.forEach((v, i) => {
+        if (v >= start && v < end) {
+          pos.push(i);
+          local.push(v - start);
+        }
+      });
+      if (pos.length === 0) continue;
+      const block = tf.slice(x, [start], [end - start]);
+      parts.push(tf.gather(block, tf.tensor1d(local, 'int32')));
+      order.push(...pos);
+    }
+    const joined = tf.concat(parts, 0);
+    const inverse = new Int32Array(order.length);
+    order.forEach((p, i) => (inverse[p] = i));
+    return tf.gather(joined, tf.tensor1d(inverse, 'int32'));
+  });
+}

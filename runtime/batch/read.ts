@@ -1,0 +1,133 @@
+/**
+ * Batch files: a JSON object or msgpack map from names to tensors `{shape, data}` (or bare
+ * numbers for scalars). Reading reports problems as diagnostics that point into the file.
+ */
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import * as jsonc from 'jsonc-parser';
+import { unpack } from 'msgpackr';
+import { makeSource, span, type SourceFile, type Span } from '../../grammar/source.js';
+import { diag, type Diagnostic } from '../../compiler/diagnostics/diagnostic.js';
+
+/** A tensor as read from a batch file. */
+export interface HostTensor {
+  readonly shape: readonly number[];
+  readonly data: Float64Array;
+}
+
+/** One fed entry: its value and where in the file it was written. */
+export interface BatchEntry {
+  readonly name: string;
+  readonly tensor: HostTensor;
+  readonly span: Span;
+}
+
+/** A read batch, or the problems that stopped reading it. */
+export interface BatchResult {
+  readonly entries: readonly BatchEntry[];
+  readonly diagnostics: readonly Diagnostic[];
+  readonly file: SourceFile;
+}
+
+export const BATCH_EXTENSIONS = ['.json', '.msgpack', '.mpk'] as const;
+
+/** Read and decode a batch file (the extension picks the format). */
+export function readBatch(path: string, display = path): BatchResult {
+  const bytes = readFileSync(path);
+  const isJson = extname(path).toLowerCase() === '.json';
+  const file = makeSource(display, isJson ? bytes.toString('utf8') : '');
+  const fail = (d: Diagnostic): BatchResult => ({ entries: [], diagnostics: [d], file });
+  if (bytes.length === 0 || (isJson && file.text.trim() === '')) return fail(diag('RLP6008', span(file, 0, 0), { file: display }));
+  if (isJson) return readJson(file);
+  let value: unknown;
+  try {
+    value = unpack(bytes);
+  } catch (e) {
+    return fail(diag('RLP6007', span(file, 0, 0), { file: display, detail: (e as Error).message.split('\n')[0]! }));
+  }
+  const at = span(file, 0, 0);
+  return fromObject(value, file, () => at);
+}
+
+function readJson(file: SourceFile): BatchResult {
+  const errors: jsonc.ParseError[] = [];
+  const tree = jsonc.parseTree(file.text, errors, { disallowComments: true, allowTrailingComma: false });
+  if (errors.length > 0 || tree === undefined) {
+    const e = errors[0];
+    const at = e === undefined ? span(file, 0, 0) : span(file, e.offset, e.offset + Math.max(1, e.length));
+    const what = e === undefined ? 'the file holds no JSON value' : `invalid JSON: ${describeJsonError(e.error)}`;
+    return { entries: [], diagnostics: [diag('RLP6009', at, { what })], file };
+  }
+  const keySpan = (name: string): Span => {
+    const prop = tree.children?.find((c) => c.type === 'property' && c.children?.[0]?.value === name);
+    const key = prop?.children?.[0];
+    return key === undefined ? span(file, tree.offset, tree.offset + 1) : span(file, key.offset, key.offset + key.length);
+  };
+  return fromObject(jsonc.getNodeValue(tree), file, keySpan);
+}
+
+function describeJsonError(code: jsonc.ParseErrorCode): string {
+  const name = jsonc.printParseErrorCode(code);
+  return name.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+}
+
+function fromObject(value: unknown, file: SourceFile, spanOf: (name: string) => Span): BatchResult {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || ArrayBuffer.isView(value)) {
+    const d = diag('RLP6009', span(file, 0, Math.min(1, file.text.length)), { what: 'the batch must be an object mapping input names to tensors' });
+    return { entries: [], diagnostics: [d], file };
+  }
+  const entries: BatchEntry[] = [];
+  const diagnostics: Diagnostic[] = [];
+  const obj = value instanceof Map ? Object.fromEntries(value) : (value as Record<string, unknown>);
+  for (const [name, v] of Object.entries(obj)) {
+    const at = spanOf(name);
+    const t = toTensor(name, v, at, diagnostics);
+    if (t !== null) entries.push({ name, tensor: t, span: at });
+  }
+  return { entries, diagnostics, file };
+}
+
+function toTensor(name: string, v: unknown, at: Span, out: Diagnostic[]): HostTensor | null {
+  if (typeof v === 'number') return { shape: [], data: Float64Array.of(v) };
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+    out.push(diag('RLP6009', at, { what: `\`${name}\` must be a number or a tensor \`{"shape": [...], "data": [...]}\`` }));
+    return null;
+  }
+  const o = v instanceof Map ? Object.fromEntries(v) : (v as Record<string, unknown>);
+  const shape = o['shape'];
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
+    out.push(diag('RLP6009', at, { what: `\`${name}\` needs \`shape\`: a list of non-negative integers` }));
+    return null;
+  }
+  const data = toNumbers(name, o['data'], at, out);
+  if (data === null) return null;
+  const want = (shape as number[]).reduce((a, b) => a * b, 1);
+  if (data.length !== want) {
+    out.push(diag('RLP6003', at, { name, found: data.length, shape: (shape as number[]).join(','), want }));
+    return null;
+  }
+  return { shape: shape as number[], data };
+}
+
+function toNumbers(name: string, d: unknown, at: Span, out: Diagnostic[]): Float64Array | null {
+  if (d instanceof Uint8Array && !(d instanceof Float32Array)) {
+    if (d.byteLength % 4 !== 0) {
+      out.push(diag('RLP6004', at, { what: `\`${name}\`: binary data must be float32 little-endian, a multiple of 4 bytes (found ${d.byteLength})` }));
+      return null;
+    }
+    const view = new DataView(d.buffer, d.byteOffset, d.byteLength);
+    return Float64Array.from({ length: d.byteLength / 4 }, (_, i) => view.getFloat32(i * 4, true));
+  }
+  if (ArrayBuffer.isView(d) && !(d instanceof DataView)) return Float64Array.from(d as unknown as ArrayLike<number>);
+  if (!Array.isArray(d)) {
+    out.push(diag('RLP6004', at, { what: `\`${name}\` needs \`data\`: a flat list of numbers (row-major)` }));
+    return null;
+  }
+  const bad = d.findIndex((x) => typeof x !== 'number');
+  if (bad >= 0) {
+    const shown = Array.isArray(d[bad]) ? 'a nested list (data must be flat, row-major)' : `\`${JSON.stringify(d[bad])}\``;
+    out.push(diag('RLP6004', at, { what: `\`${name}\`: data[${bad}] is ${shown}, not a number` }));
+    return null;
+  }
+  return Float64Array.from(d as number[]);
+}

@@ -1,0 +1,28 @@
+/** Writing eval results: JSON or msgpack, atomically (a temp file renamed into place). */
+import { renameSync, writeFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { pack } from 'msgpackr';
+import type { HostTensor } from './read.js';
+
+/** A tensor as written: `{shape, data}` with plain numbers (NaN/inf as strings in JSON). */
+export function tensorToPlain(t: HostTensor, json: boolean): { shape: number[]; data: (number | string)[] } {
+  const data = Array.from(t.data, (v) => (json && !Number.isFinite(v) ? (Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity') : v));
+  return { shape: [...t.shape], data };
+}
+
+/** The results as one JSON text. */
+export function resultsToJson(results: Readonly<Record<string, HostTensor>>): string {
+  const obj = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, tensorToPlain(v, true)]));
+  return JSON.stringify(obj, null, 2) + '\n';
+}
+
+/** Write results to `path` (.json or .msgpack by extension) without leaving a partial file. */
+export function writeResults(path: string, results: Readonly<Record<string, HostTensor>>): void {
+  const isJson = extname(path).toLowerCase() === '.json';
+  const body = isJson
+    ? resultsToJson(results)
+    : pack(Object.fromEntries(Object.entries(results).map(([k, v]) => [k, tensorToPlain(v, false)])));
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, body);
+  renameSync(tmp, path);
+}

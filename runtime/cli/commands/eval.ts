@@ -1,0 +1,87 @@
+/** `rlp eval FILE|NAME --batch IN [--set k=v]... [--grad NAME] [-o OUT]`: batch-mode evaluation. */
+import { existsSync } from 'node:fs';
+import { extname } from 'node:path';
+import { compileFiles } from '../../../compiler/compile.js';
+import { diag, hasErrors, type Diagnostic } from '../../../compiler/diagnostics/diagnostic.js';
+import { renderAll } from '../../../compiler/diagnostics/render.js';
+import { listChoices } from '../../../compiler/suggest.js';
+import { span } from '../../../grammar/source.js';
+import { BackendUnavailable, type BackendName } from '../../backends/index.js';
+import { BATCH_EXTENSIONS, readBatch } from '../../batch/read.js';
+import { resultsToJson, writeResults } from '../../batch/write.js';
+import { StepError } from '../../exec/executor.js';
+import { EXIT, UsageError, useColor } from '../io.js';
+import { resolveTarget } from '../resolve-target.js';
+import { pickPipeline } from './pick.js';
+
+/** Options of `rlp eval`. */
+export interface EvalCmdOptions {
+  readonly batch: string;
+  readonly set: readonly string[];
+  readonly grad: readonly string[];
+  readonly output?: string;
+  readonly backend: BackendName;
+  readonly pipeline?: string;
+  readonly allowNonfinite: boolean;
+}
+
+function report(ds: readonly Diagnostic[]): void {
+  if (ds.length > 0) process.stderr.write(renderAll(ds, 'human', useColor(process.stderr)) + '\n');
+}
+
+function parseSets(sets: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const s of sets) {
+    const i = s.indexOf('=');
+    if (i <= 0) throw new UsageError(`--set takes NAME=VALUE, found \`${s}\``);
+    out[s.slice(0, i)] = s.slice(i + 1);
+  }
+  return out;
+}
+
+/** Run `rlp eval`; returns the exit code. */
+export async function runEval(target: string, opts: EvalCmdOptions): Promise<number> {
+  const ext = extname(opts.batch).toLowerCase();
+  if (!(BATCH_EXTENSIONS as readonly string[]).includes(ext)) throw new UsageError(`--batch takes a ${listChoices([...BATCH_EXTENSIONS])} file, found \`${opts.batch}\``);
+  if (!existsSync(opts.batch)) throw new UsageError(`cannot read \`${opts.batch}\`: no such file`);
+  if (opts.output !== undefined && !['.json', '.msgpack', '.mpk'].includes(extname(opts.output).toLowerCase())) {
+    throw new UsageError(`-o takes a .json or .msgpack file, found \`${opts.output}\``);
+  }
+  const set = parseSets(opts.set);
+  const t = resolveTarget(target);
+  const compiled = compileFiles([t.file]);
+  report(compiled.diagnostics);
+  if (hasErrors(compiled.diagnostics)) return EXIT.user;
+  const p = pickPipeline(compiled.pipelines, opts.pipeline ?? t.pipeline, t.file);
+  const batch = readBatch(opts.batch);
+  if (batch.diagnostics.length > 0) {
+    report(batch.diagnostics);
+    return EXIT.user;
+  }
+  const { validateBatch } = await import('../../eval/validate.js');
+  const v = validateBatch(p.ir, batch.entries, { set, grad: opts.grad, allowNonfinite: opts.allowNonfinite, fileSpan: span(batch.file, 0, 0) });
+  if (v.valid === null) {
+    report(v.diagnostics);
+    return EXIT.user;
+  }
+  const { useBackend } = await import('../../backends/index.js');
+  const { evaluate } = await import('../../eval/evaluate.js');
+  let results;
+  try {
+    const { tf, info } = await useBackend(opts.backend);
+    results = await evaluate(tf, info.name, v.valid, opts.grad);
+  } catch (e) {
+    if (e instanceof BackendUnavailable) {
+      report([diag('RLP5001', span(batch.file, 0, 0), { backend: e.backend, detail: e.message }, { help: e.help })]);
+      return EXIT.user;
+    }
+    if (e instanceof StepError) {
+      report([diag('RLP6020', e.node.spans[0]!, { detail: e.message })]);
+      return EXIT.user;
+    }
+    throw e;
+  }
+  if (opts.output === undefined) process.stdout.write(resultsToJson(results));
+  else writeResults(opts.output, results);
+  return EXIT.ok;
+}

@@ -1,0 +1,161 @@
+/** Checking a batch against a pipeline before anything is computed: names, shapes, values, params. */
+import type { Span } from '../../grammar/source.js';
+import { standardInput } from '../../compiler/check/inputs.js';
+import { diag, type Diagnostic } from '../../compiler/diagnostics/diagnostic.js';
+import type { IrGraph, IrNode } from '../../compiler/ir/graph.js';
+import { didYouMean, listChoices } from '../../compiler/suggest.js';
+import { formatType } from '../../compiler/types.js';
+import type { BatchEntry } from '../batch/read.js';
+import { buildPlan, feedableNames, requiredInputs, type Plan } from '../exec/plan.js';
+
+/** A batch that passed validation: the plan, dim sizes, and resolved params. */
+export interface ValidBatch {
+  readonly plan: Plan;
+  readonly sizes: Map<string, number>;
+  readonly params: Map<string, number | boolean>;
+  readonly entries: readonly BatchEntry[];
+}
+
+/** Options that change what is valid. */
+export interface ValidateOptions {
+  readonly set: Readonly<Record<string, string>>;
+  readonly grad: readonly string[];
+  readonly allowNonfinite: boolean;
+  /** Where to point problems that belong to no entry (the batch file's start). */
+  readonly fileSpan: Span;
+}
+
+/** Validate a batch; returns the plan inputs, or diagnostics. */
+export function validateBatch(g: IrGraph, entries: readonly BatchEntry[], opts: ValidateOptions): { valid: ValidBatch | null; diagnostics: Diagnostic[] } {
+  const out: Diagnostic[] = [];
+  const feedable = feedableNames(g);
+  const known = entries.filter((e) => {
+    if (feedable.has(e.name)) return true;
+    out.push(diag('RLP6010', e.span, { name: e.name, pipeline: g.meta.pipeline }, { help: didYouMean(e.name, feedable.keys()) ?? `it reads ${listChoices([...feedable.keys()])}` }));
+    return false;
+  });
+  const sizes = checkShapes(g, known, feedable, out);
+  for (const e of known) checkValues(g.node(feedable.get(e.name)!), e, opts.allowNonfinite, out);
+  const params = resolveParams(g, opts, out);
+  const want = g.outputs.filter((o) => g.node(o.node).type.kind === 'tensor').map((o) => o.name);
+  const plan = buildPlan(g, known.map((e) => e.name), want);
+  for (const n of requiredInputs(plan)) out.push(missing(g, n, opts.fileSpan));
+  for (const name of opts.grad) checkGradTarget(g, name, known, feedable, opts.fileSpan, out);
+  if (out.length > 0) return { valid: null, diagnostics: out };
+  return { valid: { plan, sizes, params, entries: known }, diagnostics: [] };
+}
+
+function declaredAs(n: IrNode, name: string): string {
+  const std = n.op === 'input' ? standardInput(name) : undefined;
+  return std !== undefined ? `\`${name}\` is a standard input, declared \`${formatType(std.type)}\`` : `\`${name}\` is \`${formatType(n.type)}\`, as computed in the pipeline`;
+}
+
+function checkShapes(g: IrGraph, entries: readonly BatchEntry[], feedable: Map<string, number>, out: Diagnostic[]): Map<string, number> {
+  const sizes = new Map<string, number>();
+  const from = new Map<string, string>();
+  for (const e of entries) {
+    const n = g.node(feedable.get(e.name)!);
+    const dims = n.type.kind === 'tensor' ? n.type.dims : [];
+    const label = n.op === 'input' ? [] : [{ span: n.spans[0]!, message: `\`${e.name}\` is computed here as \`${formatType(n.type)}\`` }];
+    if (e.tensor.shape.length !== dims.length) {
+      out.push(diag('RLP6002', e.span, { what: `\`${e.name}\` has shape [${e.tensor.shape.join(',')}] (${e.tensor.shape.length} axes), but it has ${dims.length} dims: \`${formatType(n.type)}\`` }, {
+        labels: label, notes: [declaredAs(n, e.name)],
+      }));
+      continue;
+    }
+    dims.forEach((d, i) => {
+      const size = e.tensor.shape[i]!;
+      const prev = sizes.get(d);
+      if (prev === undefined) {
+        sizes.set(d, size);
+        from.set(d, e.name);
+      } else if (prev !== size) {
+        out.push(diag('RLP6002', e.span, { what: `dimension \`${d}\` of \`${e.name}\` is ${size}, but \`${from.get(d)}\` gave it size ${prev}` }, {
+          labels: label, notes: [declaredAs(n, e.name)],
+        }));
+      }
+    });
+  }
+  return sizes;
+}
+
+function checkValues(n: IrNode, e: BatchEntry, allowNonfinite: boolean, out: Diagnostic[]): void {
+  const dtype = n.type.kind === 'tensor' ? n.type.dtype : 'f32';
+  const d = e.tensor.data;
+  for (let i = 0; i < d.length; i++) {
+    const v = d[i]!;
+    if (!Number.isFinite(v)) {
+      if (allowNonfinite && dtype === 'f32') continue;
+      out.push(diag('RLP6005', e.span, { name: e.name, kind: Number.isNaN(v) ? 'NaN' : v > 0 ? '+Infinity' : '-Infinity', index: i }, {
+        help: dtype === 'f32' ? 'pass --allow-nonfinite to feed it anyway' : null,
+      }));
+      return;
+    }
+    if (dtype === 'i32' && !Number.isInteger(v)) {
+      out.push(diag('RLP6004', e.span, { what: `\`${e.name}\` is \`${formatType(n.type)}\`, but data[${i}] = ${v} is not an integer` }));
+      return;
+    }
+    if (dtype === 'bool' && v !== 0 && v !== 1) {
+      out.push(diag('RLP6004', e.span, { what: `\`${e.name}\` is \`${formatType(n.type)}\`, but data[${i}] = ${v} is neither 0 nor 1` }));
+      return;
+    }
+  }
+}
+
+function resolveParams(g: IrGraph, opts: ValidateOptions, out: Diagnostic[]): Map<string, number | boolean> {
+  const params = new Map<string, number | boolean>();
+  const names = g.meta.params.map((p) => p.name);
+  for (const [k, raw] of Object.entries(opts.set)) {
+    const p = g.meta.params.find((x) => x.name === k);
+    if (p === undefined) {
+      out.push(diag('RLP6006', opts.fileSpan, { name: k, pipeline: g.meta.pipeline }, { help: didYouMean(k, names) ?? (names.length > 0 ? `its params are ${listChoices(names)}` : 'it has no params') }));
+      continue;
+    }
+    const v = parseParam(p.type, raw);
+    if (v === null) out.push(diag('RLP6011', opts.fileSpan, { name: k, type: p.type, value: raw, want: { int: 'an integer', float: 'a number', bool: '`true` or `false`', string: 'a string' }[p.type] }));
+    else if (typeof v !== 'string') params.set(k, v);
+  }
+  for (const p of g.meta.params) {
+    if (params.has(p.name) || p.type === 'string') continue;
+    if (p.default === null) {
+      if (opts.set[p.name] === undefined) out.push(diag('RLP6013', opts.fileSpan, { name: p.name }, { help: `add \`--set ${p.name}=...\`` }));
+    } else if (typeof p.default !== 'string') params.set(p.name, p.default);
+  }
+  return params;
+}
+
+/** Parse a `--set` value by the param's type; null when it does not parse. */
+export function parseParam(type: 'int' | 'float' | 'bool' | 'string', raw: string): number | boolean | string | null {
+  if (type === 'string') return raw;
+  if (type === 'bool') return raw === 'true' ? true : raw === 'false' ? false : null;
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(raw.trim())) return null;
+  const v = Number(raw);
+  if (type === 'int') return Number.isInteger(v) ? v : null;
+  return v;
+}
+
+function missing(g: IrGraph, n: IrNode, at: Span): Diagnostic {
+  const name = String(n.attrs['name']);
+  if (n.op === 'reward_fn') {
+    const users = g.outputs.filter((o) => o.name.startsWith('reward.')).map((o) => o.name.slice(7));
+    const feed = users.length > 0 ? listChoices(users) : '`reward`';
+    return diag('RLP6001', at, { name: `reward_fn.${name}` }, {
+      notes: [`the reward stage calls the reward function \`${name}\`, which needs a rollout that \`rlp eval\` does not have`],
+      help: `feed the reward stage's result instead: ${feed}`,
+    });
+  }
+  const std = standardInput(name);
+  return diag('RLP6001', at, { name }, { help: `add \`"${name}": {"shape": [...], "data": [...]}\`${std !== undefined ? ` (\`${formatType(std.type)}\`: ${std.doc})` : ''}` });
+}
+
+function checkGradTarget(g: IrGraph, name: string, entries: readonly BatchEntry[], feedable: Map<string, number>, at: Span, out: Diagnostic[]): void {
+  const id = feedable.get(name);
+  if (id === undefined) {
+    out.push(diag('RLP6012', at, { name, why: 'it is not an input or a binding of the pipeline' }, { help: didYouMean(name, feedable.keys()) }));
+    return;
+  }
+  const t = g.node(id).type;
+  if (t.kind !== 'tensor' || t.dtype !== 'f32') out.push(diag('RLP6012', at, { name, why: `it is \`${formatType(t)}\`, not a float tensor` }));
+  else if (!entries.some((e) => e.name === name)) out.push(diag('RLP6012', at, { name, why: 'it is not fed by the batch' }, { help: `feed \`${name}\` in the batch` }));
+  else if (!g.outputs.some((o) => o.name === 'loss')) out.push(diag('RLP6012', at, { name, why: `\`${g.meta.pipeline}\` has no loss` }));
+}
