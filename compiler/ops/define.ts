@@ -89,6 +89,11 @@ export interface OpDef {
   readonly reduce?: ReduceFn;
   /** The TF.js lowering; sources and effects are handled by the executor and have none. */
   readonly lower?: LowerFn;
+  /**
+   * The lowering needs every input broadcast to the output's shape first (TF.js's Minimum and
+   * Maximum gradients do not reduce broadcast axes and throw).
+   */
+  readonly sameShapeInputs?: boolean;
   /** Worked examples: DSL text and expected result (checked in tests). */
   readonly examples?: readonly { readonly dsl: string; readonly out: number }[];
 }

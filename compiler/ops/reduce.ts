@@ -88,7 +88,31 @@ const ax = (a: readonly number[]): number[] => [...a];
 const lowerSum: LowerFn = (tf, [x, w], _, c) => tf.sum(masked(tf, x!, w), ax(c.axes));
 const lowerMeanFn: LowerFn = (tf, [x, w], _, c) => lowerMean(tf, x!, w, ax(c.axes));
 const lowerVarFn: LowerFn = (tf, [x, w], a, c) => lowerVar(tf, x!, w, ax(c.axes), Number(a['correction'] ?? 1));
-const lowerStdFn: LowerFn = (tf, [x, w], a, c) => tf.sqrt(lowerVar(tf, x!, w, ax(c.axes), Number(a['correction'] ?? 1)));
+/**
+ * sqrt(var), with gradient 0 (not inf * 0 = NaN) where the variance is 0. A custom gradient, so
+ * the data-dependent test `v > 0` (which has no gradient in TF.js) stays off the tape.
+ */
+function safeSqrt(tf: TF, v: Tensor): Tensor {
+  const root = (x: Tensor): [Tensor, Tensor] => {
+    const pos = tf.greater(x, 0);
+    return [pos, tf.where(pos, tf.sqrt(tf.where(pos, x, tf.onesLike(x))), tf.zerosLike(x))];
+  };
+  const f = tf.customGrad((...args) => {
+    const x = args[0] as Tensor;
+    const save = args[1] as (ts: Tensor[]) => void;
+    save([x]);
+    return {
+      value: root(x)[1],
+      gradFunc: (dy: Tensor | Tensor[], saved: Tensor[]) => {
+        const [pos, r] = root(saved[0]!);
+        return tf.where(pos, tf.div(tf.mul(dy as Tensor, 0.5), tf.where(pos, r, tf.onesLike(r))), tf.zerosLike(r));
+      },
+    };
+  });
+  return f(v);
+}
+
+const lowerStdFn: LowerFn = (tf, [x, w], a, c) => safeSqrt(tf, lowerVar(tf, x!, w, ax(c.axes), Number(a['correction'] ?? 1)));
 const lowerMaxFn: LowerFn = (tf, [x, w], _, c) => lowerExtremum(tf, x!, w, ax(c.axes), true);
 const lowerMinFn: LowerFn = (tf, [x, w], _, c) => lowerExtremum(tf, x!, w, ax(c.axes), false);
 const lowerCountFn: LowerFn = (tf, [x, w], _, c) => lowerCount(tf, x!, w, ax(c.axes));

@@ -6,6 +6,8 @@
  *   uses one; we override the BatchMatMul gradient to transpose explicitly, then multiply plainly.
  * - wasm `oneHot(..., 'float32')` returns garbage: `oneHotF32` builds int32 and casts.
  * - webgpu `gather` loses index precision past 2^24: `gatherFlat` gathers row by row there.
+ * - wasm `cast(x, 'bool')` truncates to a byte instead of testing x != 0 (-0.5 -> false,
+ *   -2 -> 254): `castTo` compares with zero instead.
  */
 import type { TFModule } from './tf.js';
 import type * as tfc from '@tensorflow/tfjs-core';
@@ -84,6 +86,12 @@ function installMatMulGradient(tf: TFModule): void {
       return { a: () => mm(t(b), t(g)), b: () => mm(t(g), t(a)) };
     },
   });
+}
+
+/** Cast to a dtype; to bool by `x != 0` (wasm's bool cast is wrong for negatives and fractions). */
+export function castTo(tf: TFModule, x: Tensor, dtype: 'float32' | 'int32' | 'bool'): Tensor {
+  if (x.dtype === dtype) return x;
+  return dtype === 'bool' ? tf.notEqual(x, tf.scalar(0, x.dtype)) : tf.cast(x, dtype);
 }
 
 /** One-hot as float32, built as int32 and cast (wasm's float32 oneHot is broken). */

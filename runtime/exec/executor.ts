@@ -5,6 +5,7 @@
 import type { IrNode } from '../../compiler/ir/graph.js';
 import type { LowerEnv, Tensor } from '../../compiler/ops/define.js';
 import type { DType } from '../../compiler/types.js';
+import { castTo } from '../backends/fixes.js';
 import type { TFModule } from '../backends/tf.js';
 import type { Plan, PlanStep } from './plan.js';
 
@@ -96,7 +97,7 @@ function runStep(step: PlanStep, vals: Map<number, Tensor>, env: RunEnv, lowerEn
       backend: env.backend,
       env: lowerEnv,
     });
-    return out.dtype === outType ? out : tf.cast(out, outType);
+    return castTo(tf, out, outType);
   } catch (e) {
     if (e instanceof StepError) throw e;
     throw new StepError(node, (e as Error).message);
@@ -119,9 +120,12 @@ function prepareInputs(step: PlanStep, raw: Tensor[], env: RunEnv): Tensor[] {
       if (dtype === 'bool') want = raw.every((r) => r.dtype === 'int32') ? 'int32' : 'float32';
       else want = TF_DTYPE[dtype];
     }
-    let x = want !== null && t.dtype !== want ? tf.cast(t, want) : t;
+    let x = want !== null ? castTo(tf, t, want) : t;
     const dims = step.inputDims[k] ?? [];
-    if (op.traits.includes('elementwise') || op.traits.includes('broadcast')) x = align(tf, x, dims, outDims);
+    if (op.traits.includes('elementwise') || op.traits.includes('broadcast')) {
+      x = align(tf, x, dims, outDims);
+      if (op.sameShapeInputs === true && dims.length < outDims.length) x = tf.broadcastTo(x, shapeOf(outDims, env.sizes));
+    }
     else if (isReduction && k > 0) {
       const xDims = step.inputDims[0] ?? [];
       x = tf.broadcastTo(align(tf, x, dims, xDims), raw[0]!.shape);
