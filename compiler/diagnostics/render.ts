@@ -27,10 +27,11 @@ export function renderHuman(d: Diagnostic, color: boolean): string {
   const c = pc.createColors(color);
   const sev = d.severity === 'error' ? c.red(c.bold(`error[${d.code}]`)) : c.yellow(c.bold(`warning[${d.code}]`));
   const lines = [`${sev}${c.bold(': ' + d.message)}`, `  ${c.blue('-->')} ${location(d.span)}`];
-  lines.push(indent(frame(d.span, d.spanLabel)));
+  // A file with no text (a binary batch file) has nothing to frame.
+  if (d.span.file.text.length > 0) lines.push(indent(frame(d.span, d.spanLabel)));
   for (const l of d.labels) {
     lines.push(`  ${c.blue(':::')} ${location(l.span)}`);
-    lines.push(indent(frame(l.span, l.message)));
+    if (l.span.file.text.length > 0) lines.push(indent(frame(l.span, l.message)));
   }
   for (const n of d.notes) lines.push(`   ${c.blue('=')} ${c.bold('note')}: ${n}`);
   if (d.help !== null) lines.push(`   ${c.blue('=')} ${c.bold('help')}: ${d.help}`);
