@@ -37,8 +37,10 @@ export const sigmoidOp = elementwise({
   scalar: sigmoid, grad: ([x], g) => [g * sigmoid(x!) * (1 - sigmoid(x!))], examples: [{ dsl: 'sigmoid(0)', out: 0.5 }],
 });
 
+// Lowered as -softplus(-x): TF.js 4.22's logSigmoid gradient reads a disposed tensor whenever
+// its input is an intermediate value (its custom gradient frees the saved input).
 export const logSigmoid = elementwise({
-  name: 'log_sigmoid', lower: (tf, [x]) => tf.logSigmoid(x!), dsl: 'log_sigmoid', summary: 'log(sigmoid(x)), stable for large |x|.', inputs: ['x'], result: 'f32',
+  name: 'log_sigmoid', lower: (tf, [x]) => tf.neg(tf.softplus(tf.neg(x!))), dsl: 'log_sigmoid', summary: 'log(sigmoid(x)), stable for large |x|.', inputs: ['x'], result: 'f32',
   scalar: (x) => -softplus(-x), grad: ([x], g) => [g * sigmoid(-x!)], examples: [{ dsl: 'log_sigmoid(0)', out: -Math.LN2 }],
 });
 

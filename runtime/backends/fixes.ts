@@ -8,6 +8,10 @@
  * - webgpu `gather` loses index precision past 2^24: `gatherFlat` gathers row by row there.
  * - wasm `cast(x, 'bool')` truncates to a byte instead of testing x != 0 (-0.5 -> false,
  *   -2 -> 254): `castTo` compares with zero instead.
+ * - `logSigmoid`'s gradient reads a disposed tensor when its input is not a leaf: the
+ *   `log_sigmoid` op lowers to -softplus(-x) instead (see compiler/ops/math.ts).
+ * - the Minimum/Maximum gradients do not reduce broadcast axes: ops that use them declare
+ *   `sameShapeInputs` and the executor broadcasts their inputs first.
  */
 import type { TFModule } from './tf.js';
 import type * as tfc from '@tensorflow/tfjs-core';

@@ -1,0 +1,76 @@
+/** The TF.js 4.22 workarounds: each defect is reproduced where it lives, and the fix checked. */
+import { describe, expect, it } from 'vitest';
+import { useBackend, webgpuAvailable, type BackendName } from '../../../runtime/backends/index.js';
+import { castTo, gatherFlat, oneHotF32 } from '../../../runtime/backends/fixes.js';
+
+const BACKENDS: BackendName[] = ['cpu', 'wasm', ...((await webgpuAvailable()) ? (['webgpu'] as const) : [])];
+
+describe.each(BACKENDS)('fixes on %s', (backend) => {
+  it('differentiates gather (scatter-add gradient), repeated indices included', async () => {
+    const { tf } = await useBackend(backend);
+    const before = tf.memory().numTensors;
+    const x = tf.tensor2d([[1, 2], [3, 4], [5, 6]]);
+    const idx = tf.tensor1d([2, 0, 2, 2], 'int32');
+    const g = tf.grad((p) => tf.sum(tf.mul(tf.gather(p, idx), tf.tensor2d([[1, 10], [2, 20], [3, 30], [4, 40]]))))(x);
+    expect(Array.from(await g.data())).toEqual([2, 20, 0, 0, 8, 80]);
+    tf.dispose([x, idx, g]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('computes matmul gradients for every transpose combination', async () => {
+    const { tf } = await useBackend(backend);
+    const a = tf.tensor2d([[1, 2, 3], [4, 5, 6]]);
+    const b = tf.tensor2d([[1, 0], [2, 1], [0, 3]]);
+    for (const [ta, tb] of [[false, false], [false, true], [true, false], [true, true]] as const) {
+      const A = ta ? tf.transpose(a) : a;
+      const Bm = tb ? tf.transpose(b) : b;
+      const [ga, gb] = tf.grads((p: typeof a, q: typeof b) => tf.sum(tf.matMul(p, q, ta, tb)))([A, Bm]);
+      // d sum(AB) / dA = 1 B^T, d / dB = A^T 1, in the orientation of each operand.
+      const wantA = tf.matMul(tf.ones([2, 2]), b, false, true);
+      const wantB = tf.matMul(a, tf.ones([2, 2]), true, false);
+      expect(Array.from(await ga!.data())).toEqual(Array.from(await (ta ? tf.transpose(wantA) : wantA).data()));
+      expect(Array.from(await gb!.data())).toEqual(Array.from(await (tb ? tf.transpose(wantB) : wantB).data()));
+    }
+  });
+
+  it('builds float one-hot vectors correctly', async () => {
+    const { tf } = await useBackend(backend);
+    const t = oneHotF32(tf, tf.tensor1d([0, 2, 1], 'int32'), 3);
+    expect(t.dtype).toBe('float32');
+    expect(Array.from(await t.data())).toEqual([1, 0, 0, 0, 0, 1, 0, 1, 0]);
+  });
+
+  it('casts to bool by comparing with zero', async () => {
+    const { tf } = await useBackend(backend);
+    expect(Array.from(await castTo(tf, tf.tensor1d([-0.5, 0, 0.5, -2, 3]), 'bool').data())).toEqual([1, 0, 1, 1, 1]);
+  });
+
+  it('gathers in blocks with rebased indices where offsets would pass the exact limit', async () => {
+    const { tf } = await useBackend(backend);
+    const x = tf.tensor2d(Array.from({ length: 10 }, (_, i) => [i, 100 + i]));
+    const idx = tf.tensor1d([9, 0, 4, 4, 7, 1], 'int32');
+    // A tiny limit forces the block path (what webgpu takes past 2^24 elements).
+    const got = gatherFlat(tf, x, idx, 'webgpu', 6);
+    expect(Array.from(await got.data())).toEqual([9, 109, 0, 100, 4, 104, 4, 104, 7, 107, 1, 101]);
+  });
+});
+
+describe('the defects themselves (so the fixes stay needed and honest)', () => {
+  it('wasm runs our scatter-add for UnsortedSegmentSum', async () => {
+    const { tf } = await useBackend('wasm');
+    const k = tf.getKernel('UnsortedSegmentSum', 'wasm');
+    expect(k).toBeDefined();
+    expect(String(k!.kernelFunc)).toContain('readSync');
+  });
+
+  it("wasm's float one-hot is broken without the fix", async () => {
+    const { tf } = await useBackend('wasm');
+    const raw = Array.from(await tf.oneHot(tf.tensor1d([0, 2], 'int32'), 3, 1, 0, 'float32').data());
+    expect(raw).not.toEqual([1, 0, 0, 0, 0, 1]);
+  });
+
+  it("wasm's bool cast is broken without the fix", async () => {
+    const { tf } = await useBackend('wasm');
+    expect(Array.from(await tf.cast(tf.tensor1d([-0.5, 0.5]), 'bool').data())).not.toEqual([1, 1]);
+  });
+});
