@@ -1,11 +1,41 @@
 /** `npm run bench`: benchmarks reported as numbers and target ratios, never as test assertions. */
 import { benchColdCheck, benchWarmCompile } from './compile.js';
+import { benchGather, benchGrpo, benchMatmul } from './runtime.js';
 
 const mark = (ok: boolean): string => (ok ? 'ok  ' : 'MISS');
+const only = process.argv[2];
 
-console.log('== compile time (warm, median) — target < 50 ms per file');
-for (const r of benchWarmCompile()) console.log(`  ${mark(r.ms < 50)} ${r.file.padEnd(24)} ${r.ms.toFixed(2)} ms`);
+if (only === undefined || only === 'compile') {
+  console.log('== compile time (warm, median) — target < 50 ms per file');
+  for (const r of benchWarmCompile()) console.log(`  ${mark(r.ms < 50)} ${r.file.padEnd(24)} ${r.ms.toFixed(2)} ms`);
+  const cold = benchColdCheck();
+  console.log('== cold start of `rlp check` on 3 stdlib files (median) — target < 500 ms');
+  console.log(`  ${mark(cold.ms < 500)} rlp check            ${cold.ms.toFixed(0)} ms   (bare \`node -e 0\`: ${cold.baselineMs.toFixed(0)} ms, ratio ${(cold.ms / cold.baselineMs).toFixed(1)}x)`);
+}
 
-const cold = benchColdCheck();
-console.log('== cold start of `rlp check` on 3 stdlib files (median) — target < 500 ms');
-console.log(`  ${mark(cold.ms < 500)} rlp check            ${cold.ms.toFixed(0)} ms   (bare \`node -e 0\`: ${cold.baselineMs.toFixed(0)} ms, ratio ${(cold.ms / cold.baselineMs).toFixed(1)}x)`);
+if (only === undefined || only === 'runtime') {
+  console.log('== GRPO loss + grad.logp, 512 sequences x 512 tokens (median of 3)');
+  for (const r of await benchGrpo()) console.log(`       ${r.backend.padEnd(8)} ${r.ms.toFixed(0)} ms`);
+
+  const m = await benchMatmul();
+  console.log('== wasm matmul 512x512 (median) — target: transposed operands within 1.5x of plain after the fix');
+  console.log(`       plain                     ${m['plain']!.toFixed(1)} ms`);
+  console.log(`       TF.js, B transposed       ${m['tfTransposedB']!.toFixed(1)} ms  (${(m['tfTransposedB']! / m['plain']!).toFixed(1)}x: the defect)`);
+  console.log(`       TF.js, A transposed       ${m['tfTransposedA']!.toFixed(1)} ms  (${(m['tfTransposedA']! / m['plain']!).toFixed(1)}x: the defect)`);
+  for (const k of ['oursTransposedB', 'oursTransposedA'] as const) {
+    const ratio = m[k]! / m['plain']!;
+    console.log(`  ${mark(ratio <= 1.5)} rlp, ${k.endsWith('B') ? 'B' : 'A'} transposed         ${m[k]!.toFixed(1)} ms  (${ratio.toFixed(2)}x)`);
+  }
+  const gr = m['gradient']! / m['plain']!;
+  console.log(`  ${mark(gr <= 3 * 1.5)} forward + gradient        ${m['gradient']!.toFixed(1)} ms  (${gr.toFixed(2)}x one plain matmul; 3 matmuls, so target <= 4.5x)`);
+
+  for (const b of ['wasm', 'cpu'] as const) {
+    const rows = await benchGather(b);
+    const per = rows.map((r) => r.ms / r.tokens);
+    const spread = Math.max(...per) / Math.min(...per);
+    console.log(`== gather gradient on ${b} as tokens grow — target: linear (time per token within 2x across sizes)`);
+    for (const r of rows) console.log(`       ${String(r.tokens).padStart(7)} tokens  ${r.ms.toFixed(1)} ms  (${((1e6 * r.ms) / r.tokens).toFixed(0)} ns/token)`);
+    console.log(`  ${mark(spread <= 2)} spread of time per token: ${spread.toFixed(2)}x`);
+  }
+}
+process.exit(0);

@@ -77,12 +77,7 @@ function installMatMulGradient(tf: TFModule): void {
       const [a, b] = saved as [Tensor, Tensor];
       const { transposeA, transposeB } = attrs as { transposeA: boolean; transposeB: boolean };
       const g = dy as Tensor;
-      const t = (x: Tensor): Tensor => {
-        const r = x.rank;
-        const perm = [...Array(r).keys()];
-        [perm[r - 2], perm[r - 1]] = [perm[r - 1]!, perm[r - 2]!];
-        return tf.transpose(x, perm);
-      };
+      const t = (x: Tensor): Tensor => swapLast2(tf, x);
       const mm = (x: Tensor, y: Tensor): Tensor => tf.matMul(x, y);
       if (!transposeA && !transposeB) return { a: () => mm(g, t(b)), b: () => mm(t(a), g) };
       if (!transposeA && transposeB) return { a: () => mm(g, b), b: () => mm(t(g), a) };
@@ -96,6 +91,21 @@ function installMatMulGradient(tf: TFModule): void {
 export function castTo(tf: TFModule, x: Tensor, dtype: 'float32' | 'int32' | 'bool'): Tensor {
   if (x.dtype === dtype) return x;
   return dtype === 'bool' ? tf.notEqual(x, tf.scalar(0, x.dtype)) : tf.cast(x, dtype);
+}
+
+function swapLast2(tf: TFModule, x: Tensor): Tensor {
+  const r = x.rank;
+  const perm = [...Array(r).keys()];
+  [perm[r - 2], perm[r - 1]] = [perm[r - 1]!, perm[r - 2]!];
+  return tf.transpose(x, perm);
+}
+
+/**
+ * `matMul` with transposes done explicitly, then a plain multiply: on wasm a transposed operand
+ * makes TF.js's kernel 10-20x slower, an explicit transpose costs little.
+ */
+export function matMul(tf: TFModule, a: Tensor, b: Tensor, transposeA = false, transposeB = false): Tensor {
+  return tf.matMul(transposeA ? swapLast2(tf, a) : a, transposeB ? swapLast2(tf, b) : b);
 }
 
 /** One-hot as float32, built as int32 and cast (wasm's float32 oneHot is broken). */

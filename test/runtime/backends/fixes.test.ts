@@ -24,7 +24,7 @@ describe.each(BACKENDS)('fixes on %s', (backend) => {
     for (const [ta, tb] of [[false, false], [false, true], [true, false], [true, true]] as const) {
       const A = ta ? tf.transpose(a) : a;
       const Bm = tb ? tf.transpose(b) : b;
-      const [ga, gb] = tf.grads((p: typeof a, q: typeof b) => tf.sum(tf.matMul(p, q, ta, tb)))([A, Bm]);
+      const [ga, gb] = tf.grads((...xs) => tf.sum(tf.matMul(xs[0]!, xs[1]!, ta, tb)))([A, Bm]);
       // d sum(AB) / dA = 1 B^T, d / dB = A^T 1, in the orientation of each operand.
       const wantA = tf.matMul(tf.ones([2, 2]), b, false, true);
       const wantB = tf.matMul(a, tf.ones([2, 2]), true, false);
