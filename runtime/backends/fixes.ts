@@ -117,17 +117,18 @@ export function oneHotF32(tf: TFModule, indices: Tensor, depth: number): Tensor 
 export const WEBGPU_EXACT_INDEX = 2 ** 24;
 
 /**
- * Gather rows `indices` (int32, 1-D) from the first axis of `x`. On webgpu, when x holds more
- * elements than float32 can address exactly, gather in blocks of rows with rebased indices, so
- * every offset the kernel computes stays below the limit.
+ * Gather rows `indices` (host int32, e.g. token ids) from the first axis of `x`. On webgpu, when
+ * x holds more elements than float32 can address exactly, gather in blocks of rows with rebased
+ * indices, so every offset the kernel computes stays below the limit. Indices come from the host
+ * because webgpu cannot read a tensor back synchronously.
  */
-export function gatherFlat(tf: TFModule, x: Tensor, indices: Tensor, backend: string, limit = WEBGPU_EXACT_INDEX): Tensor {
+export function gatherFlat(tf: TFModule, x: Tensor, indices: Int32Array, backend: string, limit = WEBGPU_EXACT_INDEX): Tensor {
   const rows = x.shape[0]!;
   const inner = x.shape.slice(1).reduce((a, d) => a * d, 1);
-  if (backend !== 'webgpu' || rows * inner <= limit) return tf.gather(x, indices);
+  if (backend !== 'webgpu' || rows * inner <= limit) return tf.tidy(() => tf.gather(x, tf.tensor1d(indices, 'int32')));
   const blockRows = Math.max(1, Math.floor(limit / inner));
   return tf.tidy(() => {
-    const idx = indices.dataSync();
+    const idx = indices;
     const parts: Tensor[] = [];
     const order: number[] = [];
     for (let start = 0; start < rows; start += blockRows) {
