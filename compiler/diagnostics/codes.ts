@@ -121,6 +121,8 @@ export const CODES: readonly CodeInfo[] = Object.freeze([
     '`expand(x, over D)` adds dimension D to x; x must not have D already.'),
   code('RLP3020', E, 'param override changes type', (a) => `param \`${a.name}\` is \`${a.was}\` in \`${a.parent}\`; it cannot become \`${a.now}\``,
     'A derived pipeline may change the default of a param, not its type.'),
+  code('RLP3021', E, 'sort of a multi-dimensional value', (a) => `\`sort\` needs a value whose only dimension is \`${a.dims}\`, found \`${a.type}\``,
+    '`sort(x, over D)` sorts a one-dimensional value along its dimension D, e.g. per-pair margins `f32[B]`.'),
 
   code('RLP4001', E, 'unknown block', (a) => `unknown block \`${a.name}\``,
     'A pipeline holds `params`, `state`, `update` and the stages `sample`, `reward`, `advantage`, `normalize`, `loss`.'),

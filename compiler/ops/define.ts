@@ -33,6 +33,16 @@ export interface InferCtx {
   error(code: string, args: Readonly<Record<string, string | number>>, at?: { operand?: number; help?: string; labels?: Label[] }): null;
 }
 
+/** A plain array with named dims, as the reference interpreter holds values. */
+export interface RefArray {
+  readonly dims: readonly string[];
+  readonly shape: readonly number[];
+  readonly data: Float64Array;
+}
+
+/** Reference semantics of an op that is neither elementwise nor a reduction (float64, plain JS). */
+export type ReferenceFn = (xs: readonly RefArray[], attrs: Attrs, out: { dims: readonly string[]; shape: readonly number[] }) => RefArray;
+
 /** Reference semantics of a reduction over a list of values with optional weights (the mask). */
 export type ReduceFn = (xs: readonly number[], ws: readonly number[] | null, attrs: Attrs) => number;
 
@@ -87,6 +97,8 @@ export interface OpDef {
   readonly grad?: (xs: readonly number[], g: number) => readonly number[];
   /** Reference semantics of a reduction. */
   readonly reduce?: ReduceFn;
+  /** Reference semantics of any other op (shape ops, sorts, scans). */
+  readonly reference?: ReferenceFn;
   /** The TF.js lowering; sources and effects are handled by the executor and have none. */
   readonly lower?: LowerFn;
   /**

@@ -6,7 +6,7 @@ import { rollout, stateWrite } from './effects.js';
 import { abs, exp, log, logSigmoid, sigmoidOp, softplusOp, sqrt, stopGradient, tanh, toFloat } from './math.js';
 import { count, mean, reduceMax, reduceMin, std, sum, variance } from './reduce.js';
 import { clip, maximum, minimum, select } from './select.js';
-import { expand, take } from './shape.js';
+import { expand, sort, take } from './shape.js';
 import { constant, input, param, rewardFn, stateRead } from './sources.js';
 
 /** All ops. */
@@ -16,7 +16,7 @@ export const OPS: readonly OpDef[] = Object.freeze([
   clip, minimum, maximum, select,
   lt, le, gt, ge, eq, ne, and, or, not,
   sum, mean, variance, std, reduceMax, reduceMin, count,
-  expand, take,
+  expand, take, sort,
   constant, param, input, stateRead, rewardFn,
   rollout, stateWrite,
 ]);

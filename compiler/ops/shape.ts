@@ -1,6 +1,31 @@
 /** Ops that add or remove a dimension: explicit broadcast and indexing. */
 import { formatType, sortDims, tensor } from '../types.js';
-import { asTensor, defineOp } from './define.js';
+import { asTensor, defineOp, type RefArray } from './define.js';
+
+/** Row-major strides. */
+function strides(shape: readonly number[]): number[] {
+  const s = new Array<number>(shape.length).fill(1);
+  for (let i = shape.length - 2; i >= 0; i--) s[i] = s[i + 1]! * shape[i + 1]!;
+  return s;
+}
+
+/** For each flat index of `out`, the flat index into `a` that holds its value (by dim name). */
+function sourceIndex(a: RefArray, out: { dims: readonly string[]; shape: readonly number[] }, fixed: Readonly<Record<string, number>> = {}): number[] {
+  const aStr = strides(a.shape);
+  const oStr = strides(out.shape);
+  const n = out.shape.reduce((x, y) => x * y, 1);
+  const idx: number[] = [];
+  for (let i = 0; i < n; i++) {
+    let off = 0;
+    a.dims.forEach((d, k) => {
+      const j = out.dims.indexOf(d);
+      const c = j < 0 ? (fixed[d] ?? 0) : Math.floor(i / oStr[j]!) % out.shape[j]!;
+      off += c * aStr[k]!;
+    });
+    idx.push(off);
+  }
+  return idx;
+}
 
 /** `expand(x, over D)`: repeat x along new dims D; the explicit way to spread a value to a finer level. */
 export const expand = defineOp({
@@ -11,6 +36,7 @@ export const expand = defineOp({
   inputs: [{ name: 'x', kind: 'any' }],
   over: 'required',
   lower: (tf, [x], _, ctx) => tf.broadcastTo(x!, ctx.outShape as number[]),
+  reference: ([x], _, out) => ({ ...out, data: Float64Array.from(sourceIndex(x!, out), (i) => x!.data[i]!) }),
   infer: (types, ctx) => {
     const x = asTensor(types[0]);
     if (x === null) return null;
@@ -29,6 +55,13 @@ export const take = defineOp({
   dsl: null,
   summary: 'The slice of x at a constant index along one named dim, which is removed.',
   traits: ['shape', 'pure'],
+  reference: ([x], attrs, out) => {
+    const dim = String(attrs['dim']);
+    const index = Number(attrs['index']);
+    const size = x!.shape[x!.dims.indexOf(dim)]!;
+    if (index >= size) throw new RangeError(`index ${index} is out of range: dimension \`${dim}\` has size ${size}`);
+    return { ...out, data: Float64Array.from(sourceIndex(x!, out, { [dim]: index }), (i) => x!.data[i]!) };
+  },
   lower: (tf, [x], attrs, ctx) => {
     const axis = ctx.axes[0]!;
     const index = Number(attrs['index']);
@@ -47,5 +80,31 @@ export const take = defineOp({
     }
     const dims = x.dims.filter((d) => d !== dim);
     return tensor(x.dtype, dims, dims.includes('T') ? x.mask : null, dims.includes('T') ? x.covers : null);
+  },
+});
+
+/** `sort(x, over D)`: the values of a one-dimensional x in ascending order (AOT's sorted margins). */
+export const sort = defineOp({
+  name: 'sort',
+  dsl: 'sort',
+  summary: 'The values of a one-dimensional value, in ascending order along its dim.',
+  traits: ['shape', 'pure'],
+  inputs: [{ name: 'x', kind: 'number' }],
+  over: 'required',
+  infer: (types, ctx) => {
+    const x = asTensor(types[0]);
+    if (x === null) return null;
+    const over = ctx.attrs['over'] as readonly string[];
+    if (over.length !== 1 || x.dims.length !== 1 || x.dims[0] !== over[0]) {
+      return ctx.error('RLP3021', { type: formatType(x), dims: over.join(', ') }, { operand: 0 });
+    }
+    return tensor(x.dtype === 'bool' ? 'f32' : x.dtype, x.dims, null, null);
+  },
+  reference: ([x], _, out) => ({ ...out, data: Float64Array.from(x!.data).sort() }),
+  lower: (tf, [x]) => {
+    const n = x!.shape[0]!;
+    // topk sorts descending; gathering by its indices keeps the sort differentiable.
+    const { indices } = tf.topk(tf.neg(x!), n, true);
+    return tf.gather(x!, indices);
   },
 });

@@ -4,7 +4,7 @@
  */
 import type { IrGraph, IrNode } from '../../compiler/ir/graph.js';
 import { opByName } from '../../compiler/ops/index.js';
-import { broadcastIndex, named, scalar, strides, type NamedArray } from './named-array.js';
+import { broadcastIndex, named, scalar, type NamedArray } from './named-array.js';
 
 /** What a graph is evaluated on. */
 export interface ReferenceInputs {
@@ -73,10 +73,10 @@ function evalNode(g: IrGraph, n: IrNode, vals: Map<number, NamedArray>, feed: Re
     }
     case 'state_update':
       return xs[0]!;
-    case 'expand':
-      return gather(xs[0]!, n.type.dims, shapeOf(n, sizes));
-    case 'take':
-      return take(xs[0]!, String(n.attrs['dim']), Number(n.attrs['index']));
+  }
+  if (op.reference !== undefined) {
+    const r = op.reference(xs, n.attrs, { dims: n.type.dims, shape: shapeOf(n, sizes) });
+    return { dims: r.dims, shape: r.shape, data: r.data };
   }
   if (op.scalar !== undefined) return elementwise(op.scalar, xs, n.type.dims, shapeOf(n, sizes));
   if (op.reduce !== undefined) return reduce(op.reduce, n, xs, sizes);
@@ -91,11 +91,6 @@ function paramValue(g: IrGraph, feed: ReferenceInputs, name: string): number | b
   return p.default;
 }
 
-function gather(a: NamedArray, dims: readonly string[], shape: readonly number[]): NamedArray {
-  const idx = broadcastIndex(a, dims, shape);
-  return named(dims, shape, Array.from(idx, (i) => a.data[i]!));
-}
-
 function elementwise(f: (...xs: number[]) => number, xs: NamedArray[], dims: readonly string[], shape: readonly number[]): NamedArray {
   const idx = xs.map((x) => broadcastIndex(x, dims, shape));
   const n = shape.reduce((a, b) => a * b, 1);
@@ -104,27 +99,6 @@ function elementwise(f: (...xs: number[]) => number, xs: NamedArray[], dims: rea
   for (let i = 0; i < n; i++) {
     for (let k = 0; k < xs.length; k++) args[k] = xs[k]!.data[idx[k]![i]!]!;
     out[i] = f(...args);
-  }
-  return { dims, shape, data: out };
-}
-
-function take(a: NamedArray, dim: string, index: number): NamedArray {
-  const k = a.dims.indexOf(dim);
-  if (index >= a.shape[k]!) throw new Error(`index ${index} is out of range for ${dim} of size ${a.shape[k]}`);
-  const dims = a.dims.filter((_, i) => i !== k);
-  const shape = a.shape.filter((_, i) => i !== k);
-  const st = strides(a.shape);
-  const outStr = strides(shape);
-  const out = new Float64Array(shape.reduce((x, y) => x * y, 1));
-  for (let i = 0; i < out.length; i++) {
-    let rem = i;
-    let off = index * st[k]!;
-    for (let d = 0; d < dims.length; d++) {
-      const c = Math.floor(rem / outStr[d]!);
-      rem -= c * outStr[d]!;
-      off += c * st[a.dims.indexOf(dims[d]!)]!;
-    }
-    out[i] = a.data[off]!;
   }
   return { dims, shape, data: out };
 }
