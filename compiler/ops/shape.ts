@@ -1,6 +1,6 @@
 /** Ops that add or remove a dimension: explicit broadcast and indexing. */
 import { formatType, sortDims, tensor } from '../types.js';
-import { asTensor, defineOp, type RefArray } from './define.js';
+import { asTensor, defineOp, type RefArray, type Tensor } from './define.js';
 
 /** Row-major strides. */
 function strides(shape: readonly number[]): number[] {
@@ -101,10 +101,21 @@ export const sort = defineOp({
     return tensor(x.dtype === 'bool' ? 'f32' : x.dtype, x.dims, null, null);
   },
   reference: ([x], _, out) => ({ ...out, data: Float64Array.from(x!.data).sort() }),
+  // A custom gradient: the permutation (from topk, which has no gradient) stays off the tape, and
+  // the gradient routes dy back through the saved permutation as a one-hot matrix product.
   lower: (tf, [x]) => {
     const n = x!.shape[0]!;
-    // topk sorts descending; gathering by its indices keeps the sort differentiable.
-    const { indices } = tf.topk(tf.neg(x!), n, true);
-    return tf.gather(x!, indices);
+    const f = tf.customGrad((...args) => {
+      const v = args[0] as Tensor;
+      const save = args[1] as (ts: Tensor[]) => void;
+      const { values, indices } = tf.topk(tf.neg(v), n, true);
+      const perm = tf.cast(tf.oneHot(indices, n, 1, 0, 'int32'), 'float32');
+      save([perm]);
+      return {
+        value: tf.neg(values),
+        gradFunc: (dy: Tensor | Tensor[], saved: Tensor[]) => tf.reshape(tf.matMul(tf.reshape(dy as Tensor, [1, n]), saved[0]!), [n]),
+      };
+    });
+    return f(x!);
   },
 });

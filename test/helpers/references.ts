@@ -1,0 +1,237 @@
+/**
+ * The standard library's methods written out by hand from their formulas (methods.md,
+ * reference-losses.md), in plain float64 TS over flat arrays. Nothing here uses the compiler.
+ * Each reference takes the batch and `lp`, the log-probs to differentiate; values that the
+ * method holds constant (stop-gradient) are computed from `b.logp`.
+ */
+
+/** A batch in the [B,G,T] layout, flat and row-major. */
+export interface RefBatch {
+  readonly B: number;
+  readonly G: number;
+  readonly T: number;
+  readonly logp: Float64Array;
+  readonly old_logp: Float64Array;
+  readonly ref_logp: Float64Array;
+  readonly mask: Float64Array;
+  readonly reward: Float64Array;
+  readonly greedy_reward: Float64Array;
+}
+
+export interface RefResult {
+  readonly loss: number;
+  /**
+   * The same aggregation of the terms' absolute values: the scale float32 rounding works at.
+   * A loss whose terms cancel (advantages sum to zero in a group) is compared relative to it.
+   */
+  readonly scale: number;
+  /** The advantage stage's result, one per completion (group methods only). */
+  readonly A?: Float64Array;
+}
+
+export type Reference = (b: RefBatch, lp: Float64Array) => RefResult;
+
+const sigmoid = (x: number): number => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
+const logSigmoid = (x: number): number => -(Math.max(-x, 0) + Math.log1p(Math.exp(-Math.abs(x))));
+const clamp = (x: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, x));
+
+function len(b: RefBatch, s: number): number {
+  let n = 0;
+  for (let t = 0; t < b.T; t++) n += b.mask[s * b.T + t]!;
+  return n;
+}
+
+function seqSum(b: RefBatch, x: ArrayLike<number>, s: number): number {
+  let acc = 0;
+  for (let t = 0; t < b.T; t++) if (b.mask[s * b.T + t] !== 0) acc += x[s * b.T + t]!;
+  return acc;
+}
+
+/** (r - mean_G r) / (std_G r + eps), unbiased std; 0 for a group of one. */
+export function groupAdvantage(b: RefBatch, eps = 1e-6, divide = true): Float64Array {
+  const A = new Float64Array(b.B * b.G);
+  for (let i = 0; i < b.B; i++) {
+    const r = Array.from(b.reward.subarray(i * b.G, (i + 1) * b.G));
+    const m = r.reduce((x, y) => x + y, 0) / b.G;
+    const sd = b.G > 1 ? Math.sqrt(r.reduce((x, y) => x + (y - m) ** 2, 0) / (b.G - 1)) : 0;
+    r.forEach((v, g) => (A[i * b.G + g] = divide ? (v - m) / (sd + eps) : v - m));
+  }
+  return A;
+}
+
+/** -min(ratio A, clip(ratio, 1 - lo, 1 + hi) A). */
+function clippedLoss(ratio: number, A: number, lo: number, hi: number): number {
+  return -Math.min(ratio * A, clamp(ratio, 1 - lo, 1 + hi) * A);
+}
+
+/** Sum over every completion token of f(s, k), and the number of those tokens. */
+function tokenSum(b: RefBatch, f: (s: number, k: number) => number): { sum: number; abs: number; tokens: number } {
+  let sum = 0;
+  let abs = 0;
+  let tokens = 0;
+  for (let s = 0; s < b.B * b.G; s++) {
+    for (let t = 0; t < b.T; t++) {
+      const k = s * b.T + t;
+      if (b.mask[k] === 0) continue;
+      const v = f(s, k);
+      sum += v;
+      abs += Math.abs(v);
+      tokens += b.mask[k]!;
+    }
+  }
+  return { sum, abs, tokens };
+}
+
+export const grpo: Reference = (b, lp) => {
+  const A = groupAdvantage(b);
+  const N = b.B * b.G;
+  let loss = 0;
+  let scale = 0;
+  for (let s = 0; s < N; s++) {
+    const L = len(b, s);
+    if (L === 0) continue;
+    let acc = 0;
+    let abs = 0;
+    for (let t = 0; t < b.T; t++) {
+      const k = s * b.T + t;
+      if (b.mask[k] === 0) continue;
+      const d = b.ref_logp[k]! - lp[k]!;
+      const v = clippedLoss(Math.exp(lp[k]! - b.old_logp[k]!), A[s]!, 0.2, 0.2) + 0.04 * (Math.exp(d) - d - 1);
+      acc += v;
+      abs += Math.abs(v);
+    }
+    loss += acc / L;
+    scale += abs / L;
+  }
+  return { loss: loss / N, scale: scale / N, A };
+};
+
+export const dr_grpo: Reference = (b, lp) => {
+  const A = groupAdvantage(b, 0, false);
+  const { sum, abs } = tokenSum(b, (s, k) => {
+    const d = b.ref_logp[k]! - lp[k]!;
+    return clippedLoss(Math.exp(lp[k]! - b.old_logp[k]!), A[s]!, 0.2, 0.2) + 0.04 * (Math.exp(d) - d - 1);
+  });
+  return { loss: sum / (b.B * b.G * b.T), scale: abs / (b.B * b.G * b.T), A };
+};
+
+export const dapo: Reference = (b, lp) => {
+  const A = groupAdvantage(b);
+  const { sum, abs, tokens } = tokenSum(b, (s, k) => clippedLoss(Math.exp(lp[k]! - b.old_logp[k]!), A[s]!, 0.2, 0.28));
+  return { loss: sum / tokens, scale: abs / tokens, A };
+};
+
+export const gspo: Reference = (b, lp) => {
+  const A = groupAdvantage(b);
+  const N = b.B * b.G;
+  const terms = Array.from({ length: N }, (_, s) => {
+    const L = len(b, s);
+    const meanDelta = L === 0 ? 0 : (seqSum(b, lp, s) - seqSum(b, b.old_logp, s)) / L;
+    return clippedLoss(Math.exp(meanDelta), A[s]!, 3e-4, 4e-4);
+  });
+  return { loss: meanOf(terms), scale: meanOf(terms.map(Math.abs)), A };
+};
+
+export const cispo: Reference = (b, lp) => {
+  const A = groupAdvantage(b);
+  // The IS weight is a constant: computed from the batch's logp, not from the varied lp.
+  const { sum, abs, tokens } = tokenSum(b, (s, k) => -clamp(Math.exp(b.logp[k]! - b.old_logp[k]!), 0, 5) * A[s]! * lp[k]!);
+  return { loss: sum / tokens, scale: abs / tokens, A };
+};
+
+export const rloo: Reference = (b, lp) => {
+  const c = groupAdvantage(b, 0, false);
+  const A = b.G > 1 ? c.map((v) => (b.G / (b.G - 1)) * v) : c.map(() => 0);
+  const terms = Array.from({ length: b.B * b.G }, (_, s) => clippedLoss(Math.exp(seqSum(b, lp, s) - seqSum(b, b.old_logp, s)), A[s]!, 0.2, 0.2));
+  return { loss: meanOf(terms), scale: meanOf(terms.map(Math.abs)), A };
+};
+
+export const remax: Reference = (b, lp) => {
+  const A = b.reward.map((r, s) => r - b.greedy_reward[Math.floor(s / b.G)]!);
+  const { sum, abs, tokens } = tokenSum(b, (s, k) => clippedLoss(Math.exp(lp[k]! - b.old_logp[k]!), A[s]!, 0.2, 0.2));
+  return { loss: sum / tokens, scale: abs / tokens, A };
+};
+
+// ---- preference losses (G = 2: index 0 chosen, 1 rejected) ---------------------------------------
+
+interface Pair {
+  readonly uc: number;
+  readonly ur: number;
+  readonly pic: number;
+  readonly pir: number;
+  readonly refc: number;
+  readonly refr: number;
+  readonly Lc: number;
+  readonly Lr: number;
+}
+
+function pairs(b: RefBatch, lp: Float64Array): Pair[] {
+  return Array.from({ length: b.B }, (_, i) => {
+    const c = i * 2;
+    const r = i * 2 + 1;
+    const pic = seqSum(b, lp, c);
+    const pir = seqSum(b, lp, r);
+    const refc = seqSum(b, b.ref_logp, c);
+    const refr = seqSum(b, b.ref_logp, r);
+    return { uc: pic - refc, ur: pir - refr, pic, pir, refc, refr, Lc: len(b, c), Lr: len(b, r) };
+  });
+}
+
+const meanOf = (xs: number[]): number => xs.reduce((a, x) => a + x, 0) / xs.length;
+const BETA = 0.1;
+const sigmoidLoss = (z: number, ls: number): number => -(1 - ls) * logSigmoid(z) - ls * logSigmoid(-z);
+const perPair = (f: (p: Pair) => number): Reference => (b, lp) => {
+  const terms = pairs(b, lp).map(f);
+  return { loss: meanOf(terms), scale: meanOf(terms.map(Math.abs)) };
+};
+const sortedUp = (xs: number[]): number[] => [...xs].sort((x, y) => x - y);
+
+function aotLoss(xs: number[], ys: number[]): RefResult {
+  const a = sortedUp(xs);
+  const c = sortedUp(ys);
+  const terms = a.map((v, i) => sigmoidLoss(BETA * (v - c[i]!), 0));
+  return { loss: meanOf(terms), scale: meanOf(terms.map(Math.abs)) };
+}
+
+export const PREFERENCE: Readonly<Record<string, Reference>> = {
+  dpo: perPair((p) => sigmoidLoss(BETA * (p.uc - p.ur), 0)),
+  ipo: perPair((p) => (p.uc / Math.max(p.Lc, 1) - p.ur / Math.max(p.Lr, 1) - 1 / (2 * BETA)) ** 2),
+  hinge: perPair((p) => Math.max(0, 1 - BETA * (p.uc - p.ur))),
+  rdpo: perPair((p) => (-(0.9) * logSigmoid(BETA * (p.uc - p.ur)) + 0.1 * logSigmoid(-BETA * (p.uc - p.ur))) / 0.8),
+  bco_pair: perPair((p) => -logSigmoid(BETA * p.uc) - logSigmoid(-BETA * p.ur)),
+  sppo_hard: perPair((p) => (p.uc - 1 / (2 * BETA)) ** 2 + (p.ur + 1 / (2 * BETA)) ** 2),
+  nca_pair: perPair((p) => -logSigmoid(BETA * p.uc) - 0.5 * logSigmoid(-BETA * p.uc) - 0.5 * logSigmoid(-BETA * p.ur)),
+  aot: (b, lp) => {
+    const ps = pairs(b, lp);
+    return aotLoss(ps.map((p) => p.pic - p.pir), ps.map((p) => p.refc - p.refr));
+  },
+  aot_pair: (b, lp) => {
+    const ps = pairs(b, lp);
+    return aotLoss(ps.map((p) => p.uc), ps.map((p) => p.ur));
+  },
+  apo_zero: perPair((p) => 1 - sigmoid(BETA * p.uc) + sigmoid(BETA * p.ur)),
+  apo_down: perPair((p) => sigmoid(BETA * p.uc) + 1 - sigmoid(BETA * (p.uc - p.ur))),
+  exo_pair: perPair((p) => {
+    const z = BETA * (p.uc - p.ur);
+    const e = 1e-3;
+    return sigmoid(z) * (logSigmoid(z) - Math.log(1 - e)) + sigmoid(-z) * (logSigmoid(-z) - Math.log(e));
+  }),
+  discopop: perPair((p) => {
+    const z = BETA * (p.uc - p.ur);
+    const w = sigmoid(z / 0.05);
+    return -logSigmoid(z) * (1 - w) + Math.exp(-z) * w;
+  }),
+  rpo: (b, lp) => {
+    const dpoTerms = pairs(b, lp).map((p) => sigmoidLoss(BETA * (p.uc - p.ur), 0));
+    let nll = 0;
+    let n = 0;
+    for (let i = 0; i < b.B; i++) {
+      nll -= seqSum(b, lp, i * 2);
+      n += len(b, i * 2);
+    }
+    return { loss: meanOf(dpoTerms) + nll / n, scale: meanOf(dpoTerms.map(Math.abs)) + Math.abs(nll / n) };
+  },
+  ln_dpo: perPair((p) => -logSigmoid(BETA * (p.uc / Math.max(p.Lc, 1) - p.ur / Math.max(p.Lr, 1)))),
+};
+
+export const GROUP: Readonly<Record<string, Reference>> = { grpo, dr_grpo, dapo, gspo, cispo, rloo, remax };

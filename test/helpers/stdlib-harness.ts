@@ -1,0 +1,106 @@
+/** Running a stdlib pipeline on a reference batch in-process (cpu), and comparing with a reference. */
+import { compileFiles, type CompiledPipeline } from '../../compiler/compile.js';
+import { makeSource, span } from '../../grammar/source.js';
+import { useBackend } from '../../runtime/backends/index.js';
+import type { BatchEntry } from '../../runtime/batch/read.js';
+import { evaluate, type EvalOutputs } from '../../runtime/eval/evaluate.js';
+import { validateBatch } from '../../runtime/eval/validate.js';
+import type { RefBatch, Reference } from './references.js';
+import { rng } from './random-batch.js';
+
+const here = span(makeSource('batch', ''), 0, 0);
+const cache = new Map<string, CompiledPipeline>();
+
+/** The compiled stdlib pipeline `name` (from stdlib/NAME.rlp or stdlib/preference.rlp). */
+export function stdlibPipeline(name: string): CompiledPipeline {
+  const hit = cache.get(name);
+  if (hit !== undefined) return hit;
+  for (const file of [`stdlib/${name}.rlp`, 'stdlib/preference.rlp']) {
+    const p = compileFiles([file]).pipelines.find((x) => x.name === name);
+    if (p !== undefined) {
+      cache.set(name, p);
+      return p;
+    }
+  }
+  throw new Error(`no stdlib pipeline ${name}`);
+}
+
+/** Options for a generated batch. */
+export interface BatchSpec {
+  readonly B: number;
+  readonly G: number;
+  readonly T: number;
+  readonly seed: number;
+  readonly lengths?: readonly number[];
+  readonly reward?: (r: () => number, i: number) => number;
+  /** Size of the log-ratios logp - old_logp and logp - ref_logp (default 0.3). */
+  readonly spread?: number;
+}
+
+/** A batch with float32-exact values and garbage in the padding. */
+export function makeBatch(s: BatchSpec): RefBatch {
+  const r = rng(s.seed);
+  const f = Math.fround;
+  const n = s.B * s.G * s.T;
+  const lengths = s.lengths ?? Array.from({ length: s.B * s.G }, () => 1 + Math.floor(r() * s.T));
+  const mask = Float64Array.from({ length: n }, (_, i) => ((i % s.T) < lengths[Math.floor(i / s.T)]! ? 1 : 0));
+  const spread = s.spread ?? 0.3;
+  const pad = (v: number, i: number): number => (mask[i] === 1 ? f(v) : 1e4);
+  const logp = Float64Array.from({ length: n }, (_, i) => pad(-0.05 - 2 * r(), i));
+  const sign = (): number => (r() < 0.5 ? -1 : 1);
+  // Extreme spreads keep a little jitter, so sums of log-ratios do not tie (sorting is not smooth at ties).
+  const amount = (): number => spread * (spread > 1 ? 0.9 + 0.1 * r() : r());
+  const old_logp = logp.map((v, i) => pad(v - sign() * amount(), i));
+  const ref_logp = logp.map((v, i) => pad(v - sign() * amount(), i));
+  const reward = Float64Array.from({ length: s.B * s.G }, (_, i) => f(s.reward !== undefined ? s.reward(r, i) : r() < 0.5 ? 0 : 1));
+  const greedy_reward = Float64Array.from({ length: s.B }, () => f(r()));
+  return { B: s.B, G: s.G, T: s.T, logp, old_logp, ref_logp, mask, reward, greedy_reward };
+}
+
+/** Feeds for the inputs the pipeline reads (plus `extra` bindings, e.g. global denominators). */
+export function entriesFor(p: CompiledPipeline, b: RefBatch, extra: Readonly<Record<string, number>> = {}): BatchEntry[] {
+  const shapes: Record<string, number[]> = { reward: [b.B, b.G], greedy_reward: [b.B] };
+  const reads = new Set(p.ir.ordered().filter((n) => n.op === 'input' || n.op === 'reward_fn').map((n) => (n.op === 'input' ? String(n.attrs['name']) : 'reward')));
+  const out: BatchEntry[] = [];
+  for (const name of ['logp', 'old_logp', 'ref_logp', 'mask', 'reward', 'greedy_reward'] as const) {
+    if (!reads.has(name)) continue;
+    out.push({ name, tensor: { shape: shapes[name] ?? [b.B, b.G, b.T], data: b[name] }, span: here });
+  }
+  for (const [name, v] of Object.entries(extra)) out.push({ name, tensor: { shape: [], data: Float64Array.of(v) }, span: here });
+  return out;
+}
+
+/** Evaluate a pipeline on a batch on the cpu backend, with grad.logp. */
+export async function runPipeline(p: CompiledPipeline, b: RefBatch, extra: Readonly<Record<string, number>> = {}): Promise<EvalOutputs> {
+  const v = validateBatch(p.ir, entriesFor(p, b, extra), { set: {}, grad: ['logp'], allowNonfinite: false, fileSpan: here });
+  if (v.valid === null) throw new Error(v.diagnostics.map((d) => `${d.code} ${d.message}`).join('; '));
+  const { tf } = await useBackend('cpu');
+  return evaluate(tf, 'cpu', v.valid, ['logp']);
+}
+
+/** Central finite differences of the reference loss in logp, at completion tokens (0 on padding). */
+export function referenceGrad(ref: Reference, b: RefBatch): Float64Array {
+  const g = new Float64Array(b.logp.length);
+  for (let k = 0; k < b.logp.length; k++) {
+    if (b.mask[k] === 0) continue;
+    const h = 1e-6 * Math.max(1, Math.abs(b.logp[k]!));
+    const up = Float64Array.from(b.logp);
+    const dn = Float64Array.from(b.logp);
+    up[k]! += h;
+    dn[k]! -= h;
+    g[k] = (ref(b, up).loss - ref(b, dn).loss) / (2 * h);
+  }
+  return g;
+}
+
+/** |a - b| <= tol * max(|b|, floor * max|b over the tensor|) + slack, elementwise; returns the first miss. */
+export function firstMiss(a: ArrayLike<number>, b: ArrayLike<number>, tol: number, floor = 1e-2, slack = 0): string | null {
+  if (a.length !== b.length) return `length ${a.length} vs ${b.length}`;
+  let maxAbs = 0;
+  for (let i = 0; i < b.length; i++) maxAbs = Math.max(maxAbs, Math.abs(b[i]!));
+  for (let i = 0; i < b.length; i++) {
+    const scale = Math.max(Math.abs(b[i]!), floor * maxAbs, 1e-12);
+    if (!(Math.abs(a[i]! - b[i]!) <= tol * scale + slack)) return `[${i}] got ${a[i]}, want ${b[i]} (tol ${tol} x ${scale.toExponential(2)})`;
+  }
+  return null;
+}
