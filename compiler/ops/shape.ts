@@ -105,6 +105,7 @@ export const sort = defineOp({
   // the gradient routes dy back through the saved permutation as a one-hot matrix product.
   lower: (tf, [x]) => {
     const n = x!.shape[0]!;
+    if (n < 2) return tf.clone(x!);
     const f = tf.customGrad((...args) => {
       const v = args[0] as Tensor;
       const save = args[1] as (ts: Tensor[]) => void;
