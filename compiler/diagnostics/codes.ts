@@ -123,6 +123,8 @@ export const CODES: readonly CodeInfo[] = Object.freeze([
     'A derived pipeline may change the default of a param, not its type.'),
   code('RLP3021', E, 'sort of a multi-dimensional value', (a) => `\`sort\` needs a value whose only dimension is \`${a.dims}\`, found \`${a.type}\``,
     '`sort(x, over D)` sorts a one-dimensional value along its dimension D, e.g. per-pair margins `f32[B]`.'),
+  code('RLP3022', E, 'scan over several dims', (a) => `a scan runs along one dimension, found \`over ${a.dims}\``,
+    '`shift` and `discounted_cumsum` run along a single dimension, usually `over T`.'),
 
   code('RLP4001', E, 'unknown block', (a) => `unknown block \`${a.name}\``,
     'A pipeline holds `params`, `state`, `update` and the stages `sample`, `reward`, `advantage`, `normalize`, `loss`.'),

@@ -6,6 +6,7 @@ import { rollout, stateWrite } from './effects.js';
 import { abs, exp, log, logSigmoid, sigmoidOp, softplusOp, sqrt, stopGradient, tanh, toFloat } from './math.js';
 import { count, mean, reduceMax, reduceMin, std, sum, variance } from './reduce.js';
 import { clip, maximum, minimum, select } from './select.js';
+import { discountedCumsum, shift } from './scan.js';
 import { expand, sort, take } from './shape.js';
 import { constant, input, param, rewardFn, stateRead } from './sources.js';
 
@@ -17,6 +18,7 @@ export const OPS: readonly OpDef[] = Object.freeze([
   lt, le, gt, ge, eq, ne, and, or, not,
   sum, mean, variance, std, reduceMax, reduceMin, count,
   expand, take, sort,
+  shift, discountedCumsum,
   constant, param, input, stateRead, rewardFn,
   rollout, stateWrite,
 ]);

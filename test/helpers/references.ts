@@ -16,6 +16,9 @@ export interface RefBatch {
   readonly mask: Float64Array;
   readonly reward: Float64Array;
   readonly greedy_reward: Float64Array;
+  readonly token_reward: Float64Array;
+  readonly old_values: Float64Array;
+  readonly values: Float64Array;
 }
 
 export interface RefResult {
@@ -25,8 +28,13 @@ export interface RefResult {
    * A loss whose terms cancel (advantages sum to zero in a group) is compared relative to it.
    */
   readonly scale: number;
-  /** The advantage stage's result, one per completion (group methods only). */
+  /** The advantage stage's result: one per completion, or one per token. */
   readonly A?: Float64Array;
+  /**
+   * The scale float32 rounding works at for A, when it is larger than A itself: whitening
+   * divides a difference of nearby values by a small std, |x| / std.
+   */
+  readonly AScale?: number;
 }
 
 export type Reference = (b: RefBatch, lp: Float64Array) => RefResult;
@@ -234,4 +242,107 @@ export const PREFERENCE: Readonly<Record<string, Reference>> = {
   ln_dpo: perPair((p) => -logSigmoid(BETA * (p.uc / Math.max(p.Lc, 1) - p.ur / Math.max(p.Lr, 1)))),
 };
 
+// ---- token-level methods: returns, GAE, whitening -----------------------------------------------
+
+/** verl's masked_whiten over the batch's completion tokens: unbiased var, + 1e-8; every position. */
+function whiten(b: RefBatch, x: Float64Array): Float64Array {
+  let n = 0;
+  let s = 0;
+  b.mask.forEach((m, k) => {
+    if (m !== 0) {
+      n += m;
+      s += x[k]! * m;
+    }
+  });
+  const mu = s / n;
+  let v = 0;
+  b.mask.forEach((m, k) => {
+    if (m !== 0) v += m * (x[k]! - mu) ** 2;
+  });
+  const sd = Math.sqrt(v / (n - 1) + 1e-8);
+  return x.map((xi) => (xi - mu) / sd);
+}
+
+/** max |x| / std over the completion tokens: the scale float32 rounding works at in whiten(x). */
+function whitenScale(b: RefBatch, x: Float64Array): number {
+  const xs = Array.from(x).filter((_, k) => b.mask[k] !== 0);
+  const mu = meanOf(xs);
+  const sd = Math.sqrt(xs.reduce((a, v) => a + (v - mu) ** 2, 0) / (xs.length - 1) + 1e-8);
+  return Math.max(...xs.map(Math.abs)) / sd;
+}
+
+/** Reverse discounted sums of x along T, within each completion (x is zero past its end). */
+function discounted(b: RefBatch, x: Float64Array, gamma: number): Float64Array {
+  const out = new Float64Array(x.length);
+  for (let s = 0; s < b.B * b.G; s++) {
+    let acc = 0;
+    for (let t = b.T - 1; t >= 0; t--) {
+      const k = s * b.T + t;
+      acc = (b.mask[k] === 0 ? 0 : x[k]!) + gamma * acc;
+      out[k] = acc;
+    }
+  }
+  return out;
+}
+
+/** The token-mean of the PPO-clip loss with token advantages A. */
+function ppoClipTokenMean(b: RefBatch, lp: Float64Array, A: Float64Array, lo = 0.2, hi = 0.2): { sum: number; abs: number; tokens: number } {
+  return tokenSum(b, (_, k) => clippedLoss(Math.exp(lp[k]! - b.old_logp[k]!), A[k]!, lo, hi));
+}
+
+export const reinforce_pp: Reference = (b, lp) => {
+  const returns = discounted(b, b.token_reward, 1);
+  const A = whiten(b, returns).map((v, k) => v * b.mask[k]!);
+  const { sum, abs, tokens } = ppoClipTokenMean(b, lp, A);
+  return { loss: sum / tokens, scale: abs / tokens, A, AScale: whitenScale(b, returns) };
+};
+
+export const reinforce_pp_baseline: Reference = (b, lp) => {
+  const score = Array.from({ length: b.B * b.G }, (_, s) => seqSum(b, b.token_reward, s));
+  const a = score.map((v, s) => {
+    if (b.G < 2) return v;
+    const g = Math.floor(s / b.G);
+    return v - meanOf(score.slice(g * b.G, (g + 1) * b.G));
+  });
+  const spread = Float64Array.from(b.mask, (m, k) => m * a[Math.floor(k / b.T)]!);
+  const A = whiten(b, spread).map((v, k) => v * b.mask[k]!);
+  const { sum, abs, tokens } = ppoClipTokenMean(b, lp, A);
+  return { loss: sum / tokens, scale: abs / tokens, A, AScale: whitenScale(b, spread) };
+};
+
+export const ppo: Reference = (b, lp) => {
+  const gamma = 1;
+  const lam = 0.95;
+  const V = b.old_values.map((v, k) => (b.mask[k] === 0 ? 0 : v));
+  const delta = V.map((v, k) => {
+    const t = k % b.T;
+    const next = t + 1 < b.T ? V[k + 1]! : 0;
+    return (b.mask[k] === 0 ? 0 : b.token_reward[k]!) + gamma * next - v;
+  });
+  const raw = discountedAll(b, delta, gamma * lam);
+  const returns = raw.map((a, k) => a + V[k]!);
+  const A = whiten(b, raw);
+  const pg = ppoClipTokenMean(b, lp, A);
+  const vf = tokenSum(b, (_, k) => {
+    const v = b.values[k]!;
+    const vc = clamp(v, b.old_values[k]! - 0.2, b.old_values[k]! + 0.2);
+    return Math.max((v - returns[k]!) ** 2, (vc - returns[k]!) ** 2);
+  });
+  return { loss: pg.sum / pg.tokens + 0.1 * 0.5 * (vf.sum / vf.tokens), scale: pg.abs / pg.tokens + 0.05 * (vf.abs / vf.tokens), A, AScale: whitenScale(b, raw) };
+};
+
+/** Reverse discounted sums over every position (x already zero in the padding). */
+function discountedAll(b: RefBatch, x: Float64Array, g: number): Float64Array {
+  const out = new Float64Array(x.length);
+  for (let s = 0; s < b.B * b.G; s++) {
+    let acc = 0;
+    for (let t = b.T - 1; t >= 0; t--) {
+      acc = x[s * b.T + t]! + g * acc;
+      out[s * b.T + t] = acc;
+    }
+  }
+  return out;
+}
+
 export const GROUP: Readonly<Record<string, Reference>> = { grpo, dr_grpo, dapo, gspo, cispo, rloo, remax };
+export const TOKEN_LEVEL: Readonly<Record<string, Reference>> = { ppo, reinforce_pp, reinforce_pp_baseline };

@@ -1,4 +1,5 @@
 /** Running a stdlib pipeline on a reference batch in-process (cpu), and comparing with a reference. */
+import { readdirSync } from 'node:fs';
 import { compileFiles, type CompiledPipeline } from '../../compiler/compile.js';
 import { makeSource, span } from '../../grammar/source.js';
 import { useBackend } from '../../runtime/backends/index.js';
@@ -11,18 +12,15 @@ import { rng } from './random-batch.js';
 const here = span(makeSource('batch', ''), 0, 0);
 const cache = new Map<string, CompiledPipeline>();
 
-/** The compiled stdlib pipeline `name` (from stdlib/NAME.rlp or stdlib/preference.rlp). */
+/** The compiled stdlib pipeline `name`, from whichever stdlib file declares it. */
 export function stdlibPipeline(name: string): CompiledPipeline {
-  const hit = cache.get(name);
-  if (hit !== undefined) return hit;
-  for (const file of [`stdlib/${name}.rlp`, 'stdlib/preference.rlp']) {
-    const p = compileFiles([file]).pipelines.find((x) => x.name === name);
-    if (p !== undefined) {
-      cache.set(name, p);
-      return p;
-    }
+  if (cache.size === 0) {
+    const files = readdirSync('stdlib').filter((f) => f.endsWith('.rlp')).map((f) => `stdlib/${f}`);
+    for (const p of compileFiles(files).pipelines) cache.set(p.name, p);
   }
-  throw new Error(`no stdlib pipeline ${name}`);
+  const hit = cache.get(name);
+  if (hit === undefined) throw new Error(`no stdlib pipeline ${name}`);
+  return hit;
 }
 
 /** Options for a generated batch. */
@@ -54,15 +52,23 @@ export function makeBatch(s: BatchSpec): RefBatch {
   const ref_logp = logp.map((v, i) => pad(v - sign() * amount(), i));
   const reward = Float64Array.from({ length: s.B * s.G }, (_, i) => f(s.reward !== undefined ? s.reward(r, i) : r() < 0.5 ? 0 : 1));
   const greedy_reward = Float64Array.from({ length: s.B }, () => f(r()));
-  return { B: s.B, G: s.G, T: s.T, logp, old_logp, ref_logp, mask, reward, greedy_reward };
+  // Token rewards: small shaping on every token plus an outcome on the last one.
+  const token_reward = Float64Array.from({ length: n }, (_, i) => {
+    const L = lengths[Math.floor(i / s.T)]!;
+    return pad(0.1 * (r() - 0.5) + ((i % s.T) === L - 1 ? reward[Math.floor(i / s.T)]! : 0), i);
+  });
+  const old_values = Float64Array.from({ length: n }, (_, i) => pad(2 * r() - 1, i));
+  const values = old_values.map((v, i) => pad(v + 0.4 * (r() - 0.5), i));
+  return { B: s.B, G: s.G, T: s.T, logp, old_logp, ref_logp, mask, reward, greedy_reward, token_reward, old_values, values };
 }
 
 /** Feeds for the inputs the pipeline reads (plus `extra` bindings, e.g. global denominators). */
 export function entriesFor(p: CompiledPipeline, b: RefBatch, extra: Readonly<Record<string, number>> = {}): BatchEntry[] {
   const shapes: Record<string, number[]> = { reward: [b.B, b.G], greedy_reward: [b.B] };
+  const names = ['logp', 'old_logp', 'ref_logp', 'mask', 'reward', 'greedy_reward', 'token_reward', 'old_values', 'values'] as const;
   const reads = new Set(p.ir.ordered().filter((n) => n.op === 'input' || n.op === 'reward_fn').map((n) => (n.op === 'input' ? String(n.attrs['name']) : 'reward')));
   const out: BatchEntry[] = [];
-  for (const name of ['logp', 'old_logp', 'ref_logp', 'mask', 'reward', 'greedy_reward'] as const) {
+  for (const name of names) {
     if (!reads.has(name)) continue;
     out.push({ name, tensor: { shape: shapes[name] ?? [b.B, b.G, b.T], data: b[name] }, span: here });
   }

@@ -79,6 +79,10 @@ function casesFor(op: OpDef): Case[] {
     return [plain(['T']), plain(['B', 'G', 'T']), withWhere(['T']), withWhere(['G']), withWhere(['B', 'G', 'T'])];
   }
   if (op.name === 'expand') return [{ label: '[B,G] over T', types: [tensor('f32', ['B', 'G'])], attrs: { over: ['T'] }, draw: [uniform(-2, 2)], diff: [0] }];
+  if (op.name === 'shift') return [{ label: '[B,G,T] over T', types: [tensor('f32', ['B', 'G', 'T'])], attrs: { over: ['T'] }, draw: [uniform(-2, 2)], diff: [0] }];
+  if (op.name === 'discounted_cumsum') {
+    return [{ label: '[B,G,T] over T, gamma', types: [tensor('f32', ['B', 'G', 'T']), tensor('f32', [])], attrs: { over: ['T'] }, draw: [uniform(-2, 2), uniform(0.5, 1)], diff: [0, 1] }];
+  }
   if (op.name === 'sort') return [{ label: '[B] over B', types: [tensor('f32', ['B'])], attrs: { over: ['B'] }, draw: [uniform(-2, 2)], diff: [0] }];
   if (op.name === 'take') return [{ label: '[B,G,T] at G=1', types: [tensor('f32', bgt)], attrs: { dim: 'G', index: 1 }, draw: [uniform(-2, 2)], diff: [0] }];
   if (op.name === 'state_update') return [{ label: '[B]', types: [tensor('f32', ['B'])], attrs: { name: 's' }, draw: [uniform(-2, 2)], diff: [0] }];
