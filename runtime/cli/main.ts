@@ -50,6 +50,12 @@ function program(setCode: (c: number) => void): Command {
       const { runEval } = await import('./commands/eval.js');
       setCode(await runEval(target, o));
     });
+  p.command('list')
+    .description('the standard pipelines, with a one-line summary each')
+    .action(async () => {
+      const { runList } = await import('./commands/list.js');
+      setCode(runList());
+    });
   p.command('env')
     .description('print versions and what each backend reports on this machine')
     .action(async () => {

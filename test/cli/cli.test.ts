@@ -173,3 +173,23 @@ describe('rlp explain', () => {
     expect(rlp(['explain', 'ops']).out).toMatch(/mean \(over\)\s+Mean over the named dims/);
   });
 });
+
+describe('rlp list', () => {
+  it('lists every standard pipeline with a one-line summary', () => {
+    const r = rlp(['list']);
+    expect(r.code).toBe(0);
+    const names = r.out.trim().split('\n').map((l) => l.split(/\s+/)[0]);
+    for (const n of ['grpo', 'dr_grpo', 'dapo', 'gspo', 'cispo', 'rloo', 'reinforce_pp', 'reinforce_pp_baseline', 'remax', 'ppo', 'dpo', 'ipo', 'hinge', 'rdpo', 'bco_pair', 'sppo_hard', 'nca_pair', 'aot', 'aot_pair', 'apo_zero', 'apo_down', 'exo_pair', 'discopop', 'rpo', 'ln_dpo']) {
+      expect(names).toContain(n);
+    }
+    expect(r.out).toMatch(/^grpo +Group Relative Policy Optimization \(Shao et al\., DeepSeekMath, 2024\)\.$/m);
+    expect(r.out).toMatch(/^dr_grpo +Dr\. GRPO: GRPO done right \(Liu et al\., 2025\)\.$/m);
+    for (const line of r.out.trim().split('\n')) expect(line.length).toBeLessThanOrEqual(125);
+  });
+
+  it('explains a pipeline declared beside others (stdlib/preference.rlp)', () => {
+    const r = rlp(['explain', 'ipo']);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('length_normalize: bool = true');
+  });
+});

@@ -120,7 +120,8 @@ export const dr_grpo: Reference = (b, lp) => {
     const d = b.ref_logp[k]! - lp[k]!;
     return clippedLoss(Math.exp(lp[k]! - b.old_logp[k]!), A[s]!, 0.2, 0.2) + 0.04 * (Math.exp(d) - d - 1);
   });
-  return { loss: sum / (b.B * b.G * b.T), scale: abs / (b.B * b.G * b.T), A };
+  const norm = b.B * b.G * 64; // completions x max_tokens (its default)
+  return { loss: sum / norm, scale: abs / norm, A };
 };
 
 export const dapo: Reference = (b, lp) => {
@@ -134,8 +135,8 @@ export const gspo: Reference = (b, lp) => {
   const N = b.B * b.G;
   const terms = Array.from({ length: N }, (_, s) => {
     const L = len(b, s);
-    const meanDelta = L === 0 ? 0 : (seqSum(b, lp, s) - seqSum(b, b.old_logp, s)) / L;
-    return clippedLoss(Math.exp(meanDelta), A[s]!, 3e-4, 4e-4);
+    if (L === 0) return 0;
+    return clippedLoss(Math.exp((seqSum(b, lp, s) - seqSum(b, b.old_logp, s)) / L), A[s]!, 3e-4, 4e-4);
   });
   return { loss: meanOf(terms), scale: meanOf(terms.map(Math.abs)), A };
 };

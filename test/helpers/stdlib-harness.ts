@@ -63,7 +63,7 @@ export function makeBatch(s: BatchSpec): RefBatch {
 }
 
 /** Feeds for the inputs the pipeline reads (plus `extra` bindings, e.g. global denominators). */
-export function entriesFor(p: CompiledPipeline, b: RefBatch, extra: Readonly<Record<string, number>> = {}): BatchEntry[] {
+export function entriesFor(p: CompiledPipeline, b: RefBatch, extra: Readonly<Record<string, number | { shape: number[]; data: Float64Array }>> = {}): BatchEntry[] {
   const shapes: Record<string, number[]> = { reward: [b.B, b.G], greedy_reward: [b.B] };
   const names = ['logp', 'old_logp', 'ref_logp', 'mask', 'reward', 'greedy_reward', 'token_reward', 'old_values', 'values'] as const;
   const reads = new Set(p.ir.ordered().filter((n) => n.op === 'input' || n.op === 'reward_fn').map((n) => (n.op === 'input' ? String(n.attrs['name']) : 'reward')));
@@ -72,13 +72,20 @@ export function entriesFor(p: CompiledPipeline, b: RefBatch, extra: Readonly<Rec
     if (!reads.has(name)) continue;
     out.push({ name, tensor: { shape: shapes[name] ?? [b.B, b.G, b.T], data: b[name] }, span: here });
   }
-  for (const [name, v] of Object.entries(extra)) out.push({ name, tensor: { shape: [], data: Float64Array.of(v) }, span: here });
+  for (const [name, v] of Object.entries(extra)) {
+    out.push({ name, tensor: typeof v === 'number' ? { shape: [], data: Float64Array.of(v) } : v, span: here });
+  }
   return out;
 }
 
 /** Evaluate a pipeline on a batch on the cpu backend, with grad.logp. */
-export async function runPipeline(p: CompiledPipeline, b: RefBatch, extra: Readonly<Record<string, number>> = {}): Promise<EvalOutputs> {
-  const v = validateBatch(p.ir, entriesFor(p, b, extra), { set: {}, grad: ['logp'], allowNonfinite: false, fileSpan: here });
+export async function runPipeline(
+  p: CompiledPipeline,
+  b: RefBatch,
+  extra: Readonly<Record<string, number | { shape: number[]; data: Float64Array }>> = {},
+  set: Readonly<Record<string, string>> = {},
+): Promise<EvalOutputs> {
+  const v = validateBatch(p.ir, entriesFor(p, b, extra), { set, grad: ['logp'], allowNonfinite: false, fileSpan: here });
   if (v.valid === null) throw new Error(v.diagnostics.map((d) => `${d.code} ${d.message}`).join('; '));
   const { tf } = await useBackend('cpu');
   return evaluate(tf, 'cpu', v.valid, ['logp']);
@@ -109,4 +116,51 @@ export function firstMiss(a: ArrayLike<number>, b: ArrayLike<number>, tol: numbe
     if (!(Math.abs(a[i]! - b[i]!) <= tol * scale + slack)) return `[${i}] got ${a[i]}, want ${b[i]} (tol ${tol} x ${scale.toExponential(2)})`;
   }
   return null;
+}
+
+/** The batch restricted to prompts [from, to) (a micro-batch split along B). */
+export function sliceBatch(b: RefBatch, from: number, to: number): RefBatch {
+  const tok = (x: Float64Array): Float64Array => x.slice(from * b.G * b.T, to * b.G * b.T);
+  return {
+    ...b,
+    B: to - from,
+    logp: tok(b.logp), old_logp: tok(b.old_logp), ref_logp: tok(b.ref_logp), mask: tok(b.mask),
+    token_reward: tok(b.token_reward), old_values: tok(b.old_values), values: tok(b.values),
+    reward: b.reward.slice(from * b.G, to * b.G),
+    greedy_reward: b.greedy_reward.slice(from, to),
+  };
+}
+
+/** The batch with its samples permuted inside each group: new sample g is old sample perm[g]. */
+export function permuteGroups(b: RefBatch, perm: readonly number[]): RefBatch {
+  const seq = (x: Float64Array): Float64Array => Float64Array.from(x, (_, i) => {
+    const bi = Math.floor(i / b.G);
+    return x[bi * b.G + perm[i % b.G]!]!;
+  });
+  const tok = (x: Float64Array): Float64Array => Float64Array.from(x, (_, i) => {
+    const s = Math.floor(i / b.T);
+    const bi = Math.floor(s / b.G);
+    return x[(bi * b.G + perm[s % b.G]!) * b.T + (i % b.T)]!;
+  });
+  return {
+    ...b,
+    logp: tok(b.logp), old_logp: tok(b.old_logp), ref_logp: tok(b.ref_logp), mask: tok(b.mask),
+    token_reward: tok(b.token_reward), old_values: tok(b.old_values), values: tok(b.values),
+    reward: seq(b.reward),
+  };
+}
+
+/** The batch with `extra` more token positions, all padding (mask 0, garbage values). */
+export function padMore(b: RefBatch, extra: number): RefBatch {
+  const T = b.T + extra;
+  const tok = (x: Float64Array, fill: number): Float64Array => Float64Array.from({ length: b.B * b.G * T }, (_, i) => {
+    const t = i % T;
+    return t < b.T ? x[Math.floor(i / T) * b.T + t]! : fill;
+  });
+  return {
+    ...b,
+    T,
+    logp: tok(b.logp, -7), old_logp: tok(b.old_logp, 5), ref_logp: tok(b.ref_logp, 3), mask: tok(b.mask, 0),
+    token_reward: tok(b.token_reward, 9), old_values: tok(b.old_values, -4), values: tok(b.values, 2),
+  };
 }

@@ -8,10 +8,8 @@ import { formatNumber } from '../../../compiler/ir/print.js';
 import { OPS } from '../../../compiler/ops/index.js';
 import { closest } from '../../../compiler/suggest.js';
 import { formatTypeFull } from '../../../compiler/types.js';
-import { findStdlibDir } from '../../../compiler/bind/host.js';
-import { readdirSync } from 'node:fs';
 import { EXIT, UsageError, useColor } from '../io.js';
-import { resolveTarget } from '../resolve-target.js';
+import { resolveTarget, stdlibPipelines } from '../resolve-target.js';
 
 function explainCode(code: string): string {
   const c = codeInfo(code);
@@ -59,11 +57,7 @@ export function describePipeline(g: IrGraph, file: string, bold: (s: string) => 
 }
 
 function stdlibNames(): string[] {
-  try {
-    return readdirSync(findStdlibDir()).filter((f) => f.endsWith('.rlp') && f !== 'prelude.rlp').map((f) => f.slice(0, -4));
-  } catch {
-    return [];
-  }
+  return [...stdlibPipelines().keys()];
 }
 
 /** Run `rlp explain`; returns the exit code. */
