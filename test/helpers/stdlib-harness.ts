@@ -33,6 +33,8 @@ export interface BatchSpec {
   readonly reward?: (r: () => number, i: number) => number;
   /** Size of the log-ratios logp - old_logp and logp - ref_logp (default 0.3). */
   readonly spread?: number;
+  /** With a spread above 1: make every log-ratio exactly +-spread (default: within 10% below it). */
+  readonly exact?: boolean;
 }
 
 /** A batch with float32-exact values and garbage in the padding. */
@@ -47,7 +49,7 @@ export function makeBatch(s: BatchSpec): RefBatch {
   const logp = Float64Array.from({ length: n }, (_, i) => pad(-0.05 - 2 * r(), i));
   const sign = (): number => (r() < 0.5 ? -1 : 1);
   // Extreme spreads keep a little jitter, so sums of log-ratios do not tie (sorting is not smooth at ties).
-  const amount = (): number => spread * (spread > 1 ? 0.9 + 0.1 * r() : r());
+  const amount = (): number => spread * (spread > 1 ? (s.exact === true ? 1 : 0.9 + 0.1 * r()) : r());
   const old_logp = logp.map((v, i) => pad(v - sign() * amount(), i));
   const ref_logp = logp.map((v, i) => pad(v - sign() * amount(), i));
   const reward = Float64Array.from({ length: s.B * s.G }, (_, i) => f(s.reward !== undefined ? s.reward(r, i) : r() < 0.5 ? 0 : 1));

@@ -43,6 +43,21 @@ describe('permuting the samples inside a group permutes the advantages', () => {
   }
 });
 
+describe('permuting the pairs of a preference batch permutes the per-pair losses', () => {
+  for (const name of Object.keys(PREFERENCE).filter((n) => !BATCH_COUPLED.includes(n))) {
+    it(name, async () => {
+      const b = makeBatch({ B: 4, G: 2, T: 4, seed: 12 });
+      const p = stdlibPipeline(name);
+      const base = await runPipeline(p, b);
+      // Reversing B: pair i moves to position B - 1 - i.
+      const rev = (x: Float64Array, per: number): Float64Array => Float64Array.from(x, (_, i) => x[(b.B - 1 - Math.floor(i / per)) * per + (i % per)]!);
+      const moved = await runPipeline(p, { ...b, logp: rev(b.logp, 2 * b.T), old_logp: rev(b.old_logp, 2 * b.T), ref_logp: rev(b.ref_logp, 2 * b.T), mask: rev(b.mask, 2 * b.T) });
+      expect(close(moved['loss']!.data[0]!, base['loss']!.data[0]!, 1)).toBe(true);
+      expect(firstMiss(moved['loss.losses']!.data, rev(base['loss.losses']!.data, 1), TOL)).toBeNull();
+    });
+  }
+});
+
 describe('padding more tokens (mask 0) changes nothing', () => {
   for (const name of ALL) {
     it(name, async () => {
