@@ -19,13 +19,13 @@ export interface Runner {
 
 const NEG = -1e9;
 
-function layerNorm(tf: TFModule, x: Tensor, g: Tensor, b: Tensor): Tensor {
+export function layerNorm(tf: TFModule, x: Tensor, g: Tensor, b: Tensor): Tensor {
   const { mean, variance } = tf.moments(x, -1, true);
   return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, 1e-5))), g), b);
 }
 
 /** x [..., d] @ w [d, k] -> [..., k]. */
-function dense(tf: TFModule, x: Tensor, w: Tensor, b?: Tensor): Tensor {
+export function dense(tf: TFModule, x: Tensor, w: Tensor, b?: Tensor): Tensor {
   const shape = x.shape;
   const y = tf.matMul(tf.reshape(x, [-1, shape[shape.length - 1]!]), w);
   const out = tf.reshape(y, [...shape.slice(0, -1), w.shape[1]!]);
@@ -33,29 +33,29 @@ function dense(tf: TFModule, x: Tensor, w: Tensor, b?: Tensor): Tensor {
 }
 
 /** [N, L, d] -> [N * H, L, dh]. */
-function splitHeads(tf: TFModule, x: Tensor, H: number): Tensor {
+export function splitHeads(tf: TFModule, x: Tensor, H: number): Tensor {
   const [N, L, d] = x.shape as [number, number, number];
   return tf.reshape(tf.transpose(tf.reshape(x, [N, L, H, d / H]), [0, 2, 1, 3]), [N * H, L, d / H]);
 }
 
 /** [N * H, L, dh] -> [N, L, d]. */
-function mergeHeads(tf: TFModule, x: Tensor, N: number, H: number): Tensor {
+export function mergeHeads(tf: TFModule, x: Tensor, N: number, H: number): Tensor {
   const [, L, dh] = x.shape as [number, number, number];
   return tf.reshape(tf.transpose(tf.reshape(x, [N, H, L, dh]), [0, 2, 1, 3]), [N, L, H * dh]);
 }
 
 /** An additive causal mask [L, L]: 0 where key <= query, a large negative number elsewhere. */
-function causalMask(tf: TFModule, L: number): Tensor {
+export function causalMask(tf: TFModule, L: number): Tensor {
   return tf.tensor2d(Array.from({ length: L * L }, (_, i) => ((i % L) <= Math.floor(i / L) ? 0 : NEG)), [L, L]);
 }
 
-function mlp(tf: TFModule, h: Tensor, b: BlockParams): Tensor {
+export function mlp(tf: TFModule, h: Tensor, b: BlockParams): Tensor {
   const a = layerNorm(tf, h, b.ln2g, b.ln2b);
   return tf.add(h, dense(tf, tf.relu(dense(tf, a, b.w1, b.b1)), b.w2, b.b2));
 }
 
 /** Token plus position embeddings: ids [N, L] at positions start..start+L-1 -> [N, L, d]. */
-function embed(r: Runner, p: PolicyParams, ids: Int32Array, N: number, L: number, start: number): Tensor {
+export function embed(r: Runner, p: PolicyParams, ids: Int32Array, N: number, L: number, start: number): Tensor {
   const { tf } = r;
   const d = p.config.dModel;
   if (start + L > p.config.maxLen) throw new Error(`sequence of ${start + L} tokens is longer than the policy's maxLen ${p.config.maxLen}`);
@@ -64,7 +64,7 @@ function embed(r: Runner, p: PolicyParams, ids: Int32Array, N: number, L: number
 }
 
 /** Logits [N, L, V] from final hidden states (the head is tied to the token embedding). */
-function head(tf: TFModule, p: PolicyParams, h: Tensor): Tensor {
+export function head(tf: TFModule, p: PolicyParams, h: Tensor): Tensor {
   const x = layerNorm(tf, h, p.lnfg, p.lnfb);
   const [N, L, d] = x.shape as [number, number, number];
   return tf.reshape(matMul(tf, tf.reshape(x, [N * L, d]), p.tokEmb, false, true), [N, L, p.config.vocab]);
@@ -89,11 +89,11 @@ export function forward(r: Runner, p: PolicyParams, ids: Int32Array, N: number, 
 }
 
 /** [G * H, R, X] <-> [H, G * R, X]: lets G groups of queries share one prompt's keys per head. */
-function groupsToHeads(tf: TFModule, x: Tensor, G: number, H: number): Tensor {
+export function groupsToHeads(tf: TFModule, x: Tensor, G: number, H: number): Tensor {
   const [, R, X] = x.shape as [number, number, number];
   return tf.reshape(tf.transpose(tf.reshape(x, [G, H, R, X]), [1, 0, 2, 3]), [H, G * R, X]);
 }
-function headsToGroups(tf: TFModule, x: Tensor, G: number, H: number): Tensor {
+export function headsToGroups(tf: TFModule, x: Tensor, G: number, H: number): Tensor {
   const [, GR, X] = x.shape as [number, number, number];
   const R = GR / G;
   return tf.reshape(tf.transpose(tf.reshape(x, [H, G, R, X]), [1, 0, 2, 3]), [G * H, R, X]);

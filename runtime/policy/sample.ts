@@ -1,0 +1,168 @@
+/**
+ * Sampling with a KV cache: a prompt is encoded once (its keys and values cached per layer), then
+ * its G completions are decoded together, one token per step, each step attending to the prompt's
+ * cache and to the completion's own cache. Token choice happens on the host from a seeded stream,
+ * so sampling is reproducible on every backend (and webgpu is only ever read asynchronously).
+ */
+import type * as tfc from '@tensorflow/tfjs-core';
+import { matMul } from '../backends/fixes.js';
+import type { TFModule } from '../backends/tf.js';
+import { dense, embed, groupsToHeads, head, headsToGroups, layerNorm, mergeHeads, mlp, splitHeads, causalMask, type Runner } from './model.js';
+import type { PolicyParams } from './params.js';
+import { EOS, PAD } from './tokenizer.js';
+
+type Tensor = tfc.Tensor;
+
+/** Sampling options (the `sample` stage's rollout params). */
+export interface SampleOptions {
+  readonly n: number;
+  readonly temperature: number;
+  readonly topP: number;
+  readonly maxTokens: number;
+  /** The seeded uniform source in [0, 1). */
+  readonly uniform: () => number;
+}
+
+/** Cached keys and values of one layer. */
+interface LayerCache {
+  readonly promptK: Tensor;
+  readonly promptV: Tensor;
+  ownK: Tensor | null;
+  ownV: Tensor | null;
+}
+
+/** Incremental decoding of G continuations of one prompt. */
+export class Decoder {
+  private readonly caches: LayerCache[] = [];
+  private step = 0;
+  /** Logits for the next token of every continuation [G, V] (after the prompt: all equal). */
+  next: Tensor;
+
+  constructor(
+    private readonly r: Runner,
+    private readonly p: PolicyParams,
+    private readonly prompt: Int32Array,
+    private readonly G: number,
+  ) {
+    const { tf } = r;
+    const P = prompt.length;
+    const H = p.config.nHeads;
+    const scale = 1 / Math.sqrt(p.config.dModel / H);
+    this.next = tf.tidy(() => {
+      let h = embed(r, p, prompt, 1, P, 0);
+      const mask = causalMask(tf, P);
+      for (const b of p.blocks) {
+        const a = layerNorm(tf, h, b.ln1g, b.ln1b);
+        const q = splitHeads(tf, dense(tf, a, b.wq), H);
+        const k = splitHeads(tf, dense(tf, a, b.wk), H);
+        const v = splitHeads(tf, dense(tf, a, b.wv), H);
+        this.caches.push({ promptK: tf.keep(k), promptV: tf.keep(v), ownK: null, ownV: null });
+        const att = tf.softmax(tf.add(tf.mul(matMul(tf, q, k, false, true), scale), mask));
+        h = mlp(tf, tf.add(h, dense(tf, mergeHeads(tf, tf.matMul(att, v), 1, H), b.wo)), b);
+      }
+      const logits = head(tf, p, h);
+      return tf.tile(tf.reshape(tf.slice(logits, [0, P - 1, 0], [1, 1, p.config.vocab]), [1, p.config.vocab]), [G, 1]);
+    });
+  }
+
+  /** Feed one token per continuation [G]; `next` becomes the logits that follow them. */
+  feed(tokens: Int32Array): void {
+    const { tf } = this.r;
+    const { p, G } = this;
+    const H = p.config.nHeads;
+    const scale = 1 / Math.sqrt(p.config.dModel / H);
+    const P = this.prompt.length;
+    const old = this.next;
+    this.next = tf.tidy(() => {
+      let h = embed(this.r, p, tokens, G, 1, P + this.step);
+      p.blocks.forEach((b, l) => {
+        const c = this.caches[l]!;
+        const a = layerNorm(tf, h, b.ln1g, b.ln1b);
+        const q = splitHeads(tf, dense(tf, a, b.wq), H);
+        const k = splitHeads(tf, dense(tf, a, b.wk), H);
+        const v = splitHeads(tf, dense(tf, a, b.wv), H);
+        const ownK = c.ownK === null ? k : tf.concat([c.ownK, k], 1);
+        const ownV = c.ownV === null ? v : tf.concat([c.ownV, v], 1);
+        tf.dispose([c.ownK, c.ownV].filter((t): t is Tensor => t !== null));
+        c.ownK = tf.keep(ownK);
+        c.ownV = tf.keep(ownV);
+        const toPrompt = headsToGroups(tf, matMul(tf, groupsToHeads(tf, q, G, H), c.promptK, false, true), G, H);
+        const toSelf = matMul(tf, q, ownK, false, true);
+        const att = tf.softmax(tf.mul(tf.concat([toPrompt, toSelf], -1), scale), -1);
+        const [ap, as] = tf.split(att, [P, this.step + 1], -1) as [Tensor, Tensor];
+        const out = tf.add(headsToGroups(tf, tf.matMul(groupsToHeads(tf, ap, G, H), c.promptV), G, H), tf.matMul(as, ownV));
+        h = mlp(tf, tf.add(h, dense(tf, mergeHeads(tf, out, G, H), b.wo)), b);
+      });
+      return tf.reshape(head(tf, p, h), [G, p.config.vocab]);
+    });
+    old.dispose();
+    this.step++;
+  }
+
+  /** Free the caches and the pending logits. */
+  dispose(): void {
+    const { tf } = this.r;
+    for (const c of this.caches) tf.dispose([c.promptK, c.promptV, ...[c.ownK, c.ownV].filter((t): t is Tensor => t !== null)]);
+    this.next.dispose();
+  }
+}
+
+/** Choose a token from logits on the host: temperature, nucleus (top-p), seeded. Temperature 0 is greedy. */
+export function chooseToken(logits: ArrayLike<number>, temperature: number, topP: number, uniform: () => number): number {
+  const V = logits.length;
+  let best = 0;
+  for (let i = 1; i < V; i++) if (logits[i]! > logits[best]!) best = i;
+  if (temperature <= 0) return best;
+  const z = Array.from({ length: V }, (_, i) => Math.exp((logits[i]! - logits[best]!) / temperature));
+  const total = z.reduce((a, b) => a + b, 0);
+  const order = [...z.keys()].sort((a, b) => z[b]! - z[a]! || a - b);
+  let kept = 0;
+  const nucleus: number[] = [];
+  for (const i of order) {
+    nucleus.push(i);
+    kept += z[i]! / total;
+    if (kept >= topP) break;
+  }
+  const mass = nucleus.reduce((a, i) => a + z[i]!, 0);
+  let u = uniform() * mass;
+  for (const i of nucleus) {
+    u -= z[i]!;
+    if (u <= 0) return i;
+  }
+  return nucleus[nucleus.length - 1]!;
+}
+
+/**
+ * Sample `n` completions of one prompt: ids row-major [n, R] padded with PAD after EOS, and the
+ * length of each (EOS included when it was produced).
+ */
+export async function sampleCompletions(r: Runner, p: PolicyParams, prompt: Int32Array, o: SampleOptions): Promise<{ ids: Int32Array; lengths: number[]; R: number }> {
+  const maxTokens = Math.min(o.maxTokens, p.config.maxLen - prompt.length);
+  const dec = new Decoder(r, p, prompt, o.n);
+  const seqs: number[][] = Array.from({ length: o.n }, () => []);
+  const done = new Array<boolean>(o.n).fill(false);
+  try {
+    for (let t = 0; t < maxTokens && done.some((d) => !d); t++) {
+      const logits = await dec.next.data();
+      const V = p.config.vocab;
+      const chosen = new Int32Array(o.n);
+      for (let g = 0; g < o.n; g++) {
+        if (done[g]) {
+          chosen[g] = PAD;
+          continue;
+        }
+        const tok = chooseToken(logits.subarray(g * V, (g + 1) * V), o.temperature, o.topP, o.uniform);
+        chosen[g] = tok;
+        seqs[g]!.push(tok);
+        if (tok === EOS) done[g] = true;
+      }
+      if (t + 1 < maxTokens && done.some((d) => !d)) dec.feed(chosen);
+    }
+  } finally {
+    dec.dispose();
+  }
+  const R = Math.max(1, ...seqs.map((s) => s.length));
+  const ids = new Int32Array(o.n * R).fill(PAD);
+  seqs.forEach((s, g) => ids.set(s, g * R));
+  return { ids, lengths: seqs.map((s) => s.length), R };
+}
