@@ -1,0 +1,58 @@
+/** Adam with global-norm gradient clipping; its state is plain tensors, so checkpoints can hold it. */
+import type * as tfc from '@tensorflow/tfjs-core';
+import type { TFModule } from '../backends/tf.js';
+
+/** Adam's settings. */
+export interface AdamConfig {
+  readonly lr: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  /** Clip the gradients' global L2 norm to this (0: no clipping). */
+  readonly maxGradNorm: number;
+}
+
+export const ADAM_DEFAULTS: AdamConfig = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, maxGradNorm: 1.0 };
+
+/** Adam's state: the step count and the moment estimates, by variable position. */
+export interface AdamState {
+  step: number;
+  readonly m: tfc.Tensor[];
+  readonly v: tfc.Tensor[];
+}
+
+/** Fresh state for these variables. */
+export function adamState(tf: TFModule, vars: readonly tfc.Variable[]): AdamState {
+  return { step: 0, m: vars.map((x) => tf.zerosLike(x)), v: vars.map((x) => tf.zerosLike(x)) };
+}
+
+/** The global L2 norm of a list of gradients. */
+export function globalNorm(tf: TFModule, grads: readonly tfc.Tensor[]): number {
+  return tf.tidy(() => Math.sqrt(grads.reduce((acc, g) => acc + tf.sum(tf.square(g)).dataSync()[0]!, 0)));
+}
+
+/**
+ * Apply one Adam step to `vars` with `grads` (same order), clipping their global norm first.
+ * Returns the norm before clipping (the `grad_norm` metric).
+ */
+export function adamStep(tf: TFModule, vars: readonly tfc.Variable[], grads: readonly tfc.Tensor[], state: AdamState, c: AdamConfig): number {
+  const norm = globalNorm(tf, grads);
+  const scale = c.maxGradNorm > 0 && norm > c.maxGradNorm ? c.maxGradNorm / (norm + 1e-6) : 1;
+  state.step += 1;
+  const bc1 = 1 - c.beta1 ** state.step;
+  const bc2 = 1 - c.beta2 ** state.step;
+  vars.forEach((x, i) => {
+    const [m, v] = tf.tidy(() => {
+      const g = tf.mul(grads[i]!, scale);
+      const m1 = tf.add(tf.mul(state.m[i]!, c.beta1), tf.mul(g, 1 - c.beta1));
+      const v1 = tf.add(tf.mul(state.v[i]!, c.beta2), tf.mul(tf.square(g), 1 - c.beta2));
+      x.assign(tf.sub(x, tf.mul(tf.div(tf.div(m1, bc1), tf.add(tf.sqrt(tf.div(v1, bc2)), c.eps)), c.lr)));
+      return [m1, v1];
+    });
+    state.m[i]!.dispose();
+    state.v[i]!.dispose();
+    state.m[i] = m;
+    state.v[i] = v;
+  });
+  return norm;
+}

@@ -1,0 +1,131 @@
+/**
+ * One loss-and-gradient pass of a pipeline over a rollout batch, split into micro-batches. Every
+ * value the loss uses that does not depend on the policy's log-probs (advantages, global
+ * denominators such as `tokens` and `seqs`, anything computed from rewards) is computed once on the
+ * whole batch and fed to each micro-batch, sliced along B when it has B. So the summed micro-batch
+ * gradients do not depend on how the batch was split.
+ */
+import type * as tfc from '@tensorflow/tfjs-core';
+import type { IrGraph } from '../../compiler/ir/graph.js';
+import type { TFModule } from '../backends/tf.js';
+import { runPlan } from '../exec/executor.js';
+import { buildPlan, feedableNames } from '../exec/plan.js';
+import { completionLogProbsShared, type Runner } from '../policy/model.js';
+import { policyVariables, type PolicyParams } from '../policy/params.js';
+
+type Tensor = tfc.Tensor;
+
+/** Rollouts of B prompts x G completions, padded to R tokens. */
+export interface RolloutBatch {
+  readonly B: number;
+  readonly G: number;
+  readonly R: number;
+  readonly prompts: readonly Int32Array[];
+  /** Completion ids [B, G, R]. */
+  readonly completions: Int32Array;
+  /** 1 on completion tokens [B, G, R]. */
+  readonly mask: Float32Array;
+  readonly oldLogp: Float32Array;
+  readonly refLogp: Float32Array;
+  /** One reward per completion [B, G]. */
+  readonly reward: Float32Array;
+}
+
+/** The policy's log-probs of the completions of prompts [from, to): [to - from, G, R]. */
+export function policyLogp(r: Runner, p: PolicyParams, b: RolloutBatch, from: number, to: number): Tensor {
+  const { tf } = r;
+  const per = b.G * b.R;
+  const parts = [];
+  for (let i = from; i < to; i++) parts.push(completionLogProbsShared(r, p, b.prompts[i]!, b.completions.subarray(i * per, (i + 1) * per), b.G, b.R));
+  return tf.stack(parts);
+}
+
+/** Node ids that depend on the node `from`. */
+function dependents(g: IrGraph, from: number): Set<number> {
+  const dep = new Set<number>([from]);
+  for (const n of g.ordered()) if (n.inputs.some((i) => dep.has(i))) dep.add(n.id);
+  return dep;
+}
+
+/** The feedable outputs of the loss's computation that do not depend on `logp`. */
+export function batchLevelOutputs(g: IrGraph): string[] {
+  const logp = feedableNames(g).get('logp');
+  const dep = logp === undefined ? new Set<number>() : dependents(g, logp);
+  return g.outputs.filter((o) => o.name !== 'loss' && !o.name.startsWith('update.') && !dep.has(o.node) && g.node(o.node).type.kind === 'tensor').map((o) => o.name);
+}
+
+/** The result of a pass: the loss and the summed gradients, by variable position. */
+export interface LossAndGrads {
+  readonly loss: number;
+  readonly grads: Tensor[];
+}
+
+/** Compute the loss and its gradients in the policy's variables, over `parts` micro-batches. */
+export async function lossAndGrads(r: Runner, g: IrGraph, p: PolicyParams, b: RolloutBatch, params: ReadonlyMap<string, number | boolean>, parts: number): Promise<LossAndGrads> {
+  const { tf } = r;
+  if (b.B % parts !== 0) throw new Error(`cannot split ${b.B} prompts into ${parts} equal micro-batches`);
+  const vars = policyVariables(p);
+  const shape = [b.B, b.G, b.R];
+  const sizes = new Map([['B', b.B], ['G', b.G], ['T', b.R]]);
+  const slice = (x: Tensor, from: number, n: number): Tensor => (x.shape.length === 0 ? x : tf.slice(x, [from], [n]));
+  const whole = new Map<string, Tensor>([
+    ['old_logp', tf.tensor(b.oldLogp, shape)],
+    ['ref_logp', tf.tensor(b.refLogp, shape)],
+    ['mask', tf.tensor(b.mask, shape)],
+    ['reward', tf.tensor(b.reward, [b.B, b.G])],
+  ]);
+  // Feed what the pipeline reads (a fed `reward` replaces a reward stage's `reward` binding).
+  const feedable = feedableNames(g);
+  for (const k of [...whole.keys()]) {
+    if (!feedable.has(k)) {
+      tf.dispose(whole.get(k)!);
+      whole.delete(k);
+    }
+  }
+  const shared = batchLevelOutputs(g);
+  // The whole batch once, without gradients: every value that does not depend on logp.
+  const batchValues = new Map<string, Tensor>(
+    Object.entries(
+      tf.tidy((): Record<string, Tensor> => {
+        const feeds = new Map(whole);
+        feeds.set('logp', policyLogp(r, p, b, 0, b.B));
+        const plan = buildPlan(g, [...feeds.keys()], shared);
+        const vals = runPlan(plan, { tf, backend: r.backend, sizes, feeds, params });
+        return Object.fromEntries(shared.map((name) => [name, vals.get(plan.outputs.get(name)!)!]));
+      }),
+    ),
+  );
+  const step = b.B / parts;
+  let loss = 0;
+  let grads: Tensor[] | null = null;
+  try {
+    for (let from = 0; from < b.B; from += step) {
+      const feeds = new Map<string, Tensor>();
+      for (const [k, v] of whole) feeds.set(k, slice(v, from, step));
+      for (const [k, v] of batchValues) {
+        const t = g.node(g.outputs.find((o) => o.name === k)!.node).type;
+        feeds.set(k, t.kind === 'tensor' && t.dims[0] === 'B' ? slice(v, from, step) : v);
+      }
+      const plan = buildPlan(g, [...feeds.keys(), 'logp'], ['loss']);
+      const mbSizes = new Map(sizes).set('B', step);
+      const { value, grads: gs } = tf.variableGrads(() => {
+        const f = new Map(feeds);
+        f.set('logp', policyLogp(r, p, b, from, from + step));
+        return runPlan(plan, { tf, backend: r.backend, sizes: mbSizes, feeds: f, params }).get(plan.outputs.get('loss')!)! as tfc.Scalar;
+      }, vars);
+      loss += (await value.data())[0]!;
+      value.dispose();
+      const list = vars.map((v) => gs[v.name]!);
+      if (grads === null) grads = list;
+      else {
+        const sum: Tensor[] = grads.map((acc, i) => tf.add(acc, list[i]!));
+        tf.dispose([...grads, ...list]);
+        grads = sum;
+      }
+      tf.dispose([...feeds.values()].filter((t) => ![...whole.values(), ...batchValues.values()].includes(t)));
+    }
+  } finally {
+    tf.dispose([...whole.values(), ...batchValues.values()]);
+  }
+  return { loss, grads: grads! };
+}
