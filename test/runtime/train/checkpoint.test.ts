@@ -1,0 +1,56 @@
+/** Checkpoints round-trip exactly; an incomplete or corrupted one is never picked up. */
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { isComplete, latestCheckpoint, loadCheckpoint, saveCheckpoint, type CheckpointData } from '../../../runtime/train/checkpoint.js';
+
+function data(step: number): CheckpointData {
+  const t = (n: number, k: number) => ({ shape: [n], data: Float32Array.from({ length: n }, (_, i) => Math.fround(Math.sin(i * k + step))) });
+  return {
+    step,
+    weights: { 'tokEmb': t(12, 1), 'b0.wq': t(8, 2) },
+    optimizer: { step, m: [t(12, 3), t(8, 4)], v: [t(12, 5), t(8, 6)] },
+    state: { rng: 123456789 + step, cursor: step * 8, pipeline: { baseline: 0.25 } },
+  };
+}
+
+describe('checkpoints', () => {
+  it('round-trip every value bit for bit', () => {
+    const out = mkdtempSync(join(tmpdir(), 'rlp-ck-'));
+    const dir = saveCheckpoint(out, data(3));
+    expect(isComplete(dir)).toBe(true);
+    expect(latestCheckpoint(out)).toBe(dir);
+    const back = loadCheckpoint(dir);
+    const want = data(3);
+    expect(back.step).toBe(3);
+    expect(back.state).toEqual(want.state);
+    for (const k of Object.keys(want.weights)) expect(Array.from(back.weights[k]!.data)).toEqual(Array.from(want.weights[k]!.data));
+    expect(Array.from(back.optimizer.v[1]!.data)).toEqual(Array.from(want.optimizer.v[1]!.data));
+  });
+
+  it('skips a checkpoint whose manifest was never written (killed while saving)', () => {
+    const out = mkdtempSync(join(tmpdir(), 'rlp-ck-'));
+    const good = saveCheckpoint(out, data(1));
+    const partial = saveCheckpoint(out, data(2));
+    rmSync(join(partial, 'manifest.json'));
+    expect(isComplete(partial)).toBe(false);
+    expect(latestCheckpoint(out)).toBe(good);
+  });
+
+  it('skips a checkpoint whose files do not match the manifest', () => {
+    const out = mkdtempSync(join(tmpdir(), 'rlp-ck-'));
+    const good = saveCheckpoint(out, data(4));
+    const bad = saveCheckpoint(out, data(5));
+    writeFileSync(join(bad, 'weights.msgpack'), Buffer.from([1, 2, 3]));
+    expect(latestCheckpoint(out)).toBe(good);
+    expect(() => loadCheckpoint(bad)).toThrow(/not a complete checkpoint/);
+  });
+
+  it('finds nothing in an empty or missing folder', () => {
+    const out = mkdtempSync(join(tmpdir(), 'rlp-ck-'));
+    expect(latestCheckpoint(out)).toBeNull();
+    expect(latestCheckpoint(join(out, 'none'))).toBeNull();
+    expect(existsSync(join(out, 'latest'))).toBe(false);
+  });
+});
