@@ -48,9 +48,10 @@ describe('the character tokenizer', () => {
 
 describe('built-in rewards', () => {
   it('score completions with TRL’s calling convention', () => {
-    expect(correct.fn(['47', ' 47 ', '46'], { answer: ['47', '47', '47'] })).toEqual([1, 1, 0]);
-    expect(format.fn(['47', 'x7'], { format: ['^\\d+$', '^\\d+$'] })).toEqual([1, 0]);
-    expect(length.fn(['', 'abc'], {})).toEqual([0, 3]);
+    const prompts = ['q', 'q', 'q'];
+    expect(correct.fn({ prompts, completions: ['47', ' 47 ', '46'], answer: ['47', '47', '47'] })).toEqual([1, 1, 0]);
+    expect(format.fn({ prompts, completions: ['47', 'x7'], format: ['^\\d+$', '^\\d+$'] })).toEqual([1, 0]);
+    expect(length.fn({ prompts, completions: ['', 'abc'] })).toEqual([0, 3]);
   });
 
   it('are the reward names the compiler accepts in a reward stage', () => {
