@@ -50,6 +50,28 @@ function program(setCode: (c: number) => void): Command {
       const { runEval } = await import('./commands/eval.js');
       setCode(await runEval(target, o));
     });
+  p.command('run')
+    .description('train a policy with a pipeline: rollouts, rewards, the pipeline\'s loss, Adam; metrics and checkpoints under --out')
+    .argument('<target>', 'a .rlp file, or the name of a standard pipeline such as grpo')
+    .option('--task <name>', 'a built-in task (arithmetic, sort); the default when no --data is given')
+    .option('--data <file>', 'a JSONL dataset of prompt rows, in TRL\'s format')
+    .option('--steps <n>', 'training steps', '30')
+    .option('--prompts <n>', 'prompts per step', '4')
+    .addOption(backendOption())
+    .option('--seed <n>', 'the seed of everything random', '0')
+    .option('--out <dir>', 'where the run is written (default runs/<pipeline>-<time>)')
+    .option('--set <name=value>', 'set a param (repeatable)', collect, [])
+    .option('--resume <dir>', 'continue the run in <dir> from its latest complete checkpoint')
+    .option('--rewards <module>', 'a .mjs module whose exported functions are reward functions')
+    .option('--lr <x>', 'Adam learning rate', '0.001')
+    .option('--save-every <n>', 'steps between checkpoints', '10')
+    .option('--micro-batches <n>', 'micro-batches per step (the update does not depend on it)', '1')
+    .option('--pipeline <name>', 'the pipeline to train, when the file declares several')
+    .option('--dry-run', 'validate everything and write the resolved config, without training', false)
+    .action(async (target: string, o: import('./commands/run.js').RunCmdOptions) => {
+      const { runRun } = await import('./commands/run.js');
+      setCode(await runRun(target, o));
+    });
   p.command('list')
     .description('the standard pipelines, with a one-line summary each')
     .action(async () => {

@@ -27,8 +27,8 @@ export interface RolloutBatch {
   readonly mask: Float32Array;
   readonly oldLogp: Float32Array;
   readonly refLogp: Float32Array;
-  /** One reward per completion [B, G]. */
-  readonly reward: Float32Array;
+  /** Values fed by name, one per completion [B, G]: `reward`, or `reward_fn.NAME` for each reward function. */
+  readonly perCompletion: Readonly<Record<string, Float32Array>>;
 }
 
 /** The policy's log-probs of the completions of prompts [from, to): [to - from, G, R]. */
@@ -54,10 +54,12 @@ export function batchLevelOutputs(g: IrGraph): string[] {
   return g.outputs.filter((o) => o.name !== 'loss' && !o.name.startsWith('update.') && !dep.has(o.node) && g.node(o.node).type.kind === 'tensor').map((o) => o.name);
 }
 
-/** The result of a pass: the loss and the summed gradients, by variable position. */
+/** The result of a pass: the loss, the summed gradients by variable position, and the batch-level values. */
 export interface LossAndGrads {
   readonly loss: number;
   readonly grads: Tensor[];
+  /** Host copies of every value computed once on the whole batch (advantages, rewards, denominators). */
+  readonly shared: Readonly<Record<string, Float32Array>>;
 }
 
 /** Compute the loss and its gradients in the policy's variables, over `parts` micro-batches. */
@@ -72,7 +74,7 @@ export async function lossAndGrads(r: Runner, g: IrGraph, p: PolicyParams, b: Ro
     ['old_logp', tf.tensor(b.oldLogp, shape)],
     ['ref_logp', tf.tensor(b.refLogp, shape)],
     ['mask', tf.tensor(b.mask, shape)],
-    ['reward', tf.tensor(b.reward, [b.B, b.G])],
+    ...Object.entries(b.perCompletion).map(([k, v]) => [k, tf.tensor(v, [b.B, b.G])] as [string, Tensor]),
   ]);
   // Feed what the pipeline reads (a fed `reward` replaces a reward stage's `reward` binding).
   const feedable = feedableNames(g);
@@ -95,6 +97,8 @@ export async function lossAndGrads(r: Runner, g: IrGraph, p: PolicyParams, b: Ro
       }),
     ),
   );
+  const sharedHost: Record<string, Float32Array> = {};
+  for (const [k, v] of batchValues) sharedHost[k] = Float32Array.from(await v.data());
   const step = b.B / parts;
   let loss = 0;
   let grads: Tensor[] | null = null;
@@ -127,5 +131,5 @@ export async function lossAndGrads(r: Runner, g: IrGraph, p: PolicyParams, b: Ro
   } finally {
     tf.dispose([...whole.values(), ...batchValues.values()]);
   }
-  return { loss, grads: grads! };
+  return { loss, grads: grads!, shared: sharedHost };
 }

@@ -23,7 +23,7 @@ function rollouts(seed: number): RolloutBatch {
   const mask = Float32Array.from({ length: B * G * R }, (_, i) => ((i % R) < lengths[Math.floor(i / R)]! ? 1 : 0));
   const completions = Int32Array.from({ length: B * G * R }, (_, i) => (mask[i] === 1 ? 3 + Math.floor(r() * 9) : 0));
   const around = (): Float32Array => Float32Array.from({ length: B * G * R }, (_, i) => (mask[i] === 1 ? -2.5 + r() : 0));
-  return { B, G, R, prompts, completions, mask, oldLogp: around(), refLogp: around(), reward: Float32Array.from({ length: B * G }, () => (r() < 0.5 ? 0 : 1)) };
+  return { B, G, R, prompts, completions, mask, oldLogp: around(), refLogp: around(), perCompletion: { reward: Float32Array.from({ length: B * G }, () => (r() < 0.5 ? 0 : 1)) } };
 }
 
 describe('micro-batch invariance of the update (cpu)', () => {

@@ -1,0 +1,86 @@
+/** `rlp run FILE|NAME [--task T | --data F.jsonl] ...`: train a policy with a pipeline. */
+import { compileFiles } from '../../../compiler/compile.js';
+import { hasErrors } from '../../../compiler/diagnostics/diagnostic.js';
+import { renderAll } from '../../../compiler/diagnostics/render.js';
+import { listChoices } from '../../../compiler/suggest.js';
+import { BackendUnavailable, type BackendName } from '../../backends/index.js';
+import { DataError } from '../../data/jsonl.js';
+import { RewardError } from '../../rewards/module.js';
+import { TASKS, taskByName } from '../../tasks/index.js';
+import { EXIT, UsageError, useColor } from '../io.js';
+import { resolveTarget } from '../resolve-target.js';
+import { pickPipeline } from './pick.js';
+
+/** Options of `rlp run`. */
+export interface RunCmdOptions {
+  readonly task?: string;
+  readonly data?: string;
+  readonly steps: string;
+  readonly prompts: string;
+  readonly backend: BackendName;
+  readonly seed: string;
+  readonly out?: string;
+  readonly set: readonly string[];
+  readonly resume?: string;
+  readonly rewards?: string;
+  readonly lr: string;
+  readonly saveEvery: string;
+  readonly microBatches: string;
+  readonly dryRun: boolean;
+  readonly pipeline?: string;
+}
+
+function positiveInt(flag: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} takes a positive integer, found \`${v}\``);
+  return n;
+}
+
+/** Run `rlp run`; returns the exit code. */
+export async function runRun(target: string, o: RunCmdOptions): Promise<number> {
+  if (o.task !== undefined && o.data !== undefined) throw new UsageError('--task and --data exclude each other');
+  const taskName = o.task ?? (o.data === undefined ? 'arithmetic' : undefined);
+  const task = taskName === undefined ? null : taskByName(taskName) ?? null;
+  if (taskName !== undefined && task === null) throw new UsageError(`no built-in task \`${taskName}\`; the tasks are ${listChoices(TASKS.map((t) => t.name))}`);
+  const set: Record<string, string> = {};
+  for (const s of o.set) {
+    const i = s.indexOf('=');
+    if (i <= 0) throw new UsageError(`--set takes NAME=VALUE, found \`${s}\``);
+    set[s.slice(0, i)] = s.slice(i + 1);
+  }
+  const lr = Number(o.lr);
+  if (!(lr > 0)) throw new UsageError(`--lr takes a positive number, found \`${o.lr}\``);
+  const t = resolveTarget(target);
+  const compiled = compileFiles([t.file]);
+  if (compiled.diagnostics.length > 0) process.stderr.write(renderAll(compiled.diagnostics, 'human', useColor(process.stderr)) + '\n');
+  if (hasErrors(compiled.diagnostics)) return EXIT.user;
+  const p = pickPipeline(compiled.pipelines, o.pipeline ?? t.pipeline, t.file);
+  const out = o.resume ?? o.out ?? `runs/${p.name}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  let stop = false;
+  const onSigint = (): void => {
+    if (stop) process.exit(130);
+    stop = true;
+    process.stderr.write('\ninterrupted: finishing this step and saving a checkpoint (Ctrl-C again to abandon it)\n');
+  };
+  process.on('SIGINT', onSigint);
+  const { train, TrainError } = await import('../../train/loop.js');
+  try {
+    await train({
+      pipeline: p, task, data: o.data ?? null, steps: positiveInt('--steps', o.steps), prompts: positiveInt('--prompts', o.prompts),
+      backend: o.backend, seed: Number(o.seed) | 0, out, set, resume: o.resume !== undefined, rewardsModule: o.rewards ?? null, lr,
+      saveEvery: positiveInt('--save-every', o.saveEvery), microBatches: positiveInt('--micro-batches', o.microBatches), dryRun: o.dryRun,
+      log: (line) => process.stderr.write(line + '\n'), stopRequested: () => stop,
+    });
+  } catch (e) {
+    if (e instanceof TrainError || e instanceof DataError || e instanceof RewardError || e instanceof BackendUnavailable) {
+      process.stderr.write(`error: ${e.message}\n`);
+      if (e instanceof BackendUnavailable) process.stderr.write(`  = help: ${e.help}\n`);
+      return EXIT.user;
+    }
+    throw e;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+  process.stderr.write(`run written to ${out}\n`);
+  return stop ? 130 : EXIT.ok;
+}

@@ -1,0 +1,332 @@
+/**
+ * The training loop of `rlp run`: rollout -> rewards -> old/ref log-probs -> the pipeline's loss
+ * over micro-batches with global denominators -> Adam with clipping, with metrics as JSONL (TRL's
+ * names), checkpoints that resume exactly, and a clean stop on interruption.
+ */
+import { createHash } from 'node:crypto';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CompiledPipeline } from '../../compiler/compile.js';
+import type { IrGraph } from '../../compiler/ir/graph.js';
+import { opByName } from '../../compiler/ops/index.js';
+import { useBackend, type BackendName } from '../backends/index.js';
+import type { TFModule } from '../backends/tf.js';
+import { readRows, validateDataset } from '../data/jsonl.js';
+import { parseParam } from '../eval/validate.js';
+import { completionLogProbsShared, type Runner } from '../policy/model.js';
+import { initPolicy, localName, policyVariables, type PolicyConfig, type PolicyParams } from '../policy/params.js';
+import { sampleCompletions } from '../policy/sample.js';
+import { BOS, charTokenizer, UnknownCharacter } from '../policy/tokenizer.js';
+import { BUILTIN_REWARD_FNS, type RewardFn } from '../rewards/builtins.js';
+import { loadRewardModule, score } from '../rewards/module.js';
+import type { Task } from '../tasks/index.js';
+import { adamState, adamStep, ADAM_DEFAULTS, type AdamState } from './adam.js';
+import { latestCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { Rng } from './rng.js';
+import { lossAndGrads, type RolloutBatch } from './step.js';
+
+/** A problem with the run's setup or data: a user error with a clear message. */
+export class TrainError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TrainError';
+  }
+}
+
+/** What `rlp run` asks for. */
+export interface TrainOptions {
+  readonly pipeline: CompiledPipeline;
+  readonly task: Task | null;
+  readonly data: string | null;
+  readonly steps: number;
+  readonly prompts: number;
+  readonly backend: BackendName;
+  readonly seed: number;
+  readonly out: string;
+  readonly set: Readonly<Record<string, string>>;
+  readonly resume: boolean;
+  readonly rewardsModule: string | null;
+  readonly lr: number;
+  readonly saveEvery: number;
+  readonly microBatches: number;
+  readonly dryRun: boolean;
+  readonly log: (line: string) => void;
+  /** Checked between steps: when true, the loop saves and stops. */
+  readonly stopRequested?: () => boolean;
+}
+
+/** One line of metrics.jsonl. */
+export type Metrics = Record<string, number>;
+
+/** The default policy: a small character-level transformer. */
+export function defaultPolicyConfig(maxLen: number): PolicyConfig {
+  return { vocab: charTokenizer().vocabSize, dModel: 48, nHeads: 4, nLayers: 2, dFF: 96, maxLen };
+}
+
+function resolveParams(g: IrGraph, set: Readonly<Record<string, string>>): Map<string, number | boolean> {
+  const out = new Map<string, number | boolean>();
+  for (const p of g.meta.params) if (typeof p.default === 'number' || typeof p.default === 'boolean') out.set(p.name, p.default);
+  for (const [k, raw] of Object.entries(set)) {
+    const p = g.meta.params.find((x) => x.name === k);
+    if (p === undefined) throw new TrainError(`\`${k}\` is not a param of \`${g.meta.pipeline}\`; its params are ${g.meta.params.map((x) => x.name).join(', ')}`);
+    const v = parseParam(p.type, raw);
+    if (v === null || typeof v === 'string') throw new TrainError(`param \`${k}\` is \`${p.type}\`, but \`${raw}\` is not one`);
+    out.set(k, v);
+  }
+  return out;
+}
+
+/** Evaluate a scalar node made of constants, params and elementwise ops (the rollout's settings). */
+function scalarValue(g: IrGraph, id: number, params: ReadonlyMap<string, number | boolean>): number {
+  const n = g.node(id);
+  if (n.op === 'const') return Number(n.attrs['value']);
+  if (n.op === 'param') return Number(params.get(String(n.attrs['name'])));
+  const op = opByName(n.op);
+  if (op?.scalar === undefined) throw new TrainError(`the sample stage's settings must be constants or params, found \`${n.op}\``);
+  return op.scalar(...n.inputs.map((i) => scalarValue(g, i, params)));
+}
+
+/** The rollout settings of the pipeline's sample stage. */
+function rolloutSettings(g: IrGraph, params: ReadonlyMap<string, number | boolean>): { n: number; temperature: number; topP: number; maxTokens: number } {
+  const r = g.ordered().find((n) => n.op === 'rollout');
+  if (r === undefined) throw new TrainError(`\`${g.meta.pipeline}\` has no sample stage: \`rlp run\` needs one that calls rollout(...)`);
+  const [n, temperature, topP, maxTokens] = r.inputs.map((i) => scalarValue(g, i, params));
+  return { n: n!, temperature: temperature!, topP: topP!, maxTokens: maxTokens! };
+}
+
+/** The prompt rows of a step, from the task or the dataset. */
+interface PromptSource {
+  take(count: number): Promise<Record<string, unknown>[]>;
+  cursor: number;
+  readonly fingerprint: string;
+}
+
+async function promptSource(o: TrainOptions, cursor: number, needed: readonly string[]): Promise<PromptSource> {
+  if (o.data !== null) {
+    const info = await validateDataset(o.data, needed);
+    if (info.kind !== 'prompt') throw new TrainError(`${o.data} holds preference rows; \`rlp run ${o.pipeline.name}\` samples completions and needs prompt rows`);
+    const rows = readRows(o.data, cursor);
+    const src: PromptSource = {
+      cursor,
+      fingerprint: createHash('sha256').update(readFileSync(o.data)).digest('hex'),
+      async take(count) {
+        const out: Record<string, unknown>[] = [];
+        for (let i = 0; i < count; i++) out.push({ ...(await rows.next()).value! });
+        src.cursor += count;
+        return out;
+      },
+    };
+    return src;
+  }
+  const task = o.task!;
+  const src: PromptSource = {
+    cursor,
+    fingerprint: `task:${task.name}:seed${o.seed}`,
+    async take(count) {
+      const out = Array.from({ length: count }, (_, i) => {
+        const row = task.row(o.seed, src.cursor + i);
+        return { prompt: row.prompt, answer: row.answer, format: task.format.source };
+      });
+      src.cursor += count;
+      return out;
+    },
+  };
+  return src;
+}
+
+/** The reward functions a pipeline reads (its reward stage's names), resolved. */
+async function rewardFunctions(g: IrGraph, module: string | null): Promise<Map<string, { fn: RewardFn; source: string }>> {
+  const names = [...new Set(g.ordered().filter((n) => n.op === 'reward_fn').map((n) => String(n.attrs['name'])))];
+  const user = module === null ? new Map<string, RewardFn>() : await loadRewardModule(module);
+  const out = new Map<string, { fn: RewardFn; source: string }>();
+  for (const name of names) {
+    const u = user.get(name);
+    const b = BUILTIN_REWARD_FNS.find((x) => x.name === name);
+    if (u !== undefined) out.set(name, { fn: u, source: module! });
+    else if (b !== undefined) out.set(name, { fn: b.fn, source: 'built-in' });
+    else throw new TrainError(`the reward stage names \`${name}\`, which is neither a built-in reward nor exported by ${module ?? 'a --rewards module'}`);
+  }
+  return out;
+}
+
+function restore(tf: TFModule, p: PolicyParams, state: AdamState, dir: string): Record<string, unknown> {
+  const c = loadCheckpoint(dir);
+  const vars = policyVariables(p);
+  for (const v of vars) {
+    const w = c.weights[localName(v)];
+    if (w === undefined) throw new TrainError(`${dir} has no weights for \`${localName(v)}\`: it was made by another policy configuration`);
+    v.assign(tf.tensor(w.data, [...w.shape]));
+  }
+  state.step = c.optimizer.step;
+  vars.forEach((_, i) => {
+    tf.dispose([state.m[i]!, state.v[i]!]);
+    state.m[i] = tf.tensor(c.optimizer.m[i]!.data, [...c.optimizer.m[i]!.shape]);
+    state.v[i] = tf.tensor(c.optimizer.v[i]!.data, [...c.optimizer.v[i]!.shape]);
+  });
+  return c.state;
+}
+
+async function save(tf: TFModule, out: string, step: number, p: PolicyParams, state: AdamState, extra: Record<string, unknown>): Promise<void> {
+  const vars = policyVariables(p);
+  const host = async (t: { data(): Promise<unknown>; shape: number[] }) => ({ shape: t.shape, data: Float32Array.from((await t.data()) as Float32Array) });
+  const weights: Record<string, { shape: number[]; data: Float32Array }> = {};
+  for (const v of vars) weights[localName(v)] = await host(v);
+  void tf;
+  saveCheckpoint(out, {
+    step,
+    weights,
+    optimizer: { step: state.step, m: await Promise.all(state.m.map(host)), v: await Promise.all(state.v.map(host)) },
+    state: extra,
+  });
+}
+
+function meanStd(xs: ArrayLike<number>): [number, number] {
+  const n = xs.length;
+  let s = 0;
+  for (let i = 0; i < n; i++) s += xs[i]!;
+  const m = s / n;
+  let v = 0;
+  for (let i = 0; i < n; i++) v += (xs[i]! - m) ** 2;
+  return [m, n > 1 ? Math.sqrt(v / (n - 1)) : 0];
+}
+
+/** Run training; returns the metrics of the steps it ran. */
+export async function train(o: TrainOptions): Promise<Metrics[]> {
+  const g = o.pipeline.ir;
+  const params = resolveParams(g, o.set);
+  const roll = rolloutSettings(g, params);
+  const rewards = await rewardFunctions(g, o.rewardsModule);
+  const needed = [...new Set([...rewards.values()].flatMap((r) => BUILTIN_REWARD_FNS.find((b) => b.fn === r.fn)?.columns ?? []))];
+  const tok = charTokenizer();
+  const maxLen = 16 + roll.maxTokens + 1;
+  const config = defaultPolicyConfig(maxLen);
+  mkdirSync(o.out, { recursive: true });
+  const ck = o.resume ? latestCheckpoint(o.out) : null;
+  if (o.resume && ck === null) throw new TrainError(`--resume: ${o.out} holds no complete checkpoint`);
+  const source = await promptSource(o, 0, o.data !== null ? needed.filter((c) => c !== 'format') : []);
+  const runConfig = {
+    pipeline: g.meta.pipeline, file: o.pipeline.file, params: Object.fromEntries(params), set: o.set, seed: o.seed,
+    steps: o.steps, prompts: o.prompts, backend: o.backend, lr: o.lr, micro_batches: o.microBatches,
+    rollout: roll, policy: config, task: o.task?.name ?? null, data: o.data, data_fingerprint: source.fingerprint,
+    rewards: Object.fromEntries([...rewards].map(([k, v]) => [k, v.source])), node: process.version,
+  };
+  writeFileSync(join(o.out, 'config.json'), JSON.stringify(runConfig, null, 2) + '\n');
+  if (o.dryRun) {
+    o.log(`dry run: ${g.meta.pipeline} would train on ${o.task !== null ? `task ${o.task.name}` : o.data} for ${o.steps} steps; config written to ${join(o.out, 'config.json')}`);
+    return [];
+  }
+  const { tf, info } = await useBackend(o.backend);
+  const run: Runner = { tf, backend: info.name };
+  const policy = initPolicy(tf, config, o.seed);
+  const ref = initPolicy(tf, config, o.seed);
+  const vars = policyVariables(policy);
+  const state = adamState(tf, vars);
+  const rng = new Rng(o.seed ^ 0x5eed);
+  let start = 0;
+  let tokensSeen = 0;
+  const metricsFile = join(o.out, 'metrics.jsonl');
+  if (ck !== null) {
+    const st = restore(tf, policy, state, ck);
+    start = Number(st['step']);
+    rng.state = Number(st['rng']);
+    source.cursor = Number(st['cursor']);
+    tokensSeen = Number(st['num_tokens']);
+    const kept = existsSync(metricsFile) ? readFileSync(metricsFile, 'utf8').split('\n').filter((l) => l !== '' && (JSON.parse(l) as Metrics)['step']! <= start) : [];
+    writeFileSync(metricsFile, kept.map((l) => l + '\n').join(''));
+    o.log(`resuming from ${ck} at step ${start}`);
+  } else writeFileSync(metricsFile, '');
+  const all: Metrics[] = [];
+  try {
+    for (let step = start + 1; step <= o.steps; step++) {
+      const t0 = performance.now();
+      const m = await trainStep(tf, run, g, policy, ref, vars, state, rng, source, rewards, roll, params, o, tok);
+      tokensSeen += m['num_tokens']!;
+      const metrics: Metrics = { step, ...m, num_tokens: tokensSeen, step_time: (performance.now() - t0) / 1000 };
+      appendFileSync(metricsFile, JSON.stringify(metrics) + '\n');
+      all.push(metrics);
+      o.log(`step ${step}/${o.steps}  reward ${metrics['reward']!.toFixed(3)}  loss ${metrics['loss']!.toFixed(4)}  kl ${metrics['kl']!.toFixed(4)}  len ${metrics['completions/mean_length']!.toFixed(1)}  ${metrics['step_time']!.toFixed(1)}s`);
+      const stop = o.stopRequested?.() === true;
+      if (step % o.saveEvery === 0 || step === o.steps || stop) {
+        await save(tf, o.out, step, policy, state, { step, rng: rng.state, cursor: source.cursor, num_tokens: tokensSeen, pipeline: g.meta.pipeline });
+      }
+      if (stop) {
+        o.log(`stopped after step ${step}; resume with --resume`);
+        break;
+      }
+    }
+  } finally {
+    tf.dispose([...policyVariables(policy), ...policyVariables(ref), ...state.m, ...state.v]);
+  }
+  return all;
+}
+
+async function trainStep(
+  tf: TFModule, run: Runner, g: IrGraph, policy: PolicyParams, ref: PolicyParams, vars: ReturnType<typeof policyVariables>, state: AdamState,
+  rng: Rng, source: PromptSource, rewards: Map<string, { fn: RewardFn; source: string }>, roll: ReturnType<typeof rolloutSettings>,
+  params: Map<string, number | boolean>, o: TrainOptions, tok: ReturnType<typeof charTokenizer>,
+): Promise<Metrics> {
+  const rows = await source.take(o.prompts);
+  const G = roll.n;
+  const prompts = rows.map((r, i) => {
+    try {
+      return Int32Array.from([BOS, ...tok.encode(String(r['prompt']))]);
+    } catch (e) {
+      if (e instanceof UnknownCharacter) throw new TrainError(`prompt ${source.cursor - rows.length + i}: ${e.message}`);
+      throw e;
+    }
+  });
+  const samples = [];
+  for (const p of prompts) samples.push(await sampleCompletions(run, policy, p, { n: G, temperature: roll.temperature, topP: roll.topP, maxTokens: roll.maxTokens, uniform: () => rng.next() }));
+  const R = Math.max(...samples.map((s) => s.R));
+  const B = prompts.length;
+  const completions = new Int32Array(B * G * R);
+  const mask = new Float32Array(B * G * R);
+  const texts: string[] = [];
+  samples.forEach((s, b) => {
+    for (let gi = 0; gi < G; gi++) {
+      const len = s.lengths[gi]!;
+      completions.set(s.ids.subarray(gi * s.R, gi * s.R + len), (b * G + gi) * R);
+      mask.fill(1, (b * G + gi) * R, (b * G + gi) * R + len);
+      texts.push(tok.decode(s.ids.subarray(gi * s.R, gi * s.R + len)));
+    }
+  });
+  const perCompletion: Record<string, Float32Array> = {};
+  const metrics: Metrics = {};
+  const columns: Record<string, unknown[]> = {};
+  for (const k of Object.keys(rows[0] ?? {})) columns[k] = rows.flatMap((r) => Array(G).fill(r[k]));
+  for (const [name, r] of rewards) {
+    const scored = await score(name, r.source, r.fn, { ...columns, prompts: columns['prompt'] as string[], completions: texts } as never);
+    perCompletion[`reward_fn.${name}`] = Float32Array.from(scored.scores, (v) => (Number.isNaN(v) ? 0 : v));
+    metrics[`rewards/${name}/mean`] = meanStd(perCompletion[`reward_fn.${name}`]!)[0];
+    for (const [k, xs] of Object.entries(scored.extras)) metrics[`rewards/${name}/${k}`] = meanStd(xs)[0];
+  }
+  const logpOf = async (p: PolicyParams): Promise<Float32Array> => {
+    const t = tf.tidy(() => tf.concat(prompts.map((pr, b) => tf.reshape(completionLogProbsShared(run, p, pr, completions.subarray(b * G * R, (b + 1) * G * R), G, R), [-1]))));
+    const d = (await t.data()) as Float32Array;
+    t.dispose();
+    return Float32Array.from(d, (v, i) => (mask[i] === 1 ? v : 0));
+  };
+  const oldLogp = await logpOf(policy);
+  const refLogp = await logpOf(ref);
+  const batch: RolloutBatch = { B, G, R, prompts, completions, mask, oldLogp, refLogp, perCompletion };
+  const parts = B % o.microBatches === 0 ? o.microBatches : 1;
+  const { loss, grads, shared } = await lossAndGrads(run, g, policy, batch, params, parts);
+  const gradNorm = adamStep(tf, vars, grads, state, { ...ADAM_DEFAULTS, lr: o.lr });
+  tf.dispose(grads);
+  const reward = shared['reward.reward'] ?? perCompletion[Object.keys(perCompletion)[0] ?? ''] ?? new Float32Array(B * G);
+  const [rMean, rStd] = meanStd(reward);
+  let zeroStd = 0;
+  for (let b = 0; b < B; b++) if (meanStd(reward.subarray(b * G, (b + 1) * G))[1] === 0) zeroStd++;
+  let kl = 0;
+  let n = 0;
+  mask.forEach((mv, i) => {
+    if (mv === 0) return;
+    const d = refLogp[i]! - oldLogp[i]!;
+    kl += Math.exp(d) - d - 1;
+    n++;
+  });
+  return {
+    loss, reward: rMean, reward_std: rStd, ...metrics, frac_reward_zero_std: zeroStd / B, kl: n > 0 ? kl / n : 0,
+    'completions/mean_length': n / (B * G), grad_norm: gradNorm, learning_rate: o.lr, num_tokens: n,
+  };
+}
