@@ -67,10 +67,25 @@ function program(setCode: (c: number) => void): Command {
     .option('--save-every <n>', 'steps between checkpoints', '10')
     .option('--micro-batches <n>', 'micro-batches per step (the update does not depend on it)', '1')
     .option('--pipeline <name>', 'the pipeline to train, when the file declares several')
+    .option('--init <dir>', 'start from these weights (an rlp sft run); default: the task\'s shipped warm start; `none`: from scratch')
     .option('--dry-run', 'validate everything and write the resolved config, without training', false)
     .action(async (target: string, o: import('./commands/run.js').RunCmdOptions) => {
       const { runRun } = await import('./commands/run.js');
       setCode(await runRun(target, o));
+    });
+  p.command('sft')
+    .description('supervised warm start of the policy on a built-in task; its checkpoint seeds rlp run --init')
+    .option('--task <name>', 'a built-in task (arithmetic, sort)', 'arithmetic')
+    .option('--steps <n>', 'training steps', '3000')
+    .option('--batch <n>', 'rows per step', '64')
+    .option('--lr <x>', 'Adam learning rate', '0.003')
+    .option('--seed <n>', 'the seed of everything random', '0')
+    .option('--out <dir>', 'where the checkpoints are written (default runs/sft-<task>-<time>)')
+    .option('--save-every <n>', 'steps between checkpoints', '500')
+    .addOption(backendOption())
+    .action(async (o: import('./commands/sft.js').SftCmdOptions) => {
+      const { runSftCmd } = await import('./commands/sft.js');
+      setCode(await runSftCmd(o));
     });
   p.command('list')
     .description('the standard pipelines, with a one-line summary each')

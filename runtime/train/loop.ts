@@ -22,6 +22,7 @@ import { loadRewardModule, score } from '../rewards/module.js';
 import type { Task } from '../tasks/index.js';
 import { adamState, adamStep, ADAM_DEFAULTS, type AdamState } from './adam.js';
 import { latestCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+export { saveCheckpoint };
 import { Rng } from './rng.js';
 import { lossAndGrads, type RolloutBatch } from './step.js';
 
@@ -50,6 +51,8 @@ export interface TrainOptions {
   readonly saveEvery: number;
   readonly microBatches: number;
   readonly dryRun: boolean;
+  /** Start from these weights (an `rlp sft` run or a checkpoint folder); they are also the reference policy. */
+  readonly init: string | null;
   readonly log: (line: string) => void;
   /** Checked between steps: when true, the loop saves and stops. */
   readonly stopRequested?: () => boolean;
@@ -58,9 +61,28 @@ export interface TrainOptions {
 /** One line of metrics.jsonl. */
 export type Metrics = Record<string, number>;
 
-/** The default policy: a small character-level transformer. */
-export function defaultPolicyConfig(maxLen: number): PolicyConfig {
-  return { vocab: charTokenizer().vocabSize, dModel: 48, nHeads: 4, nLayers: 2, dFF: 96, maxLen };
+/** The default policy: a small character-level transformer (prompt + completion up to 96 tokens). */
+export function defaultPolicyConfig(): PolicyConfig {
+  return { vocab: charTokenizer().vocabSize, dModel: 48, nHeads: 4, nLayers: 2, dFF: 96, maxLen: 96 };
+}
+
+/** Load the weights of the latest complete checkpoint in `dir` into a policy (optimizer state not). */
+export function loadWeights(tf: TFModule, p: PolicyParams, dir: string): string {
+  const ck = latestCheckpoint(dir) ?? (isCheckpointDir(dir) ? dir : null);
+  if (ck === null) throw new TrainError(`--init: ${dir} holds no complete checkpoint`);
+  const c = loadCheckpoint(ck);
+  for (const v of policyVariables(p)) {
+    const w = c.weights[localName(v)];
+    if (w === undefined || w.shape.join(',') !== v.shape.join(',')) {
+      throw new TrainError(`--init: ${ck} does not fit this policy (\`${localName(v)}\` is missing or has another shape)`);
+    }
+    v.assign(tf.tensor(w.data, [...w.shape]));
+  }
+  return ck;
+}
+
+function isCheckpointDir(dir: string): boolean {
+  return existsSync(join(dir, 'manifest.json'));
 }
 
 function resolveParams(g: IrGraph, set: Readonly<Record<string, string>>): Map<string, number | boolean> {
@@ -166,7 +188,8 @@ function restore(tf: TFModule, p: PolicyParams, state: AdamState, dir: string): 
   return c.state;
 }
 
-async function save(tf: TFModule, out: string, step: number, p: PolicyParams, state: AdamState, extra: Record<string, unknown>): Promise<void> {
+/** Save a policy and its optimizer as checkpoint `step` under `out`. */
+export async function save(tf: TFModule, out: string, step: number, p: PolicyParams, state: AdamState, extra: Record<string, unknown>): Promise<void> {
   const vars = policyVariables(p);
   const host = async (t: { data(): Promise<unknown>; shape: number[] }) => ({ shape: t.shape, data: Float32Array.from((await t.data()) as Float32Array) });
   const weights: Record<string, { shape: number[]; data: Float32Array }> = {};
@@ -198,8 +221,7 @@ export async function train(o: TrainOptions): Promise<Metrics[]> {
   const rewards = await rewardFunctions(g, o.rewardsModule);
   const needed = [...new Set([...rewards.values()].flatMap((r) => BUILTIN_REWARD_FNS.find((b) => b.fn === r.fn)?.columns ?? []))];
   const tok = charTokenizer();
-  const maxLen = 16 + roll.maxTokens + 1;
-  const config = defaultPolicyConfig(maxLen);
+  const config = defaultPolicyConfig();
   mkdirSync(o.out, { recursive: true });
   const ck = o.resume ? latestCheckpoint(o.out) : null;
   if (o.resume && ck === null) throw new TrainError(`--resume: ${o.out} holds no complete checkpoint`);
@@ -207,7 +229,7 @@ export async function train(o: TrainOptions): Promise<Metrics[]> {
   const runConfig = {
     pipeline: g.meta.pipeline, file: o.pipeline.file, params: Object.fromEntries(params), set: o.set, seed: o.seed,
     steps: o.steps, prompts: o.prompts, backend: o.backend, lr: o.lr, micro_batches: o.microBatches,
-    rollout: roll, policy: config, task: o.task?.name ?? null, data: o.data, data_fingerprint: source.fingerprint,
+    rollout: roll, policy: config, init: o.init, task: o.task?.name ?? null, data: o.data, data_fingerprint: source.fingerprint,
     rewards: Object.fromEntries([...rewards].map(([k, v]) => [k, v.source])), node: process.version,
   };
   writeFileSync(join(o.out, 'config.json'), JSON.stringify(runConfig, null, 2) + '\n');
@@ -219,6 +241,11 @@ export async function train(o: TrainOptions): Promise<Metrics[]> {
   const run: Runner = { tf, backend: info.name };
   const policy = initPolicy(tf, config, o.seed);
   const ref = initPolicy(tf, config, o.seed);
+  if (o.init !== null) {
+    const from = loadWeights(tf, policy, o.init);
+    loadWeights(tf, ref, from);
+    o.log(`starting from ${from}`);
+  }
   const vars = policyVariables(policy);
   const state = adamState(tf, vars);
   const rng = new Rng(o.seed ^ 0x5eed);

@@ -1,4 +1,7 @@
 /** `rlp run FILE|NAME [--task T | --data F.jsonl] ...`: train a policy with a pipeline. */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { findStdlibDir } from '../../../compiler/bind/host.js';
 import { compileFiles } from '../../../compiler/compile.js';
 import { hasErrors } from '../../../compiler/diagnostics/diagnostic.js';
 import { renderAll } from '../../../compiler/diagnostics/render.js';
@@ -28,12 +31,26 @@ export interface RunCmdOptions {
   readonly microBatches: string;
   readonly dryRun: boolean;
   readonly pipeline?: string;
+  readonly init?: string;
 }
 
 function positiveInt(flag: string, v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} takes a positive integer, found \`${v}\``);
   return n;
+}
+
+/** The shipped warm-start checkpoint of a built-in task, if the repository has one. */
+export function shippedCheckpoint(task: string): string | null {
+  const dir = join(findStdlibDir(), '..', 'runtime', 'policy', 'pretrained', task);
+  return existsSync(join(dir, 'latest')) ? dir : null;
+}
+
+/** `--init`: a folder, `none` (from scratch), or by default the task's shipped warm start. */
+function initFor(init: string | undefined, task: string | null): string | null {
+  if (init === 'none') return null;
+  if (init !== undefined) return init;
+  return task === null ? null : shippedCheckpoint(task);
 }
 
 /** Run `rlp run`; returns the exit code. */
@@ -69,6 +86,7 @@ export async function runRun(target: string, o: RunCmdOptions): Promise<number> 
       pipeline: p, task, data: o.data ?? null, steps: positiveInt('--steps', o.steps), prompts: positiveInt('--prompts', o.prompts),
       backend: o.backend, seed: Number(o.seed) | 0, out, set, resume: o.resume !== undefined, rewardsModule: o.rewards ?? null, lr,
       saveEvery: positiveInt('--save-every', o.saveEvery), microBatches: positiveInt('--micro-batches', o.microBatches), dryRun: o.dryRun,
+      init: initFor(o.init, task?.name ?? null),
       log: (line) => process.stderr.write(line + '\n'), stopRequested: () => stop,
     });
   } catch (e) {

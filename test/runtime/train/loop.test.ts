@@ -20,7 +20,7 @@ function options(out: string, steps: number, extra: Partial<TrainOptions> = {}):
   return {
     pipeline, task: arithmetic, data: null, steps, prompts: 2, backend: 'cpu', seed: 11, out,
     set: { group: '4', max_tokens: '5', temperature: '1.0' }, resume: false, rewardsModule: rewards, lr: 0.01,
-    saveEvery: 2, microBatches: 1, dryRun: false, log: () => {}, ...extra,
+    saveEvery: 2, microBatches: 1, dryRun: false, init: null, log: () => {}, ...extra,
   };
 }
 
