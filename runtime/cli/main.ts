@@ -66,6 +66,7 @@ function program(setCode: (c: number) => void): Command {
     .option('--lr <x>', 'Adam learning rate', '0.001')
     .option('--save-every <n>', 'steps between checkpoints', '10')
     .option('--micro-batches <n>', 'micro-batches per step (the update does not depend on it)', '1')
+    .option('--epochs <n>', 'optimizer passes over each step\'s rollouts', '1')
     .option('--pipeline <name>', 'the pipeline to train, when the file declares several')
     .option('--init <dir>', 'start from these weights (an rlp sft run); default: the task\'s shipped warm start; `none`: from scratch')
     .option('--dry-run', 'validate everything and write the resolved config, without training', false)

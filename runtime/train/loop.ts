@@ -50,6 +50,8 @@ export interface TrainOptions {
   readonly lr: number;
   readonly saveEvery: number;
   readonly microBatches: number;
+  /** Optimizer passes over each rollout batch (PPO's epochs; the clip keeps later passes close). */
+  readonly epochs?: number;
   readonly dryRun: boolean;
   /** Start from these weights (an `rlp sft` run or a checkpoint folder); they are also the reference policy. */
   readonly init: string | null;
@@ -337,9 +339,18 @@ async function trainStep(
   const refLogp = await logpOf(ref);
   const batch: RolloutBatch = { B, G, R, prompts, completions, mask, oldLogp, refLogp, perCompletion };
   const parts = B % o.microBatches === 0 ? o.microBatches : 1;
-  const { loss, grads, shared } = await lossAndGrads(run, g, policy, batch, params, parts);
-  const gradNorm = adamStep(tf, vars, grads, state, { ...ADAM_DEFAULTS, lr: o.lr });
-  tf.dispose(grads);
+  let first: Awaited<ReturnType<typeof lossAndGrads>> | null = null;
+  let gradNorm = 0;
+  for (let epoch = 0; epoch < (o.epochs ?? 1); epoch++) {
+    const pass = await lossAndGrads(run, g, policy, batch, params, parts);
+    const norm = adamStep(tf, vars, pass.grads, state, { ...ADAM_DEFAULTS, lr: o.lr });
+    tf.dispose(pass.grads);
+    if (first === null) {
+      first = pass;
+      gradNorm = norm;
+    }
+  }
+  const { loss, shared } = first!;
   const reward = shared['reward.reward'] ?? perCompletion[Object.keys(perCompletion)[0] ?? ''] ?? new Float32Array(B * G);
   const [rMean, rStd] = meanStd(reward);
   let zeroStd = 0;

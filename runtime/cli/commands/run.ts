@@ -29,6 +29,7 @@ export interface RunCmdOptions {
   readonly lr: string;
   readonly saveEvery: string;
   readonly microBatches: string;
+  readonly epochs: string;
   readonly dryRun: boolean;
   readonly pipeline?: string;
   readonly init?: string;
@@ -85,7 +86,7 @@ export async function runRun(target: string, o: RunCmdOptions): Promise<number> 
     await train({
       pipeline: p, task, data: o.data ?? null, steps: positiveInt('--steps', o.steps), prompts: positiveInt('--prompts', o.prompts),
       backend: o.backend, seed: Number(o.seed) | 0, out, set, resume: o.resume !== undefined, rewardsModule: o.rewards ?? null, lr,
-      saveEvery: positiveInt('--save-every', o.saveEvery), microBatches: positiveInt('--micro-batches', o.microBatches), dryRun: o.dryRun,
+      saveEvery: positiveInt('--save-every', o.saveEvery), microBatches: positiveInt('--micro-batches', o.microBatches), epochs: positiveInt('--epochs', o.epochs), dryRun: o.dryRun,
       init: initFor(o.init, task?.name ?? null),
       log: (line) => process.stderr.write(line + '\n'), stopRequested: () => stop,
     });

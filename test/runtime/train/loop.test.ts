@@ -48,6 +48,14 @@ describe('rlp run', () => {
     expect(lines.map((l) => (JSON.parse(l) as Metrics)['step'])).toEqual([1, 2, 3, 4]);
   });
 
+  it('takes several optimizer passes per rollout batch with --epochs', async () => {
+    const one = await train(options(join(dir, 'e1'), 2));
+    const two = await train(options(join(dir, 'e2'), 2, { epochs: 2 }));
+    // Step 1 samples with the same weights in both runs; step 2 samples after different updates.
+    expect(two[0]!['loss']).toBe(one[0]!['loss']);
+    expect(two[1]!['loss']).not.toBe(one[1]!['loss']);
+  });
+
   it('validates and writes the resolved config on a dry run, without training', async () => {
     const out = join(dir, 'dry');
     expect(await train(options(out, 30, { dryRun: true }))).toEqual([]);
