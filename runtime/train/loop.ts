@@ -363,8 +363,12 @@ async function trainStep(
     kl += Math.exp(d) - d - 1;
     n++;
   });
+  // Shared-prefix accounting: each prompt is encoded once for its G completions.
+  const raw = prompts.reduce((a, p) => a + G * (p.length + R), 0);
+  const packed = prompts.reduce((a, p) => a + p.length + G * R, 0);
   return {
     loss, reward: rMean, reward_std: rStd, ...metrics, frac_reward_zero_std: zeroStd / B, kl: n > 0 ? kl / n : 0,
     'completions/mean_length': n / (B * G), grad_norm: gradNorm, learning_rate: o.lr, num_tokens: n,
+    'prefix/raw_tokens': raw, 'prefix/packed_tokens': packed, 'prefix/shared_ratio': 1 - packed / raw,
   };
 }
