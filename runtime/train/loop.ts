@@ -127,8 +127,9 @@ interface PromptSource {
 
 async function promptSource(o: TrainOptions, cursor: number, needed: readonly string[]): Promise<PromptSource> {
   if (o.data !== null) {
-    const info = await validateDataset(o.data, needed);
+    const info = await validateDataset(o.data);
     if (info.kind !== 'prompt') throw new TrainError(`${o.data} holds preference rows; \`rlp run ${o.pipeline.name}\` samples completions and needs prompt rows`);
+    if (needed.length > 0) await validateDataset(o.data, needed);
     const rows = readRows(o.data, cursor);
     const src: PromptSource = {
       cursor,

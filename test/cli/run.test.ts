@@ -1,0 +1,67 @@
+/** `rlp run` on bad data and misbehaving reward modules: clear messages, exit 1, nothing written is lost. */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const dir = mkdtempSync(join(tmpdir(), 'rlp-run-'));
+const file = (name: string, text: string): string => {
+  const f = join(dir, name);
+  writeFileSync(f, text);
+  return f;
+};
+const common = ['--steps', '4', '--prompts', '2', '--set', 'group=2', '--set', 'max_tokens=4', '--backend', 'cpu', '--init', 'none'];
+function rlp(args: string[]) {
+  const r = spawnSync(process.execPath, ['runtime/cli/rlp.mjs', ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  expect(r.stderr).not.toMatch(/\n\s+at \S+ \(/);
+  return { code: r.status, err: r.stderr };
+}
+
+describe('rlp run on bad input', () => {
+  it('trains from a JSONL dataset in TRL format', () => {
+    const data = file('ok.jsonl', ['1+2=', '3+4=', '5+5='].map((p, i) => JSON.stringify({ prompt: p, answer: String([3, 7, 10][i]) })).join('\n') + '\n');
+    const out = join(dir, 'ok');
+    const r = rlp(['run', 'grpo', '--data', data, '--out', out, ...common]);
+    expect(r.code).toBe(0);
+    expect(readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n')).toHaveLength(4);
+  });
+
+  it.each([
+    ['malformed.jsonl', '{"prompt": "1+1=", "answer": "2"}\n{"prompt": "2+2=", "answer": "4",}\n', /malformed\.jsonl:2: not valid JSON/],
+    ['nocolumn.jsonl', '{"prompt": "1+1=", "answer": "2"}\n{"prompt": "2+2="}\n', /nocolumn\.jsonl:2: missing the `answer` column, which the run needs/],
+    ['empty.jsonl', '', /empty\.jsonl: the file is empty/],
+    ['pref.jsonl', '{"prompt": "q", "chosen": "a", "rejected": "b"}\n', /holds preference rows/],
+  ])('stops before training on %s, naming the file and line', (name, text, message) => {
+    const out = join(dir, `bad-${name}`);
+    const r = rlp(['run', 'grpo', '--data', file(name, text), '--out', out, ...common]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(message);
+    expect(existsSync(join(out, 'latest'))).toBe(false);
+  });
+
+  it('stops at the step whose reward function throws, keeping what earlier steps wrote', () => {
+    const src = file('len.rlp', 'import "std/grpo"\n\npipeline grpo_len extends grpo {\n  reward { reward = length }\n}\n');
+    const mod = file('flaky.mjs', 'let calls = 0;\nexport function length({ completions }) {\n  if (++calls === 3) throw new Error("the grader is down");\n  return completions.map((c) => c.length);\n}\n');
+    const out = join(dir, 'flaky');
+    const r = rlp(['run', src, '--rewards', mod, '--out', out, '--save-every', '1', ...common]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/reward function `length` \(.*flaky\.mjs\) threw: the grader is down/);
+    expect(readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n')).toHaveLength(2);
+    expect(readFileSync(join(out, 'latest'), 'utf8').trim()).toBe('checkpoint-2');
+  });
+
+  it('names a reward function that returns the wrong number of values', () => {
+    const src = file('len2.rlp', 'import "std/grpo"\n\npipeline grpo_len extends grpo {\n  reward { reward = length }\n}\n');
+    const mod = file('short.mjs', 'export function length({ completions }) { return completions.slice(1).map(() => 1); }\n');
+    const r = rlp(['run', src, '--rewards', mod, '--out', join(dir, 'short'), ...common]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/reward function `length` \(.*short\.mjs\) returned 3 values for 4 completions/);
+  });
+
+  it('refuses contradictory or malformed flags as usage errors', () => {
+    expect(rlp(['run', 'grpo', '--task', 'arithmetic', '--data', 'x.jsonl']).code).toBe(2);
+    expect(rlp(['run', 'grpo', '--task', 'chess']).code).toBe(2);
+    expect(rlp(['run', 'grpo', '--steps', '0']).code).toBe(2);
+  });
+});
