@@ -56,7 +56,7 @@ function program(setCode: (c: number) => void): Command {
     .option('--task <name>', 'a built-in task (arithmetic, sort); the default when no --data is given')
     .option('--data <file>', 'a JSONL dataset of prompt rows, in TRL\'s format')
     .option('--steps <n>', 'training steps', '30')
-    .option('--prompts <n>', 'prompts per step', '4')
+    .option('--prompts <n>', 'prompts per step', '16')
     .addOption(backendOption())
     .option('--seed <n>', 'the seed of everything random', '0')
     .option('--out <dir>', 'where the run is written (default runs/<pipeline>-<time>)')

@@ -16,7 +16,7 @@ import { parseParam } from '../eval/validate.js';
 import { completionLogProbsShared, type Runner } from '../policy/model.js';
 import { initPolicy, localName, policyVariables, type PolicyConfig, type PolicyParams } from '../policy/params.js';
 import { sampleCompletions } from '../policy/sample.js';
-import { BOS, charTokenizer, UnknownCharacter } from '../policy/tokenizer.js';
+import { BOS, charTokenizer, EOS, UnknownCharacter } from '../policy/tokenizer.js';
 import { BUILTIN_REWARD_FNS, type RewardFn } from '../rewards/builtins.js';
 import { loadRewardModule, score } from '../rewards/module.js';
 import type { Task } from '../tasks/index.js';
@@ -111,9 +111,9 @@ function scalarValue(g: IrGraph, id: number, params: ReadonlyMap<string, number 
 }
 
 /** The rollout settings of the pipeline's sample stage. */
-function rolloutSettings(g: IrGraph, params: ReadonlyMap<string, number | boolean>): { n: number; temperature: number; topP: number; maxTokens: number } {
+function rolloutSettings(g: IrGraph, params: ReadonlyMap<string, number | boolean>): { n: number; temperature: number; topP: number; maxTokens: number } | null {
   const r = g.ordered().find((n) => n.op === 'rollout');
-  if (r === undefined) throw new TrainError(`\`${g.meta.pipeline}\` has no sample stage: \`rlp run\` needs one that calls rollout(...)`);
+  if (r === undefined) return null;
   const [n, temperature, topP, maxTokens] = r.inputs.map((i) => scalarValue(g, i, params));
   return { n: n!, temperature: temperature!, topP: topP!, maxTokens: maxTokens! };
 }
@@ -125,10 +125,11 @@ interface PromptSource {
   readonly fingerprint: string;
 }
 
-async function promptSource(o: TrainOptions, cursor: number, needed: readonly string[]): Promise<PromptSource> {
+async function promptSource(o: TrainOptions, cursor: number, needed: readonly string[], preference: boolean): Promise<PromptSource> {
   if (o.data !== null) {
     const info = await validateDataset(o.data);
-    if (info.kind !== 'prompt') throw new TrainError(`${o.data} holds preference rows; \`rlp run ${o.pipeline.name}\` samples completions and needs prompt rows`);
+    if (!preference && info.kind !== 'prompt') throw new TrainError(`${o.data} holds preference rows; \`rlp run ${o.pipeline.name}\` samples completions and needs prompt rows`);
+    if (preference && info.kind !== 'preference') throw new TrainError(`${o.data} holds prompt rows; \`${o.pipeline.name}\` has no sample stage and trains on preference rows {"prompt", "chosen", "rejected"}`);
     if (needed.length > 0) await validateDataset(o.data, needed);
     const rows = readRows(o.data, cursor);
     const src: PromptSource = {
@@ -150,6 +151,7 @@ async function promptSource(o: TrainOptions, cursor: number, needed: readonly st
     async take(count) {
       const out = Array.from({ length: count }, (_, i) => {
         const row = task.row(o.seed, src.cursor + i);
+        if (preference) return { prompt: row.prompt, chosen: row.answer, rejected: wrongAnswer(row.answer, o.seed, src.cursor + i) };
         return { prompt: row.prompt, answer: row.answer, format: task.format.source };
       });
       src.cursor += count;
@@ -157,6 +159,15 @@ async function promptSource(o: TrainOptions, cursor: number, needed: readonly st
     },
   };
   return src;
+}
+
+/** A plausible wrong answer: the right one with one digit changed (the built-in preference task). */
+export function wrongAnswer(answer: string, seed: number, i: number): string {
+  const r = new Rng(seed * 7919 + i * 104729 + 1);
+  const k = Math.floor(r.next() * answer.length);
+  const d = Number(answer[k]);
+  const other = Number.isNaN(d) ? '0' : String((d + 1 + Math.floor(r.next() * 9)) % 10);
+  return answer.slice(0, k) + other + answer.slice(k + 1);
 }
 
 /** The reward functions a pipeline reads (its reward stage's names), resolved. */
@@ -221,6 +232,7 @@ export async function train(o: TrainOptions): Promise<Metrics[]> {
   const g = o.pipeline.ir;
   const params = resolveParams(g, o.set);
   const roll = rolloutSettings(g, params);
+  const preference = roll === null;
   const rewards = await rewardFunctions(g, o.rewardsModule);
   const needed = [...new Set([...rewards.values()].flatMap((r) => BUILTIN_REWARD_FNS.find((b) => b.fn === r.fn)?.columns ?? []))];
   const tok = charTokenizer();
@@ -228,7 +240,7 @@ export async function train(o: TrainOptions): Promise<Metrics[]> {
   mkdirSync(o.out, { recursive: true });
   const ck = o.resume ? latestCheckpoint(o.out) : null;
   if (o.resume && ck === null) throw new TrainError(`--resume: ${o.out} holds no complete checkpoint`);
-  const source = await promptSource(o, 0, o.data !== null ? needed.filter((c) => c !== 'format') : []);
+  const source = await promptSource(o, 0, o.data !== null ? needed.filter((c) => c !== 'format') : [], preference);
   const runConfig = {
     pipeline: g.meta.pipeline, file: o.pipeline.file, params: Object.fromEntries(params), set: o.set, seed: o.seed,
     steps: o.steps, prompts: o.prompts, backend: o.backend, lr: o.lr, micro_batches: o.microBatches,
@@ -269,12 +281,15 @@ export async function train(o: TrainOptions): Promise<Metrics[]> {
   try {
     for (let step = start + 1; step <= o.steps; step++) {
       const t0 = performance.now();
-      const m = await trainStep(tf, run, g, policy, ref, vars, state, rng, source, rewards, roll, params, o, tok);
+      const m = roll === null
+        ? await preferenceStep(tf, run, g, policy, ref, vars, state, source, params, o, tok)
+        : await trainStep(tf, run, g, policy, ref, vars, state, rng, source, rewards, roll, params, o, tok);
       tokensSeen += m['num_tokens']!;
       const metrics: Metrics = { step, ...m, num_tokens: tokensSeen, step_time: (performance.now() - t0) / 1000 };
       appendFileSync(metricsFile, JSON.stringify(metrics) + '\n');
       all.push(metrics);
-      o.log(`step ${step}/${o.steps}  reward ${metrics['reward']!.toFixed(3)}  loss ${metrics['loss']!.toFixed(4)}  kl ${metrics['kl']!.toFixed(4)}  len ${metrics['completions/mean_length']!.toFixed(1)}  ${metrics['step_time']!.toFixed(1)}s`);
+      const headline = roll === null ? `accuracy ${metrics['rewards/accuracies']!.toFixed(3)}  margin ${metrics['rewards/margins']!.toFixed(3)}` : `reward ${metrics['reward']!.toFixed(3)}`;
+      o.log(`step ${step}/${o.steps}  ${headline}  loss ${metrics['loss']!.toFixed(4)}  kl ${metrics['kl']!.toFixed(4)}  len ${metrics['completions/mean_length']!.toFixed(1)}  ${metrics['step_time']!.toFixed(1)}s`);
       const stop = o.stopRequested?.() === true;
       if (step % o.saveEvery === 0 || step === o.steps || stop) {
         await save(tf, o.out, step, policy, state, { step, rng: rng.state, cursor: source.cursor, num_tokens: tokensSeen, pipeline: g.meta.pipeline });
@@ -292,7 +307,7 @@ export async function train(o: TrainOptions): Promise<Metrics[]> {
 
 async function trainStep(
   tf: TFModule, run: Runner, g: IrGraph, policy: PolicyParams, ref: PolicyParams, vars: ReturnType<typeof policyVariables>, state: AdamState,
-  rng: Rng, source: PromptSource, rewards: Map<string, { fn: RewardFn; source: string }>, roll: ReturnType<typeof rolloutSettings>,
+  rng: Rng, source: PromptSource, rewards: Map<string, { fn: RewardFn; source: string }>, roll: NonNullable<ReturnType<typeof rolloutSettings>>,
   params: Map<string, number | boolean>, o: TrainOptions, tok: ReturnType<typeof charTokenizer>,
 ): Promise<Metrics> {
   const rows = await source.take(o.prompts);
@@ -371,5 +386,62 @@ async function trainStep(
     loss, reward: rMean, reward_std: rStd, ...metrics, frac_reward_zero_std: zeroStd / B, kl: n > 0 ? kl / n : 0,
     'completions/mean_length': n / (B * G), grad_norm: gradNorm, learning_rate: o.lr, num_tokens: n,
     'prefix/raw_tokens': raw, 'prefix/packed_tokens': packed, 'prefix/shared_ratio': 1 - packed / raw,
+  };
+}
+
+/**
+ * A preference step (pipelines without a sample stage, e.g. dpo): each row's chosen and rejected
+ * completions are G = 2 (index 0 chosen), scored under the policy and the reference policy.
+ */
+async function preferenceStep(
+  tf: TFModule, run: Runner, g: IrGraph, policy: PolicyParams, ref: PolicyParams, vars: ReturnType<typeof policyVariables>, state: AdamState,
+  source: PromptSource, params: Map<string, number | boolean>, o: TrainOptions, tok: ReturnType<typeof charTokenizer>,
+): Promise<Metrics> {
+  const rows = await source.take(o.prompts);
+  const enc = (text: string, what: string, i: number): number[] => {
+    try {
+      return [...tok.encode(text)];
+    } catch (e) {
+      if (e instanceof UnknownCharacter) throw new TrainError(`row ${source.cursor - rows.length + i}, ${what}: ${e.message}`);
+      throw e;
+    }
+  };
+  const prompts = rows.map((r, i) => Int32Array.from([BOS, ...enc(String(r['prompt']), 'prompt', i)]));
+  const pairs = rows.map((r, i) => [[...enc(String(r['chosen']), 'chosen', i), EOS], [...enc(String(r['rejected']), 'rejected', i), EOS]]);
+  const B = rows.length;
+  const G = 2;
+  const R = Math.max(...pairs.flat().map((c) => c.length));
+  const completions = new Int32Array(B * G * R);
+  const mask = new Float32Array(B * G * R);
+  pairs.forEach((pair, b) => pair.forEach((c, gi) => {
+    completions.set(c, (b * G + gi) * R);
+    mask.fill(1, (b * G + gi) * R, (b * G + gi) * R + c.length);
+  }));
+  const logpOf = async (p: PolicyParams): Promise<Float32Array> => {
+    const t = tf.tidy(() => tf.concat(prompts.map((pr, b) => tf.reshape(completionLogProbsShared(run, p, pr, completions.subarray(b * G * R, (b + 1) * G * R), G, R), [-1]))));
+    const d = (await t.data()) as Float32Array;
+    t.dispose();
+    return Float32Array.from(d, (v, i) => (mask[i] === 1 ? v : 0));
+  };
+  const oldLogp = await logpOf(policy);
+  const refLogp = await logpOf(ref);
+  const batch: RolloutBatch = { B, G, R, prompts, completions, mask, oldLogp, refLogp, perCompletion: {} };
+  const { loss, grads } = await lossAndGrads(run, g, policy, batch, params, B % o.microBatches === 0 ? o.microBatches : 1);
+  const gradNorm = adamStep(tf, vars, grads, state, { ...ADAM_DEFAULTS, lr: o.lr });
+  tf.dispose(grads);
+  // TRL's reported implicit rewards, before this step's update: beta x summed log-ratio.
+  const beta = Number(params.get('beta') ?? 0.1);
+  const u = (s: number): number => {
+    let acc = 0;
+    for (let t = 0; t < R; t++) acc += (oldLogp[s * R + t]! - refLogp[s * R + t]!) * mask[s * R + t]!;
+    return beta * acc;
+  };
+  const chosen = Array.from({ length: B }, (_, b) => u(b * G));
+  const rejected = Array.from({ length: B }, (_, b) => u(b * G + 1));
+  const n = mask.reduce((a, x) => a + x, 0);
+  return {
+    loss, 'rewards/chosen': meanStd(chosen)[0], 'rewards/rejected': meanStd(rejected)[0],
+    'rewards/accuracies': chosen.filter((c, b) => c > rejected[b]!).length / B, 'rewards/margins': meanStd(chosen.map((c, b) => c - rejected[b]!))[0],
+    kl: 0, 'completions/mean_length': n / (B * G), grad_norm: gradNorm, learning_rate: o.lr, num_tokens: n,
   };
 }

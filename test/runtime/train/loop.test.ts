@@ -74,3 +74,25 @@ describe('rlp run', () => {
     await expect(train(options(join(dir, 'none'), 1, { resume: true }))).rejects.toThrow(/holds no complete checkpoint/);
   });
 });
+
+describe('rlp run with a preference pipeline (dpo)', () => {
+  const dpo = compileFiles(['stdlib/dpo.rlp']).pipelines.find((p) => p.name === 'dpo')!;
+
+  it('trains on the built-in preference task and its reward accuracy rises', async () => {
+    const ms = await train({ ...options(join(dir, 'dpo'), 12, { pipeline: dpo, set: {}, rewardsModule: null, prompts: 16, backend: 'wasm', lr: 1e-3, init: 'runtime/policy/pretrained/arithmetic' }) });
+    expect(ms[0]!['rewards/accuracies']).toBe(0); // the policy starts as the reference: every margin is 0
+    const last = ms.slice(-4);
+    expect(last.reduce((a, m) => a + m['rewards/accuracies']!, 0) / 4).toBeGreaterThan(0.5);
+    expect(last.reduce((a, m) => a + m['rewards/margins']!, 0) / 4).toBeGreaterThan(0);
+  });
+
+  it('trains on preference rows from JSONL and refuses prompt rows', async () => {
+    const pref = join(dir, 'pref.jsonl');
+    writeFileSync(pref, ['1+1=', '2+3='].map((p, i) => JSON.stringify({ prompt: p, chosen: ['2', '5'][i], rejected: ['3', '6'][i] })).join('\n') + '\n');
+    const ms = await train({ ...options(join(dir, 'dpo-data'), 2, { pipeline: dpo, task: null, data: pref, set: {}, rewardsModule: null }) });
+    expect(ms).toHaveLength(2);
+    const prompts = join(dir, 'prompts.jsonl');
+    writeFileSync(prompts, '{"prompt": "1+1=", "answer": "2"}\n');
+    await expect(train({ ...options(join(dir, 'dpo-bad'), 1, { pipeline: dpo, task: null, data: prompts, set: {}, rewardsModule: null }) })).rejects.toThrow(/holds prompt rows/);
+  });
+});
