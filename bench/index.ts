@@ -1,5 +1,6 @@
 /** `npm run bench`: benchmarks reported as numbers and target ratios, never as test assertions. */
 import { benchColdCheck, benchWarmCompile } from './compile.js';
+import { benchPrefix } from './prefix.js';
 import { benchGather, benchGrpo, benchMatmul } from './runtime.js';
 
 const mark = (ok: boolean): string => (ok ? 'ok  ' : 'MISS');
@@ -36,6 +37,13 @@ if (only === undefined || only === 'runtime') {
     console.log(`== gather gradient on ${b} as tokens grow — target: linear (time per token within 2x across sizes)`);
     for (const r of rows) console.log(`       ${String(r.tokens).padStart(7)} tokens  ${r.ms.toFixed(1)} ms  (${((1e6 * r.ms) / r.tokens).toFixed(0)} ns/token)`);
     console.log(`  ${mark(spread <= 2)} spread of time per token: ${spread.toFixed(2)}x`);
+  }
+}
+if (only === undefined || only === 'prefix') {
+  console.log('== training tokens/s, shared-prefix vs plain forward+backward (wasm, R = 16) — target: speedup >= 0.75 x analytic G(P+R)/(P+GR)');
+  for (const r of await benchPrefix()) {
+    const frac = r.measured / r.analytic;
+    console.log(`  ${mark(frac >= 0.75)} G=${String(r.G).padEnd(2)} P=${String(r.P).padEnd(3)}  shared ${r.sharedTokensPerS.toFixed(0).padStart(7)} tok/s  plain ${r.plainTokensPerS.toFixed(0).padStart(7)} tok/s  speedup ${r.measured.toFixed(2)}x of analytic ${r.analytic.toFixed(2)}x (${(100 * frac).toFixed(0)}%)`);
   }
 }
 process.exit(0);
