@@ -24,7 +24,7 @@ import { adamState, adamStep, ADAM_DEFAULTS, type AdamState } from './adam.js';
 import { latestCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 export { saveCheckpoint };
 import { Rng } from './rng.js';
-import { lossAndGrads, type RolloutBatch } from './step.js';
+import { lossAndGrads, worthSharing, type RolloutBatch } from './step.js';
 
 /** A problem with the run's setup or data: a user error with a clear message. */
 export class TrainError extends Error {
@@ -381,7 +381,7 @@ async function trainStep(
   });
   // Shared-prefix accounting: each prompt is encoded once for its G completions.
   const raw = prompts.reduce((a, p) => a + G * (p.length + R), 0);
-  const packed = prompts.reduce((a, p) => a + p.length + G * R, 0);
+  const packed = prompts.reduce((a, p) => a + (worthSharing(p.length, G, R) ? p.length + G * R : G * (p.length + R)), 0);
   return {
     loss, reward: rMean, reward_std: rStd, ...metrics, frac_reward_zero_std: zeroStd / B, kl: n > 0 ? kl / n : 0,
     'completions/mean_length': n / (B * G), grad_norm: gradNorm, learning_rate: o.lr, num_tokens: n,

@@ -10,7 +10,7 @@ import type { IrGraph } from '../../compiler/ir/graph.js';
 import type { TFModule } from '../backends/tf.js';
 import { runPlan } from '../exec/executor.js';
 import { buildPlan, feedableNames } from '../exec/plan.js';
-import { completionLogProbsShared, type Runner } from '../policy/model.js';
+import { completionLogProbsShared, completionLogProbsUnshared, type Runner } from '../policy/model.js';
 import { policyVariables, type PolicyParams } from '../policy/params.js';
 
 type Tensor = tfc.Tensor;
@@ -31,12 +31,28 @@ export interface RolloutBatch {
   readonly perCompletion: Readonly<Record<string, Float32Array>>;
 }
 
+/**
+ * Below this analytic saving G(P+R)/(P+GR), the shared-prefix forward's extra ops cost more than
+ * the prompt work they save (npm run bench prefix), so the plain forward runs instead. Both give
+ * the same log-probs and gradients.
+ */
+export const SHARE_MIN_SAVING = 2;
+
+/** Whether a prompt of P tokens with G completions of R tokens is worth the shared-prefix forward. */
+export function worthSharing(P: number, G: number, R: number): boolean {
+  return (G * (P + R)) / (P + G * R) >= SHARE_MIN_SAVING;
+}
+
 /** The policy's log-probs of the completions of prompts [from, to): [to - from, G, R]. */
 export function policyLogp(r: Runner, p: PolicyParams, b: RolloutBatch, from: number, to: number): Tensor {
   const { tf } = r;
   const per = b.G * b.R;
   const parts = [];
-  for (let i = from; i < to; i++) parts.push(completionLogProbsShared(r, p, b.prompts[i]!, b.completions.subarray(i * per, (i + 1) * per), b.G, b.R));
+  for (let i = from; i < to; i++) {
+    const prompt = b.prompts[i]!;
+    const logp = worthSharing(prompt.length, b.G, b.R) ? completionLogProbsShared : completionLogProbsUnshared;
+    parts.push(logp(r, p, prompt, b.completions.subarray(i * per, (i + 1) * per), b.G, b.R));
+  }
   return tf.stack(parts);
 }
 

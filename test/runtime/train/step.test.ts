@@ -60,3 +60,13 @@ describe('micro-batch invariance of the update (cpu)', () => {
     });
   }
 });
+
+describe('when to share a prefix', () => {
+  it('shares only when the analytic saving G(P+R)/(P+GR) reaches SHARE_MIN_SAVING', async () => {
+    const { worthSharing, SHARE_MIN_SAVING } = await import('../../../runtime/train/step.js');
+    expect(SHARE_MIN_SAVING).toBe(2);
+    expect(worthSharing(16, 2, 16)).toBe(false); // 1.33x
+    expect(worthSharing(64, 8, 16)).toBe(true); // 3.33x
+    expect(worthSharing(256, 16, 16)).toBe(true); // 8.5x
+  });
+});
