@@ -33,6 +33,8 @@ export interface CompileResult {
 export interface CompileOptions {
   readonly host?: CompilerHost;
   readonly passes?: readonly Pass[];
+  /** Reward functions a run provides besides the built-ins (a --rewards module's exports). */
+  readonly rewards?: readonly string[];
 }
 
 /** Compile files: check everything reachable, build and optimize the pipelines declared in them. */
@@ -54,7 +56,7 @@ export function compileFiles(paths: readonly string[], opts: CompileOptions = {}
       if (item.kind !== 'Pipeline') continue;
       const flat = flattener.flatten(item, m);
       if (flat === null) continue;
-      const raw = new PipelineChecker(flat, dimOrder, diagnostics).run();
+      const raw = new PipelineChecker(flat, dimOrder, diagnostics, opts.rewards ?? []).run();
       if (raw === null) continue;
       pipelines.push(optimize(item.name.name, m.file.path, raw, opts.passes ?? DEFAULT_PIPELINE));
     }

@@ -25,11 +25,15 @@ export class PipelineChecker implements NameResolver {
   private readonly state: IrState[] = [];
   private readonly stateTypes = new Map<string, Type>();
 
+  private readonly rewardNames: readonly string[];
+
   constructor(
     private readonly flat: FlatPipeline,
     private readonly dimOrder: readonly string[],
     private readonly out: Diagnostic[],
+    extraRewards: readonly string[] = [],
   ) {
+    this.rewardNames = [...BUILTIN_REWARDS.map((r) => r.name), ...extraRewards];
     this.el = new Elaborator(dimOrder, out);
     this.el.resolver = this;
   }
@@ -142,7 +146,7 @@ export class PipelineChecker implements NameResolver {
     if (this.flat.state.has(name)) return null;
     const input = standardInput(name);
     if (input !== undefined) return this.el.node('input', [], { name }, input.type, span, ctx);
-    if (ctx.stage === 'reward' && BUILTIN_REWARDS.some((r) => r.name === name)) {
+    if (ctx.stage === 'reward' && this.rewardNames.includes(name)) {
       return this.el.node('reward_fn', [], { name }, tensor('f32', ['B', 'G']), span, ctx);
     }
     return undefined;
@@ -150,7 +154,7 @@ export class PipelineChecker implements NameResolver {
 
   visibleNames(ctx: Ctx): string[] {
     const names = [...this.flat.bindings.keys(), ...this.flat.params.keys(), ...this.flat.state.keys(), ...STANDARD_INPUTS.map((i) => i.name)];
-    if (ctx.stage === 'reward') names.push(...BUILTIN_REWARDS.map((r) => r.name));
+    if (ctx.stage === 'reward') names.push(...this.rewardNames);
     return names;
   }
 

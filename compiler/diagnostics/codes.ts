@@ -67,7 +67,7 @@ export const CODES: readonly CodeInfo[] = Object.freeze([
   code('RLP2007', E, 'override in another stage', (a) => `\`${a.name}\` is bound in stage \`${a.was}\` of \`${a.parent}\`, not in \`${a.now}\``,
     'An override replaces a binding in the same stage. Move the override into the stage where the parent binds the name.'),
   code('RLP2008', E, 'unknown name', (a) => `unknown name \`${a.name}\``,
-    'The name is not a binding, param or state of this pipeline, a standard input, or a parameter or local of the enclosing function. Standard inputs: logp, old_logp, ref_logp, mask, reward, values, entropy, token_reward, greedy_reward, step.'),
+    'The name is not a binding, param or state of this pipeline, a standard input, or a parameter or local of the enclosing function. Standard inputs: logp, old_logp, ref_logp, mask, reward, values, old_values, entropy, token_reward, greedy_reward, step. In the reward stage, reward functions are named too: the built-ins (correct, format, length) and the exports of a `--rewards` module.'),
   code('RLP2009', E, 'unknown function', (a) => `unknown function \`${a.name}\``,
     'The call names neither a built-in op nor a `fn` declared in this file or an imported one. `rlp explain ops` lists the built-in ops.'),
   code('RLP2010', E, 'binding cycle', (a) => `binding cycle: ${a.chain}`,

@@ -24,7 +24,22 @@ function program(setCode: (c: number) => void): Command {
     .description('check .rlp files and print diagnostics; exit 1 on any error (warnings do not fail)')
     .argument('<files...>', '.rlp files to check')
     .addOption(formatOption())
-    .action((files: string[], o: { format: 'human' | 'short' | 'json' }) => setCode(runCheck(files, { format: o.format })));
+    .option('--rewards <module>', 'a .mjs module whose exported functions the reward stage may name')
+    .action(async (files: string[], o: { format: 'human' | 'short' | 'json'; rewards?: string }) => {
+      let rewards: string[] = [];
+      if (o.rewards !== undefined) {
+        const { loadRewardModule, RewardError } = await import('../rewards/module.js');
+        try {
+          rewards = [...(await loadRewardModule(o.rewards)).keys()];
+        } catch (e) {
+          if (!(e instanceof RewardError)) throw e;
+          process.stderr.write(`error: ${e.message}\n`);
+          setCode(EXIT.user);
+          return;
+        }
+      }
+      setCode(runCheck(files, { format: o.format, rewards }));
+    });
   p.command('compile')
     .description('compile a file (or a stdlib pipeline by name) and print its optimized IR')
     .argument('<target>', 'a .rlp file, or the name of a standard pipeline such as grpo')

@@ -65,3 +65,18 @@ describe('rlp run on bad input', () => {
     expect(rlp(['run', 'grpo', '--steps', '0']).code).toBe(2);
   });
 });
+
+describe('reward functions from a module, named in the reward stage', () => {
+  it('are checked against the module: unknown without it, clean with it, and trained with', () => {
+    const src = file('digits.rlp', 'import "std/grpo"\n\npipeline grpo_digits extends grpo {\n  reward { reward = digits }\n}\n');
+    const mod = file('digits.mjs', 'export function digits({ completions }) { return completions.map((c) => (c.match(/[0-9]/g) ?? []).length); }\n');
+    const without = rlp(['check', src]);
+    expect(without.code).toBe(1);
+    expect(without.err).toContain('error[RLP2008]: unknown name `digits`');
+    expect(rlp(['check', '--rewards', mod, src]).code).toBe(0);
+    expect(rlp(['check', '--rewards', file('none.mjs', 'export const x = 1;\n'), src]).err).toMatch(/exports no function/);
+    const out = join(dir, 'digits');
+    expect(rlp(['run', src, '--rewards', mod, '--out', out, ...common]).code).toBe(0);
+    expect(readFileSync(join(out, 'metrics.jsonl'), 'utf8')).toContain('rewards/digits/mean');
+  });
+});

@@ -7,11 +7,13 @@ import { EXIT, useColor } from '../io.js';
 /** Options of `rlp check`. */
 export interface CheckOptions {
   readonly format: DiagnosticFormat;
+  /** Reward functions provided besides the built-ins (a --rewards module's exports). */
+  readonly rewards?: readonly string[];
 }
 
 /** Run `rlp check`; returns the exit code. */
 export function runCheck(files: readonly string[], opts: CheckOptions): number {
-  const r = compileFiles(files);
+  const r = compileFiles(files, { rewards: opts.rewards ?? [] });
   const ds = r.diagnostics;
   if (opts.format === 'json') {
     process.stdout.write(renderAll(ds, 'json', false) + '\n');

@@ -69,7 +69,18 @@ export async function runRun(target: string, o: RunCmdOptions): Promise<number> 
   const lr = Number(o.lr);
   if (!(lr > 0)) throw new UsageError(`--lr takes a positive number, found \`${o.lr}\``);
   const t = resolveTarget(target);
-  const compiled = compileFiles([t.file]);
+  let rewardNames: string[] = [];
+  if (o.rewards !== undefined) {
+    const { loadRewardModule } = await import('../../rewards/module.js');
+    try {
+      rewardNames = [...(await loadRewardModule(o.rewards)).keys()];
+    } catch (e) {
+      if (!(e instanceof RewardError)) throw e;
+      process.stderr.write(`error: ${e.message}\n`);
+      return EXIT.user;
+    }
+  }
+  const compiled = compileFiles([t.file], { rewards: rewardNames });
   if (compiled.diagnostics.length > 0) process.stderr.write(renderAll(compiled.diagnostics, 'human', useColor(process.stderr)) + '\n');
   if (hasErrors(compiled.diagnostics)) return EXIT.user;
   const p = pickPipeline(compiled.pipelines, o.pipeline ?? t.pipeline, t.file);
