@@ -29,3 +29,29 @@ export function reportInternal(e: unknown): number {
   else process.stderr.write('  = help: set RLP_DEBUG=1 to print the stack trace\n');
   return EXIT.internal;
 }
+
+/**
+ * A logger for long work: on a terminal, progress lines (`step ...`) overwrite each other in
+ * place; elsewhere (CI, pipes) every line is printed plainly.
+ */
+export function progressLogger(stream: NodeJS.WriteStream = process.stderr): { log: (line: string) => void; done: () => void } {
+  const tty = stream.isTTY === true && process.env['CI'] === undefined;
+  let open = false;
+  return {
+    log(line) {
+      const progress = /^(sft )?step \d+\//.test(line);
+      if (tty && progress) {
+        stream.write(`\r\x1b[2K${line}`);
+        open = true;
+        return;
+      }
+      if (open) stream.write('\n');
+      open = false;
+      stream.write(line + '\n');
+    },
+    done() {
+      if (open) stream.write('\n');
+      open = false;
+    },
+  };
+}

@@ -10,7 +10,7 @@ import { BackendUnavailable, type BackendName } from '../../backends/index.js';
 import { DataError } from '../../data/jsonl.js';
 import { RewardError } from '../../rewards/module.js';
 import { TASKS, taskByName } from '../../tasks/index.js';
-import { EXIT, UsageError, useColor } from '../io.js';
+import { EXIT, progressLogger, UsageError, useColor } from '../io.js';
 import { resolveTarget } from '../resolve-target.js';
 import { pickPipeline } from './pick.js';
 
@@ -93,13 +93,14 @@ export async function runRun(target: string, o: RunCmdOptions): Promise<number> 
   };
   process.on('SIGINT', onSigint);
   const { train, TrainError } = await import('../../train/loop.js');
+  const progress = progressLogger();
   try {
     await train({
       pipeline: p, task, data: o.data ?? null, steps: positiveInt('--steps', o.steps), prompts: positiveInt('--prompts', o.prompts),
       backend: o.backend, seed: Number(o.seed) | 0, out, set, resume: o.resume !== undefined, rewardsModule: o.rewards ?? null, lr,
       saveEvery: positiveInt('--save-every', o.saveEvery), microBatches: positiveInt('--micro-batches', o.microBatches), epochs: positiveInt('--epochs', o.epochs), dryRun: o.dryRun,
       init: initFor(o.init, task?.name ?? null),
-      log: (line) => process.stderr.write(line + '\n'), stopRequested: () => stop,
+      log: progress.log, stopRequested: () => stop,
     });
   } catch (e) {
     if (e instanceof TrainError || e instanceof DataError || e instanceof RewardError || e instanceof BackendUnavailable) {
@@ -109,6 +110,7 @@ export async function runRun(target: string, o: RunCmdOptions): Promise<number> 
     }
     throw e;
   } finally {
+    progress.done();
     process.off('SIGINT', onSigint);
   }
   process.stderr.write(`run written to ${out}\n`);

@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { listChoices } from '../../../compiler/suggest.js';
 import { BackendUnavailable, type BackendName } from '../../backends/index.js';
-import { EXIT, UsageError } from '../io.js';
+import { EXIT, progressLogger, UsageError } from '../io.js';
 import { TASKS, taskByName } from '../../tasks/index.js';
 
 /** Options of `rlp sft`. */
@@ -54,11 +54,13 @@ export async function runSftCmd(o: SftCmdOptions): Promise<number> {
   const state = adamState(tf, policyVariables(policy));
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'config.json'), JSON.stringify({ kind: 'sft', task: task.name, steps, batch, lr, seed, policy: config, backend: info.name }, null, 2) + '\n');
+  const progress = progressLogger();
   await runSft({
     rows: (i) => task.row(seed + 1, i), steps, batch, lr, seed, out, saveEvery, runner: { tf, backend: info.name }, policy, state,
-    tokenizer: charTokenizer(), log: (l) => process.stderr.write(l + '\n'),
+    tokenizer: charTokenizer(), log: progress.log,
     save: (step) => save(tf, out, step, policy, state, { step, kind: 'sft', task: task.name }),
   });
+  progress.done();
   process.stderr.write(`sft checkpoint written to ${out}\n`);
   return EXIT.ok;
 }
