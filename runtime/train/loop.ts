@@ -25,6 +25,9 @@ import { latestCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.j
 export { saveCheckpoint };
 import { Rng } from './rng.js';
 import { lossAndGrads, worthSharing, type RolloutBatch } from './step.js';
+import { buildPlan, feedableNames } from '../exec/plan.js';
+import { runPlan } from '../exec/executor.js';
+import type * as tfc from '@tensorflow/tfjs-core';
 
 /** A problem with the run's setup or data: a user error with a clear message. */
 export class TrainError extends Error {
@@ -353,7 +356,12 @@ async function trainStep(
   };
   const oldLogp = await logpOf(policy);
   const refLogp = await logpOf(ref);
-  const batch: RolloutBatch = { B, G, R, prompts, completions, mask, oldLogp, refLogp, perCompletion };
+  const perPrompt: Record<string, Float32Array> = {};
+  if (feedableNames(g).has('greedy_reward')) {
+    perPrompt['greedy_reward'] = await greedyRewards(tf, run, g, policy, prompts, rows, rewards, roll.maxTokens, params, tok);
+    metrics['greedy_reward'] = meanStd(perPrompt['greedy_reward'])[0];
+  }
+  const batch: RolloutBatch = { B, G, R, prompts, completions, mask, oldLogp, refLogp, perCompletion, perPrompt };
   const parts = B % o.microBatches === 0 ? o.microBatches : 1;
   let first: Awaited<ReturnType<typeof lossAndGrads>> | null = null;
   let gradNorm = 0;
@@ -444,4 +452,35 @@ async function preferenceStep(
     'rewards/accuracies': chosen.filter((c, b) => c > rejected[b]!).length / B, 'rewards/margins': meanStd(chosen.map((c, b) => c - rejected[b]!))[0],
     kl: 0, 'completions/mean_length': n / (B * G), grad_norm: gradNorm, learning_rate: o.lr, num_tokens: n,
   };
+}
+
+/**
+ * ReMax's baseline: each prompt's greedy completion, scored by the same reward functions and the
+ * pipeline's own reward stage (its last binding), one value per prompt.
+ */
+async function greedyRewards(
+  tf: TFModule, run: Runner, g: IrGraph, policy: PolicyParams, prompts: readonly Int32Array[], rows: readonly Record<string, unknown>[],
+  rewards: Map<string, { fn: RewardFn; source: string }>, maxTokens: number, params: ReadonlyMap<string, number | boolean>, tok: ReturnType<typeof charTokenizer>,
+): Promise<Float32Array> {
+  const texts: string[] = [];
+  for (const p of prompts) {
+    const s = await sampleCompletions(run, policy, p, { n: 1, temperature: 0, topP: 1, maxTokens, uniform: () => 0 });
+    texts.push(tok.decode(s.ids));
+  }
+  const B = prompts.length;
+  const columns: Record<string, unknown[]> = {};
+  for (const k of Object.keys(rows[0] ?? {})) columns[k] = rows.map((r) => r[k]);
+  const feeds = new Map<string, tfc.Tensor>();
+  for (const [name, r] of rewards) {
+    const scored = await score(name, r.source, r.fn, { ...columns, prompts: columns['prompt'] as string[], completions: texts } as never);
+    feeds.set(`reward_fn.${name}`, tf.tensor(Float32Array.from(scored.scores, (v) => (Number.isNaN(v) ? 0 : v)), [B, 1]));
+  }
+  const stage = g.outputs.filter((o) => o.name.startsWith('reward.'));
+  if (stage.length === 0) throw new TrainError(`\`${g.meta.pipeline}\` reads greedy_reward but has no reward stage to score the greedy completions with`);
+  const want = stage[stage.length - 1]!.name;
+  const plan = buildPlan(g, [...feeds.keys()], [want]);
+  const t = tf.tidy(() => runPlan(plan, { tf, backend: run.backend, sizes: new Map([['B', B], ['G', 1]]), feeds, params }).get(plan.outputs.get(want)!)!);
+  const out = Float32Array.from((await t.data()) as Float32Array);
+  tf.dispose([t, ...feeds.values()]);
+  return out;
 }

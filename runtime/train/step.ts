@@ -29,6 +29,8 @@ export interface RolloutBatch {
   readonly refLogp: Float32Array;
   /** Values fed by name, one per completion [B, G]: `reward`, or `reward_fn.NAME` for each reward function. */
   readonly perCompletion: Readonly<Record<string, Float32Array>>;
+  /** Values fed by name, one per prompt [B] (e.g. `greedy_reward`). */
+  readonly perPrompt?: Readonly<Record<string, Float32Array>>;
 }
 
 /**
@@ -91,6 +93,7 @@ export async function lossAndGrads(r: Runner, g: IrGraph, p: PolicyParams, b: Ro
     ['ref_logp', tf.tensor(b.refLogp, shape)],
     ['mask', tf.tensor(b.mask, shape)],
     ...Object.entries(b.perCompletion).map(([k, v]) => [k, tf.tensor(v, [b.B, b.G])] as [string, Tensor]),
+    ...Object.entries(b.perPrompt ?? {}).map(([k, v]) => [k, tf.tensor(v, [b.B])] as [string, Tensor]),
   ]);
   // Feed what the pipeline reads (a fed `reward` replaces a reward stage's `reward` binding).
   const feedable = feedableNames(g);

@@ -96,3 +96,16 @@ describe('rlp run with a preference pipeline (dpo)', () => {
     await expect(train({ ...options(join(dir, 'dpo-bad'), 1, { pipeline: dpo, task: null, data: prompts, set: {}, rewardsModule: null }) })).rejects.toThrow(/holds prompt rows/);
   });
 });
+
+describe('rlp run with remax', () => {
+  it('scores each prompt’s greedy completion as the baseline (greedy_reward)', async () => {
+    const remax = compileFiles(['stdlib/remax.rlp']).pipelines.find((p) => p.name === 'remax')!;
+    const ms = await train({ ...options(join(dir, 'remax'), 2, { pipeline: remax, set: { group: '3', max_tokens: '5' }, rewardsModule: null, init: 'runtime/policy/pretrained/arithmetic', backend: 'wasm' }) });
+    for (const m of ms) {
+      expect(m['greedy_reward']).toBeGreaterThanOrEqual(0);
+      expect(m['greedy_reward']).toBeLessThanOrEqual(1);
+    }
+    // The warm start answers most prompts right when greedy.
+    expect(ms[0]!['greedy_reward']).toBeGreaterThan(0);
+  });
+});
