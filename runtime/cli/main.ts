@@ -69,7 +69,7 @@ function program(setCode: (c: number) => void): Command {
     .description('train a policy with a pipeline: rollouts, rewards, the pipeline\'s loss, Adam; metrics and checkpoints under --out')
     .argument('<target>', 'a .rlp file, or the name of a standard pipeline such as grpo')
     .option('--task <name>', 'a built-in task (arithmetic, sort); the default when no --data is given')
-    .option('--data <file>', 'a JSONL dataset of prompt rows, in TRL\'s format')
+    .option('--data <file>', 'a JSONL dataset in TRL\'s format: prompt rows, or preference rows for pipelines without a sample stage (dpo...)')
     .option('--steps <n>', 'training steps', '30')
     .option('--prompts <n>', 'prompts per step', '16')
     .addOption(backendOption())
