@@ -2,17 +2,22 @@
 import { ROLLOUT, tensor, type TensorType } from '../types.js';
 import { asTensor, defineOp } from './define.js';
 
-/** `rollout(n, temperature, top_p, max_tokens)`: sample completions from the policy. */
+/**
+ * `rollout(n, temperature, top_p, max_tokens, dynamic)`: sample n completions per prompt from the
+ * policy. With `dynamic` (DAPO's dynamic sampling), groups whose rewards are all equal carry no
+ * signal: they are dropped and refilled from further prompts.
+ */
 export const rollout = defineOp({
   name: 'rollout',
   dsl: 'rollout',
-  summary: 'Sample n completions per prompt from the policy (temperature, top_p, max_tokens).',
+  summary: 'Sample n completions per prompt (temperature, top_p, max_tokens; dynamic: refill groups whose rewards are all equal).',
   traits: ['effect'],
   inputs: [
     { name: 'n', kind: 'int-scalar' },
     { name: 'temperature', kind: 'number-scalar', default: 1 },
     { name: 'top_p', kind: 'number-scalar', default: 1 },
     { name: 'max_tokens', kind: 'int-scalar', default: 64 },
+    { name: 'dynamic', kind: 'bool', default: false },
   ],
   infer: () => ROLLOUT,
 });

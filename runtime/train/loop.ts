@@ -114,11 +114,11 @@ function scalarValue(g: IrGraph, id: number, params: ReadonlyMap<string, number 
 }
 
 /** The rollout settings of the pipeline's sample stage. */
-function rolloutSettings(g: IrGraph, params: ReadonlyMap<string, number | boolean>): { n: number; temperature: number; topP: number; maxTokens: number } | null {
+function rolloutSettings(g: IrGraph, params: ReadonlyMap<string, number | boolean>): { n: number; temperature: number; topP: number; maxTokens: number; dynamic: boolean } | null {
   const r = g.ordered().find((n) => n.op === 'rollout');
   if (r === undefined) return null;
-  const [n, temperature, topP, maxTokens] = r.inputs.map((i) => scalarValue(g, i, params));
-  return { n: n!, temperature: temperature!, topP: topP!, maxTokens: maxTokens! };
+  const [n, temperature, topP, maxTokens, dynamic] = r.inputs.map((i) => scalarValue(g, i, params));
+  return { n: n!, temperature: temperature!, topP: topP!, maxTokens: maxTokens!, dynamic: dynamic === 1 };
 }
 
 /** The prompt rows of a step, from the task or the dataset. */
@@ -313,40 +313,31 @@ async function trainStep(
   rng: Rng, source: PromptSource, rewards: Map<string, { fn: RewardFn; source: string }>, roll: NonNullable<ReturnType<typeof rolloutSettings>>,
   params: Map<string, number | boolean>, o: TrainOptions, tok: ReturnType<typeof charTokenizer>,
 ): Promise<Metrics> {
-  const rows = await source.take(o.prompts);
   const G = roll.n;
-  const prompts = rows.map((r, i) => {
-    try {
-      return Int32Array.from([BOS, ...tok.encode(String(r['prompt']))]);
-    } catch (e) {
-      if (e instanceof UnknownCharacter) throw new TrainError(`prompt ${source.cursor - rows.length + i}: ${e.message}`);
-      throw e;
-    }
-  });
-  const samples = [];
-  for (const p of prompts) samples.push(await sampleCompletions(run, policy, p, { n: G, temperature: roll.temperature, topP: roll.topP, maxTokens: roll.maxTokens, uniform: () => rng.next() }));
-  const R = Math.max(...samples.map((s) => s.R));
+  const { groups, rounds, dropped } = await collectGroups(tf, run, g, policy, rng, source, rewards, roll, params, o, tok);
+  const rows = groups.map((x) => x.row);
+  const prompts = groups.map((x) => x.prompt);
+  const R = Math.max(...groups.map((x) => x.sample.R));
   const B = prompts.length;
   const completions = new Int32Array(B * G * R);
   const mask = new Float32Array(B * G * R);
-  const texts: string[] = [];
-  samples.forEach((s, b) => {
+  groups.forEach(({ sample: s }, b) => {
     for (let gi = 0; gi < G; gi++) {
       const len = s.lengths[gi]!;
       completions.set(s.ids.subarray(gi * s.R, gi * s.R + len), (b * G + gi) * R);
       mask.fill(1, (b * G + gi) * R, (b * G + gi) * R + len);
-      texts.push(tok.decode(s.ids.subarray(gi * s.R, gi * s.R + len)));
     }
   });
   const perCompletion: Record<string, Float32Array> = {};
   const metrics: Metrics = {};
-  const columns: Record<string, unknown[]> = {};
-  for (const k of Object.keys(rows[0] ?? {})) columns[k] = rows.flatMap((r) => Array(G).fill(r[k]));
-  for (const [name, r] of rewards) {
-    const scored = await score(name, r.source, r.fn, { ...columns, prompts: columns['prompt'] as string[], completions: texts } as never);
-    perCompletion[`reward_fn.${name}`] = Float32Array.from(scored.scores, (v) => (Number.isNaN(v) ? 0 : v));
+  for (const name of rewards.keys()) {
+    perCompletion[`reward_fn.${name}`] = Float32Array.from(groups.flatMap((x) => Array.from(x.scores[name]!)));
     metrics[`rewards/${name}/mean`] = meanStd(perCompletion[`reward_fn.${name}`]!)[0];
-    for (const [k, xs] of Object.entries(scored.extras)) metrics[`rewards/${name}/${k}`] = meanStd(xs)[0];
+    for (const k of Object.keys(groups[0]?.extras[name] ?? {})) metrics[`rewards/${name}/${k}`] = meanStd(groups.flatMap((x) => x.extras[name]![k] ?? []))[0];
+  }
+  if (roll.dynamic) {
+    metrics['dynamic/rounds'] = rounds;
+    metrics['dynamic/dropped_groups'] = dropped;
   }
   const logpOf = async (p: PolicyParams): Promise<Float32Array> => {
     const t = tf.tidy(() => tf.concat(prompts.map((pr, b) => tf.reshape(completionLogProbsShared(run, p, pr, completions.subarray(b * G * R, (b + 1) * G * R), G, R), [-1]))));
@@ -467,19 +458,88 @@ async function greedyRewards(
     const s = await sampleCompletions(run, policy, p, { n: 1, temperature: 0, topP: 1, maxTokens, uniform: () => 0 });
     texts.push(tok.decode(s.ids));
   }
-  const B = prompts.length;
   const columns: Record<string, unknown[]> = {};
   for (const k of Object.keys(rows[0] ?? {})) columns[k] = rows.map((r) => r[k]);
-  const feeds = new Map<string, tfc.Tensor>();
+  const scores = new Map<string, Float32Array>();
   for (const [name, r] of rewards) {
     const scored = await score(name, r.source, r.fn, { ...columns, prompts: columns['prompt'] as string[], completions: texts } as never);
-    feeds.set(`reward_fn.${name}`, tf.tensor(Float32Array.from(scored.scores, (v) => (Number.isNaN(v) ? 0 : v)), [B, 1]));
+    scores.set(`reward_fn.${name}`, Float32Array.from(scored.scores, (v) => (Number.isNaN(v) ? 0 : v)));
   }
+  if (!g.outputs.some((o) => o.name.startsWith('reward.'))) throw new TrainError(`\`${g.meta.pipeline}\` reads greedy_reward but has no reward stage to score the greedy completions with`);
+  return evalRewardStage(tf, run, g, scores, prompts.length, 1, params);
+}
+
+/** One prompt's group: its row, encoded prompt, G sampled completions and their reward scores. */
+interface Group {
+  readonly row: Record<string, unknown>;
+  readonly prompt: Int32Array;
+  readonly sample: { ids: Int32Array; lengths: number[]; R: number };
+  readonly scores: Record<string, Float64Array>;
+  readonly extras: Record<string, Record<string, number[]>>;
+}
+
+/**
+ * Sample and score `o.prompts` groups. With dynamic sampling, groups whose reward (the pipeline's
+ * reward stage) is the same for every completion are dropped and refilled from further prompts,
+ * for at most 4 rounds; if too few informative groups turn up, dropped ones fill the batch.
+ */
+async function collectGroups(
+  tf: TFModule, run: Runner, g: IrGraph, policy: PolicyParams, rng: Rng, source: PromptSource, rewards: Map<string, { fn: RewardFn; source: string }>,
+  roll: NonNullable<ReturnType<typeof rolloutSettings>>, params: Map<string, number | boolean>, o: TrainOptions, tok: ReturnType<typeof charTokenizer>,
+): Promise<{ groups: Group[]; rounds: number; dropped: number }> {
+  const G = roll.n;
+  const kept: Group[] = [];
+  const spare: Group[] = [];
+  let rounds = 0;
+  while (kept.length < o.prompts && rounds < (roll.dynamic ? 4 : 1)) {
+    rounds++;
+    const rows = await source.take(o.prompts - kept.length);
+    const round: Group[] = [];
+    for (const [i, row] of rows.entries()) {
+      let prompt: Int32Array;
+      try {
+        prompt = Int32Array.from([BOS, ...tok.encode(String(row['prompt']))]);
+      } catch (e) {
+        if (e instanceof UnknownCharacter) throw new TrainError(`prompt ${source.cursor - rows.length + i}: ${e.message}`);
+        throw e;
+      }
+      const sample = await sampleCompletions(run, policy, prompt, { n: G, temperature: roll.temperature, topP: roll.topP, maxTokens: roll.maxTokens, uniform: () => rng.next() });
+      round.push({ row, prompt, sample, scores: {}, extras: {} });
+    }
+    const texts = round.flatMap((x) => Array.from({ length: G }, (_, gi) => tok.decode(x.sample.ids.subarray(gi * x.sample.R, gi * x.sample.R + x.sample.lengths[gi]!))));
+    const columns: Record<string, unknown[]> = {};
+    for (const k of Object.keys(rows[0] ?? {})) columns[k] = rows.flatMap((r) => Array(G).fill(r[k]));
+    for (const [name, r] of rewards) {
+      const scored = await score(name, r.source, r.fn, { ...columns, prompts: columns['prompt'] as string[], completions: texts } as never);
+      round.forEach((x, b) => {
+        x.scores[name] = Float64Array.from(scored.scores.subarray(b * G, (b + 1) * G), (v) => (Number.isNaN(v) ? 0 : v));
+        x.extras[name] = Object.fromEntries(Object.entries(scored.extras).map(([k, xs]) => [k, xs.slice(b * G, (b + 1) * G)]));
+      });
+    }
+    if (!roll.dynamic) {
+      kept.push(...round);
+      break;
+    }
+    const feeds = new Map([...rewards.keys()].map((name) => [`reward_fn.${name}`, Float32Array.from(round.flatMap((x) => Array.from(x.scores[name]!)))] as const));
+    const reward = await evalRewardStage(tf, run, g, feeds, round.length, G, params);
+    round.forEach((x, b) => (meanStd(reward.subarray(b * G, (b + 1) * G))[1] > 0 ? kept : spare).push(x));
+  }
+  const dropped = spare.length;
+  while (kept.length < o.prompts && spare.length > 0) kept.push(spare.shift()!);
+  return { groups: kept, rounds, dropped };
+}
+
+/** The pipeline's reward stage (its last binding) on fed reward-function scores [n, G]. */
+async function evalRewardStage(tf: TFModule, run: Runner, g: IrGraph, scores: ReadonlyMap<string, Float32Array>, n: number, G: number, params: ReadonlyMap<string, number | boolean>): Promise<Float32Array> {
   const stage = g.outputs.filter((o) => o.name.startsWith('reward.'));
-  if (stage.length === 0) throw new TrainError(`\`${g.meta.pipeline}\` reads greedy_reward but has no reward stage to score the greedy completions with`);
+  if (stage.length === 0) {
+    // No reward stage: the reward is the fed `reward` itself, i.e. the single reward function.
+    return [...scores.values()][0] ?? new Float32Array(n * G);
+  }
   const want = stage[stage.length - 1]!.name;
+  const feeds = new Map([...scores].map(([k, v]) => [k, tf.tensor(v, [n, G])] as const));
   const plan = buildPlan(g, [...feeds.keys()], [want]);
-  const t = tf.tidy(() => runPlan(plan, { tf, backend: run.backend, sizes: new Map([['B', B], ['G', 1]]), feeds, params }).get(plan.outputs.get(want)!)!);
+  const t = tf.tidy(() => runPlan(plan, { tf, backend: run.backend, sizes: new Map([['B', n], ['G', G]]), feeds, params }).get(plan.outputs.get(want)!)!);
   const out = Float32Array.from((await t.data()) as Float32Array);
   tf.dispose([t, ...feeds.values()]);
   return out;

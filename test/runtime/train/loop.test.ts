@@ -109,3 +109,20 @@ describe('rlp run with remax', () => {
     expect(ms[0]!['greedy_reward']).toBeGreaterThan(0);
   });
 });
+
+describe('dynamic sampling (DAPO)', () => {
+  it('drops groups whose rewards are all equal and refills from further prompts', async () => {
+    const src2 = join(dir, 'dyn.rlp');
+    writeFileSync(src2, 'import "std/dapo"\n\npipeline dapo_len extends dapo {\n  reward { reward = length }\n}\n');
+    const constant = join(dir, 'constant.mjs');
+    writeFileSync(constant, 'export function length({ completions }) { return completions.map(() => 1); }\n');
+    const dyn = compileFiles([src2]).pipelines.find((p) => p.name === 'dapo_len')!;
+    const flat = await train({ ...options(join(dir, 'dyn-flat'), 1, { pipeline: dyn, rewardsModule: constant }) });
+    expect(flat[0]!['dynamic/rounds']).toBe(4);
+    expect(flat[0]!['dynamic/dropped_groups']).toBe(8); // 2 prompts x 4 rounds, none informative
+    const varied = await train({ ...options(join(dir, 'dyn-varied'), 1, { pipeline: dyn, rewardsModule: rewards }) });
+    expect(varied[0]!['dynamic/dropped_groups']).toBeLessThan(8);
+    const off = await train({ ...options(join(dir, 'dyn-off'), 1, { pipeline: dyn, rewardsModule: constant, set: { ...options('', 1).set, dynamic_sampling: 'false' } }) });
+    expect(off[0]!['dynamic/rounds']).toBeUndefined();
+  });
+});
