@@ -339,14 +339,8 @@ async function trainStep(
     metrics['dynamic/rounds'] = rounds;
     metrics['dynamic/dropped_groups'] = dropped;
   }
-  const logpOf = async (p: PolicyParams): Promise<Float32Array> => {
-    const t = tf.tidy(() => tf.concat(prompts.map((pr, b) => tf.reshape(completionLogProbsShared(run, p, pr, completions.subarray(b * G * R, (b + 1) * G * R), G, R), [-1]))));
-    const d = (await t.data()) as Float32Array;
-    t.dispose();
-    return Float32Array.from(d, (v, i) => (mask[i] === 1 ? v : 0));
-  };
-  const oldLogp = await logpOf(policy);
-  const refLogp = await logpOf(ref);
+  const oldLogp = await completionLogp(run, policy, prompts, completions, mask, G, R);
+  const refLogp = await completionLogp(run, ref, prompts, completions, mask, G, R);
   const perPrompt: Record<string, Float32Array> = {};
   if (feedableNames(g).has('greedy_reward')) {
     perPrompt['greedy_reward'] = await greedyRewards(tf, run, g, policy, prompts, rows, rewards, roll.maxTokens, params, tok);
@@ -416,14 +410,8 @@ async function preferenceStep(
     completions.set(c, (b * G + gi) * R);
     mask.fill(1, (b * G + gi) * R, (b * G + gi) * R + c.length);
   }));
-  const logpOf = async (p: PolicyParams): Promise<Float32Array> => {
-    const t = tf.tidy(() => tf.concat(prompts.map((pr, b) => tf.reshape(completionLogProbsShared(run, p, pr, completions.subarray(b * G * R, (b + 1) * G * R), G, R), [-1]))));
-    const d = (await t.data()) as Float32Array;
-    t.dispose();
-    return Float32Array.from(d, (v, i) => (mask[i] === 1 ? v : 0));
-  };
-  const oldLogp = await logpOf(policy);
-  const refLogp = await logpOf(ref);
+  const oldLogp = await completionLogp(run, policy, prompts, completions, mask, G, R);
+  const refLogp = await completionLogp(run, ref, prompts, completions, mask, G, R);
   const batch: RolloutBatch = { B, G, R, prompts, completions, mask, oldLogp, refLogp, perCompletion: {} };
   const { loss, grads } = await lossAndGrads(run, g, policy, batch, params, B % o.microBatches === 0 ? o.microBatches : 1);
   const gradNorm = adamStep(tf, vars, grads, state, { ...ADAM_DEFAULTS, lr: o.lr });
@@ -467,6 +455,15 @@ async function greedyRewards(
   }
   if (!g.outputs.some((o) => o.name.startsWith('reward.'))) throw new TrainError(`\`${g.meta.pipeline}\` reads greedy_reward but has no reward stage to score the greedy completions with`);
   return evalRewardStage(tf, run, g, scores, prompts.length, 1, params);
+}
+
+/** Log-probs of every completion token under a policy, as host values [B, G, R] (0 on padding). */
+async function completionLogp(run: Runner, p: PolicyParams, prompts: readonly Int32Array[], completions: Int32Array, mask: Float32Array, G: number, R: number): Promise<Float32Array> {
+  const { tf } = run;
+  const t = tf.tidy(() => tf.concat(prompts.map((pr, b) => tf.reshape(completionLogProbsShared(run, p, pr, completions.subarray(b * G * R, (b + 1) * G * R), G, R), [-1]))));
+  const d = (await t.data()) as Float32Array;
+  t.dispose();
+  return Float32Array.from(d, (v, i) => (mask[i] === 1 ? v : 0));
 }
 
 /** One prompt's group: its row, encoded prompt, G sampled completions and their reward scores. */
