@@ -166,6 +166,20 @@ export function completionLogProbsShared(r: Runner, p: PolicyParams, prompt: Int
   return pickLogProbs(tf, pred, completions);
 }
 
+/**
+ * Per-token entropy of the policy's next-token distribution at each completion position [G, R],
+ * shared-prefix: -sum_v p_v log p_v over the logits that predict completion token r.
+ */
+export function completionEntropyShared(r: Runner, p: PolicyParams, prompt: Int32Array, completions: Int32Array, G: number, R: number): Tensor {
+  const { tf } = r;
+  const out = forwardShared(r, p, prompt, completions, G, R);
+  const V = p.config.vocab;
+  const last = tf.slice(out.prompt, [0, prompt.length - 1, 0], [1, 1, V]);
+  const pred = tf.concat([tf.tile(last, [G, 1, 1]), tf.slice(out.completions, [0, 0, 0], [G, R - 1, V])], 1);
+  const lp = tf.logSoftmax(pred);
+  return tf.neg(tf.sum(tf.mul(tf.exp(lp), lp), -1));
+}
+
 /** The same log-probabilities without sharing: each [prompt; completion] runs on its own. */
 export function completionLogProbsUnshared(r: Runner, p: PolicyParams, prompt: Int32Array, completions: Int32Array, G: number, R: number): Tensor {
   const { tf } = r;

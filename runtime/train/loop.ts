@@ -13,7 +13,7 @@ import { useBackend, type BackendName } from '../backends/index.js';
 import type { TFModule } from '../backends/tf.js';
 import { readRows, validateDataset } from '../data/jsonl.js';
 import { parseParam } from '../eval/validate.js';
-import { completionLogProbsShared, type Runner } from '../policy/model.js';
+import { completionEntropyShared, completionLogProbsShared, type Runner } from '../policy/model.js';
 import { initPolicy, localName, policyVariables, type PolicyConfig, type PolicyParams } from '../policy/params.js';
 import { sampleCompletions } from '../policy/sample.js';
 import { BOS, charTokenizer, EOS, UnknownCharacter } from '../policy/tokenizer.js';
@@ -341,6 +341,7 @@ async function trainStep(
   }
   const oldLogp = await completionLogp(run, policy, prompts, completions, mask, G, R);
   const refLogp = await completionLogp(run, ref, prompts, completions, mask, G, R);
+  metrics['entropy'] = await meanEntropy(run, policy, prompts, completions, mask, G, R);
   const perPrompt: Record<string, Float32Array> = {};
   if (feedableNames(g).has('greedy_reward')) {
     perPrompt['greedy_reward'] = await greedyRewards(tf, run, g, policy, prompts, rows, rewards, roll.maxTokens, params, tok);
@@ -464,6 +465,23 @@ async function completionLogp(run: Runner, p: PolicyParams, prompts: readonly In
   const d = (await t.data()) as Float32Array;
   t.dispose();
   return Float32Array.from(d, (v, i) => (mask[i] === 1 ? v : 0));
+}
+
+/** Mean per-token entropy of the policy over the completion tokens (TRL's `entropy`). */
+async function meanEntropy(run: Runner, p: PolicyParams, prompts: readonly Int32Array[], completions: Int32Array, mask: Float32Array, G: number, R: number): Promise<number> {
+  const { tf } = run;
+  const t = tf.tidy(() => tf.concat(prompts.map((pr, b) => tf.reshape(completionEntropyShared(run, p, pr, completions.subarray(b * G * R, (b + 1) * G * R), G, R), [-1]))));
+  const d = (await t.data()) as Float32Array;
+  t.dispose();
+  let sum = 0;
+  let n = 0;
+  mask.forEach((m, i) => {
+    if (m !== 0) {
+      sum += d[i]!;
+      n++;
+    }
+  });
+  return n > 0 ? sum / n : 0;
 }
 
 /** One prompt's group: its row, encoded prompt, G sampled completions and their reward scores. */

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compileFiles } from '../../../compiler/compile.js';
+import { charTokenizer } from '../../../runtime/policy/tokenizer.js';
 import { arithmetic } from '../../../runtime/tasks/index.js';
 import { train, type Metrics, type TrainOptions } from '../../../runtime/train/loop.js';
 
@@ -33,8 +34,11 @@ describe('rlp run', () => {
     expect(a).toHaveLength(3);
     expect(withoutTime(b)).toEqual(withoutTime(a));
     expect(a.some((m) => m['grad_norm']! > 0)).toBe(true);
-    expect(Object.keys(a[0]!)).toEqual(expect.arrayContaining(['loss', 'reward', 'reward_std', 'rewards/length/mean', 'frac_reward_zero_std', 'kl', 'completions/mean_length', 'grad_norm', 'learning_rate', 'num_tokens', 'step_time', 'prefix/shared_ratio', 'prefix/packed_tokens', 'prefix/raw_tokens']));
+    expect(Object.keys(a[0]!)).toEqual(expect.arrayContaining(['loss', 'reward', 'reward_std', 'rewards/length/mean', 'frac_reward_zero_std', 'kl', 'completions/mean_length', 'grad_norm', 'learning_rate', 'num_tokens', 'step_time', 'entropy', 'prefix/shared_ratio', 'prefix/packed_tokens', 'prefix/raw_tokens']));
     const m = a[0]!;
+    // A fresh policy over a vocabulary of V tokens is close to uniform: entropy near log V.
+    expect(m['entropy']!).toBeGreaterThan(0);
+    expect(m['entropy']!).toBeLessThanOrEqual(Math.log(charTokenizer().vocabSize) + 1e-4);
     expect(m['prefix/packed_tokens']!).toBeLessThanOrEqual(m['prefix/raw_tokens']!);
     expect(m['prefix/shared_ratio']).toBeCloseTo(1 - m['prefix/packed_tokens']! / m['prefix/raw_tokens']!, 12);
     const lines = readFileSync(join(dir, 'a', 'metrics.jsonl'), 'utf8').trim().split('\n');
