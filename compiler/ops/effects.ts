@@ -3,14 +3,15 @@ import { ROLLOUT, tensor, type TensorType } from '../types.js';
 import { asTensor, defineOp } from './define.js';
 
 /**
- * `rollout(n, temperature, top_p, max_tokens, dynamic)`: sample n completions per prompt from the
- * policy. With `dynamic` (DAPO's dynamic sampling), groups whose rewards are all equal carry no
- * signal: they are dropped and refilled from further prompts.
+ * `rollout(n, temperature, top_p, max_tokens, dynamic, stop)`: sample n completions per prompt
+ * from the policy. With `dynamic` (DAPO's dynamic sampling), groups whose rewards are all equal
+ * carry no signal: they are dropped and refilled from further prompts. A completion ends at EOS,
+ * at max_tokens, or once its text ends with `stop` (kept in the completion), when it is not empty.
  */
 export const rollout = defineOp({
   name: 'rollout',
   dsl: 'rollout',
-  summary: 'Sample n completions per prompt (temperature, top_p, max_tokens; dynamic: refill groups whose rewards are all equal).',
+  summary: 'Sample n completions per prompt (temperature, top_p, max_tokens; dynamic: refill groups whose rewards are all equal; stop: a stop string).',
   traits: ['effect'],
   inputs: [
     { name: 'n', kind: 'int-scalar' },
@@ -18,6 +19,7 @@ export const rollout = defineOp({
     { name: 'top_p', kind: 'number-scalar', default: 1 },
     { name: 'max_tokens', kind: 'int-scalar', default: 64 },
     { name: 'dynamic', kind: 'bool', default: false },
+    { name: 'stop', kind: 'string', default: '' },
   ],
   infer: () => ROLLOUT,
 });

@@ -21,6 +21,8 @@ export interface SampleOptions {
   readonly maxTokens: number;
   /** The seeded uniform source in [0, 1). */
   readonly uniform: () => number;
+  /** Whether a completion's tokens so far end it (a stop string); EOS and max tokens always do. */
+  readonly stopAfter?: (ids: readonly number[]) => boolean;
 }
 
 /** Cached keys and values of one layer. */
@@ -154,7 +156,7 @@ export async function sampleCompletions(r: Runner, p: PolicyParams, prompt: Int3
         const tok = chooseToken(logits.subarray(g * V, (g + 1) * V), o.temperature, o.topP, o.uniform);
         chosen[g] = tok;
         seqs[g]!.push(tok);
-        if (tok === EOS) done[g] = true;
+        if (tok === EOS || o.stopAfter?.(seqs[g]!) === true) done[g] = true;
       }
       if (t + 1 < maxTokens && done.some((d) => !d)) dec.feed(chosen);
     }

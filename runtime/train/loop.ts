@@ -97,8 +97,8 @@ function resolveParams(g: IrGraph, set: Readonly<Record<string, string>>): Map<s
     const p = g.meta.params.find((x) => x.name === k);
     if (p === undefined) throw new TrainError(`\`${k}\` is not a param of \`${g.meta.pipeline}\`; its params are ${g.meta.params.map((x) => x.name).join(', ')}`);
     const v = parseParam(p.type, raw);
-    if (v === null || typeof v === 'string') throw new TrainError(`param \`${k}\` is \`${p.type}\`, but \`${raw}\` is not one`);
-    out.set(k, v);
+    if (v === null) throw new TrainError(`param \`${k}\` is \`${p.type}\`, but \`${raw}\` is not one`);
+    if (typeof v !== 'string') out.set(k, v);
   }
   return out;
 }
@@ -114,11 +114,25 @@ function scalarValue(g: IrGraph, id: number, params: ReadonlyMap<string, number 
 }
 
 /** The rollout settings of the pipeline's sample stage. */
-function rolloutSettings(g: IrGraph, params: ReadonlyMap<string, number | boolean>): { n: number; temperature: number; topP: number; maxTokens: number; dynamic: boolean } | null {
+function rolloutSettings(
+  g: IrGraph, params: ReadonlyMap<string, number | boolean>, set: Readonly<Record<string, string>>,
+): { n: number; temperature: number; topP: number; maxTokens: number; dynamic: boolean; stop: string } | null {
   const r = g.ordered().find((n) => n.op === 'rollout');
   if (r === undefined) return null;
-  const [n, temperature, topP, maxTokens, dynamic] = r.inputs.map((i) => scalarValue(g, i, params));
-  return { n: n!, temperature: temperature!, topP: topP!, maxTokens: maxTokens!, dynamic: dynamic === 1 };
+  const [n, temperature, topP, maxTokens, dynamic] = r.inputs.slice(0, 5).map((i) => scalarValue(g, i, params));
+  return { n: n!, temperature: temperature!, topP: topP!, maxTokens: maxTokens!, dynamic: dynamic === 1, stop: stringValue(g, r.inputs[5]!, set) };
+}
+
+/** A string setting: a literal, or a string param (its --set value or default). */
+function stringValue(g: IrGraph, id: number, set: Readonly<Record<string, string>>): string {
+  const n = g.node(id);
+  if (n.op === 'const' && typeof n.attrs['value'] === 'string') return n.attrs['value'];
+  if (n.op === 'param') {
+    const name = String(n.attrs['name']);
+    const p = g.meta.params.find((x) => x.name === name);
+    return set[name] ?? (typeof p?.default === 'string' ? p.default : '');
+  }
+  throw new TrainError(`the sample stage's stop must be a string literal or a string param, found \`${n.op}\``);
 }
 
 /** The prompt rows of a step, from the task or the dataset. */
@@ -234,7 +248,7 @@ function meanStd(xs: ArrayLike<number>): [number, number] {
 export async function train(o: TrainOptions): Promise<Metrics[]> {
   const g = o.pipeline.ir;
   const params = resolveParams(g, o.set);
-  const roll = rolloutSettings(g, params);
+  const roll = rolloutSettings(g, params, o.set);
   const preference = roll === null;
   const rewards = await rewardFunctions(g, o.rewardsModule);
   const needed = [...new Set([...rewards.values()].flatMap((r) => BUILTIN_REWARD_FNS.find((b) => b.fn === r.fn)?.columns ?? []))];
@@ -344,7 +358,7 @@ async function trainStep(
   metrics['entropy'] = await meanEntropy(run, policy, prompts, completions, mask, G, R);
   const perPrompt: Record<string, Float32Array> = {};
   if (feedableNames(g).has('greedy_reward')) {
-    perPrompt['greedy_reward'] = await greedyRewards(tf, run, g, policy, prompts, rows, rewards, roll.maxTokens, params, tok);
+    perPrompt['greedy_reward'] = await greedyRewards(tf, run, g, policy, prompts, rows, rewards, roll, params, tok);
     metrics['greedy_reward'] = meanStd(perPrompt['greedy_reward'])[0];
   }
   const batch: RolloutBatch = { B, G, R, prompts, completions, mask, oldLogp, refLogp, perCompletion, perPrompt };
@@ -440,11 +454,12 @@ async function preferenceStep(
  */
 async function greedyRewards(
   tf: TFModule, run: Runner, g: IrGraph, policy: PolicyParams, prompts: readonly Int32Array[], rows: readonly Record<string, unknown>[],
-  rewards: Map<string, { fn: RewardFn; source: string }>, maxTokens: number, params: ReadonlyMap<string, number | boolean>, tok: ReturnType<typeof charTokenizer>,
+  rewards: Map<string, { fn: RewardFn; source: string }>, roll: NonNullable<ReturnType<typeof rolloutSettings>>, params: ReadonlyMap<string, number | boolean>, tok: ReturnType<typeof charTokenizer>,
 ): Promise<Float32Array> {
   const texts: string[] = [];
+  const stopAfter = roll.stop === '' ? undefined : (ids: readonly number[]): boolean => tok.decode(ids).endsWith(roll.stop);
   for (const p of prompts) {
-    const s = await sampleCompletions(run, policy, p, { n: 1, temperature: 0, topP: 1, maxTokens, uniform: () => 0 });
+    const s = await sampleCompletions(run, policy, p, { n: 1, temperature: 0, topP: 1, maxTokens: roll.maxTokens, uniform: () => 0, ...(stopAfter !== undefined ? { stopAfter } : {}) });
     texts.push(tok.decode(s.ids));
   }
   const columns: Record<string, unknown[]> = {};
@@ -518,7 +533,8 @@ async function collectGroups(
         if (e instanceof UnknownCharacter) throw new TrainError(`prompt ${source.cursor - rows.length + i}: ${e.message}`);
         throw e;
       }
-      const sample = await sampleCompletions(run, policy, prompt, { n: G, temperature: roll.temperature, topP: roll.topP, maxTokens: roll.maxTokens, uniform: () => rng.next() });
+      const stopAfter = roll.stop === '' ? undefined : (ids: readonly number[]): boolean => tok.decode(ids).endsWith(roll.stop);
+      const sample = await sampleCompletions(run, policy, prompt, { n: G, temperature: roll.temperature, topP: roll.topP, maxTokens: roll.maxTokens, uniform: () => rng.next(), ...(stopAfter !== undefined ? { stopAfter } : {}) });
       round.push({ row, prompt, sample, scores: {}, extras: {} });
     }
     const texts = round.flatMap((x) => Array.from({ length: G }, (_, gi) => tok.decode(x.sample.ids.subarray(gi * x.sample.R, gi * x.sample.R + x.sample.lengths[gi]!))));

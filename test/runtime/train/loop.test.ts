@@ -130,3 +130,19 @@ describe('dynamic sampling (DAPO)', () => {
     expect(off[0]!['dynamic/rounds']).toBeUndefined();
   });
 });
+
+describe('stop strings', () => {
+  it('end a completion once its text ends with the sample stage’s stop string', async () => {
+    const src3 = join(dir, 'stop.rlp');
+    writeFileSync(src3, 'import "std/prelude"\n\npipeline stopper {\n  params { group: int = 6 }\n  sample { rollout(n = group, temperature = 1.5, max_tokens = 12, stop = "1") }\n  reward { reward = length }\n  advantage { A = group_advantage(reward, 1e-6, false) }\n  loss {\n    seqs = count(reward, over [B, G])\n    minimize seq_mean_token_mean(-A * logp, mask, seqs)\n  }\n}\n');
+    const seen = join(dir, 'seen.json');
+    const spy = join(dir, 'spy.mjs');
+    writeFileSync(spy, `import { appendFileSync } from 'node:fs';\nexport function length({ completions }) { appendFileSync(${JSON.stringify(seen)}, JSON.stringify(completions) + '\\n'); return completions.map((c) => c.length); }\n`);
+    const stopper = compileFiles([src3], { rewards: ['length'] }).pipelines.find((p) => p.name === 'stopper')!;
+    await train({ ...options(join(dir, 'stop'), 2, { pipeline: stopper, rewardsModule: spy, set: {} }) });
+    const texts = readFileSync(seen, 'utf8').trim().split('\n').flatMap((l) => JSON.parse(l) as string[]);
+    expect(texts.length).toBeGreaterThan(0);
+    for (const t of texts) expect(!t.includes('1') || (t.endsWith('1') && t.indexOf('1') === t.length - 1), JSON.stringify(t)).toBe(true);
+    expect(texts.some((t) => t.endsWith('1'))).toBe(true);
+  });
+});
