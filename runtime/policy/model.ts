@@ -70,6 +70,17 @@ export function head(tf: TFModule, p: PolicyParams, h: Tensor): Tensor {
   return tf.reshape(matMul(tf, tf.reshape(x, [N * L, d]), p.tokEmb, false, true), [N, L, p.config.vocab]);
 }
 
+/** Queries, keys and values of a block's attention, split into heads [N * H, L, dh]. */
+export function qkv(tf: TFModule, h: Tensor, b: BlockParams, H: number): { q: Tensor; k: Tensor; v: Tensor } {
+  const a = layerNorm(tf, h, b.ln1g, b.ln1b);
+  return { q: splitHeads(tf, dense(tf, a, b.wq), H), k: splitHeads(tf, dense(tf, a, b.wk), H), v: splitHeads(tf, dense(tf, a, b.wv), H) };
+}
+
+/** Causal self-attention of [N * H, L, dh] heads: the attended values, same shape. */
+export function causalAttention(tf: TFModule, x: { q: Tensor; k: Tensor; v: Tensor }, scale: number, mask: Tensor): Tensor {
+  return tf.matMul(tf.softmax(tf.add(tf.mul(matMul(tf, x.q, x.k, false, true), scale), mask)), x.v);
+}
+
 /** Causal forward of N sequences of length L (ids row-major [N, L]): logits [N, L, V]. */
 export function forward(r: Runner, p: PolicyParams, ids: Int32Array, N: number, L: number): Tensor {
   const { tf } = r;
@@ -78,12 +89,8 @@ export function forward(r: Runner, p: PolicyParams, ids: Int32Array, N: number, 
   const mask = causalMask(tf, L);
   let h = embed(r, p, ids, N, L, 0);
   for (const b of p.blocks) {
-    const a = layerNorm(tf, h, b.ln1g, b.ln1b);
-    const q = splitHeads(tf, dense(tf, a, b.wq), H);
-    const k = splitHeads(tf, dense(tf, a, b.wk), H);
-    const v = splitHeads(tf, dense(tf, a, b.wv), H);
-    const att = tf.softmax(tf.add(tf.mul(matMul(tf, q, k, false, true), scale), mask));
-    h = mlp(tf, tf.add(h, dense(tf, mergeHeads(tf, tf.matMul(att, v), N, H), b.wo)), b);
+    const out = causalAttention(tf, qkv(tf, h, b, H), scale, mask);
+    h = mlp(tf, tf.add(h, dense(tf, mergeHeads(tf, out, N, H), b.wo)), b);
   }
   return head(tf, p, h);
 }
@@ -122,17 +129,12 @@ export function forwardShared(r: Runner, p: PolicyParams, prompt: Int32Array, co
   let hp = embed(r, p, prompt, 1, P, 0);
   let hc = embed(r, p, completions, G, R, P);
   for (const b of p.blocks) {
-    const ap = layerNorm(tf, hp, b.ln1g, b.ln1b);
-    const qp = splitHeads(tf, dense(tf, ap, b.wq), H);
-    const kp = splitHeads(tf, dense(tf, ap, b.wk), H);
-    const vp = splitHeads(tf, dense(tf, ap, b.wv), H);
-    const attP = tf.softmax(tf.add(tf.mul(matMul(tf, qp, kp, false, true), scale), maskP));
-    const outP = tf.matMul(attP, vp);
+    const pr = qkv(tf, hp, b, H);
+    const kp = pr.k;
+    const vp = pr.v;
+    const outP = causalAttention(tf, pr, scale, maskP);
 
-    const ac = layerNorm(tf, hc, b.ln1g, b.ln1b);
-    const qc = splitHeads(tf, dense(tf, ac, b.wq), H);
-    const kc = splitHeads(tf, dense(tf, ac, b.wk), H);
-    const vc = splitHeads(tf, dense(tf, ac, b.wv), H);
+    const { q: qc, k: kc, v: vc } = qkv(tf, hc, b, H);
     const toPrompt = headsToGroups(tf, matMul(tf, groupsToHeads(tf, qc, G, H), kp, false, true), G, H);
     const toSelf = tf.add(matMul(tf, qc, kc, false, true), maskC);
     const att = tf.softmax(tf.mul(tf.concat([toPrompt, toSelf], -1), scale), -1);

@@ -7,7 +7,7 @@
 import type * as tfc from '@tensorflow/tfjs-core';
 import { matMul } from '../backends/fixes.js';
 import type { TFModule } from '../backends/tf.js';
-import { dense, embed, groupsToHeads, head, headsToGroups, layerNorm, mergeHeads, mlp, splitHeads, causalMask, type Runner } from './model.js';
+import { causalAttention, causalMask, dense, embed, groupsToHeads, head, headsToGroups, mergeHeads, mlp, qkv, type Runner } from './model.js';
 import type { PolicyParams } from './params.js';
 import { EOS, PAD } from './tokenizer.js';
 
@@ -54,13 +54,9 @@ export class Decoder {
       let h = embed(r, p, prompt, 1, P, 0);
       const mask = causalMask(tf, P);
       for (const b of p.blocks) {
-        const a = layerNorm(tf, h, b.ln1g, b.ln1b);
-        const q = splitHeads(tf, dense(tf, a, b.wq), H);
-        const k = splitHeads(tf, dense(tf, a, b.wk), H);
-        const v = splitHeads(tf, dense(tf, a, b.wv), H);
-        this.caches.push({ promptK: tf.keep(k), promptV: tf.keep(v), ownK: null, ownV: null });
-        const att = tf.softmax(tf.add(tf.mul(matMul(tf, q, k, false, true), scale), mask));
-        h = mlp(tf, tf.add(h, dense(tf, mergeHeads(tf, tf.matMul(att, v), 1, H), b.wo)), b);
+        const x = qkv(tf, h, b, H);
+        this.caches.push({ promptK: tf.keep(x.k), promptV: tf.keep(x.v), ownK: null, ownV: null });
+        h = mlp(tf, tf.add(h, dense(tf, mergeHeads(tf, causalAttention(tf, x, scale, mask), 1, H), b.wo)), b);
       }
       const logits = head(tf, p, h);
       return tf.tile(tf.reshape(tf.slice(logits, [0, P - 1, 0], [1, 1, p.config.vocab]), [1, p.config.vocab]), [G, 1]);
@@ -79,10 +75,7 @@ export class Decoder {
       let h = embed(this.r, p, tokens, G, 1, P + this.step);
       p.blocks.forEach((b, l) => {
         const c = this.caches[l]!;
-        const a = layerNorm(tf, h, b.ln1g, b.ln1b);
-        const q = splitHeads(tf, dense(tf, a, b.wq), H);
-        const k = splitHeads(tf, dense(tf, a, b.wk), H);
-        const v = splitHeads(tf, dense(tf, a, b.wv), H);
+        const { q, k, v } = qkv(tf, h, b, H);
         const ownK = c.ownK === null ? k : tf.concat([c.ownK, k], 1);
         const ownV = c.ownV === null ? v : tf.concat([c.ownV, v], 1);
         tf.dispose([c.ownK, c.ownV].filter((t): t is Tensor => t !== null));
