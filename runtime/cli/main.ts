@@ -78,7 +78,7 @@ function program(setCode: (c: number) => void): Command {
     .option('--set <name=value>', 'set a param (repeatable)', collect, [])
     .option('--resume <dir>', 'continue the run in <dir> from its latest complete checkpoint')
     .option('--rewards <module>', 'a .mjs module whose exported functions are reward functions')
-    .option('--lr <x>', 'Adam learning rate', '0.001')
+    .option('--lr <x>', 'Adam learning rate', '0.0001')
     .option('--save-every <n>', 'steps between checkpoints', '10')
     .option('--micro-batches <n>', 'micro-batches per step (the update does not depend on it)', '1')
     .option('--epochs <n>', 'optimizer passes over each step\'s rollouts', '1')
