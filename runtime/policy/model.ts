@@ -156,29 +156,26 @@ export function pickLogProbs(tf: TFModule, logits: Tensor, ids: Int32Array): Ten
 }
 
 /**
- * Log-probabilities of each completion token under the policy, shared-prefix: [G, R]. Token r of a
+ * The logits that predict each completion token, shared-prefix: [G, R, V]. Token r of a
  * completion is predicted at position P + r - 1 (the prompt's last position for r = 0).
  */
-export function completionLogProbsShared(r: Runner, p: PolicyParams, prompt: Int32Array, completions: Int32Array, G: number, R: number): Tensor {
+export function completionLogitsShared(r: Runner, p: PolicyParams, prompt: Int32Array, completions: Int32Array, G: number, R: number): Tensor {
   const { tf } = r;
   const out = forwardShared(r, p, prompt, completions, G, R);
   const V = p.config.vocab;
   const last = tf.slice(out.prompt, [0, prompt.length - 1, 0], [1, 1, V]);
-  const pred = tf.concat([tf.tile(last, [G, 1, 1]), tf.slice(out.completions, [0, 0, 0], [G, R - 1, V])], 1);
-  return pickLogProbs(tf, pred, completions);
+  return tf.concat([tf.tile(last, [G, 1, 1]), tf.slice(out.completions, [0, 0, 0], [G, R - 1, V])], 1);
 }
 
-/**
- * Per-token entropy of the policy's next-token distribution at each completion position [G, R],
- * shared-prefix: -sum_v p_v log p_v over the logits that predict completion token r.
- */
+/** Log-probabilities of each completion token under the policy, shared-prefix: [G, R]. */
+export function completionLogProbsShared(r: Runner, p: PolicyParams, prompt: Int32Array, completions: Int32Array, G: number, R: number): Tensor {
+  return pickLogProbs(r.tf, completionLogitsShared(r, p, prompt, completions, G, R), completions);
+}
+
+/** Per-token entropy -sum_v p_v log p_v of the distribution predicting each completion token: [G, R]. */
 export function completionEntropyShared(r: Runner, p: PolicyParams, prompt: Int32Array, completions: Int32Array, G: number, R: number): Tensor {
   const { tf } = r;
-  const out = forwardShared(r, p, prompt, completions, G, R);
-  const V = p.config.vocab;
-  const last = tf.slice(out.prompt, [0, prompt.length - 1, 0], [1, 1, V]);
-  const pred = tf.concat([tf.tile(last, [G, 1, 1]), tf.slice(out.completions, [0, 0, 0], [G, R - 1, V])], 1);
-  const lp = tf.logSoftmax(pred);
+  const lp = tf.logSoftmax(completionLogitsShared(r, p, prompt, completions, G, R));
   return tf.neg(tf.sum(tf.mul(tf.exp(lp), lp), -1));
 }
 
