@@ -1,5 +1,6 @@
 /** `npm run bench`: benchmarks reported as numbers and target ratios, never as test assertions. */
 import { benchColdCheck, benchWarmCompile } from './compile.js';
+import { benchLearn } from './learn.js';
 import { benchPrefix } from './prefix.js';
 import { benchGather, benchGrpo, benchMatmul } from './runtime.js';
 
@@ -44,6 +45,13 @@ if (only === undefined || only === 'prefix') {
   for (const r of await benchPrefix()) {
     const frac = r.measured / r.analytic;
     console.log(`  ${mark(frac >= 0.75)} G=${String(r.G).padEnd(2)} P=${String(r.P).padEnd(3)}  shared ${r.sharedTokensPerS.toFixed(0).padStart(7)} tok/s  plain ${r.plainTokensPerS.toFixed(0).padStart(7)} tok/s  speedup ${r.measured.toFixed(2)}x of analytic ${r.analytic.toFixed(2)}x (${(100 * frac).toFixed(0)}%)`);
+  }
+}
+if (only === undefined || only === 'learn') {
+  console.log('== learning demo: `rlp run grpo|dpo --steps 30` with the defaults (default task and backend) — target: last 5 steps clearly above the first 5, under 10 min on 2 cores');
+  for (const r of benchLearn()) {
+    const up = r.last5 - r.first5;
+    console.log(`  ${mark(up >= 0.05 && r.seconds < 600)} ${r.pipeline.padEnd(5)} ${r.metric.padEnd(19)} first 5 ${r.first5.toFixed(3)}  last 5 ${r.last5.toFixed(3)}  (+${up.toFixed(3)})  ${r.seconds.toFixed(0)} s`);
   }
 }
 process.exit(0);

@@ -41,6 +41,8 @@ export class TrainError extends Error {
 export interface TrainOptions {
   readonly pipeline: CompiledPipeline;
   readonly task: Task | null;
+  /** A built-in task's training set: rows 0..taskSize-1 of its seeded stream, cycled; 0: the endless stream. */
+  readonly taskSize?: number;
   readonly data: string | null;
   readonly steps: number;
   readonly prompts: number;
@@ -136,13 +138,13 @@ function stringValue(g: IrGraph, id: number, set: Readonly<Record<string, string
 }
 
 /** The prompt rows of a step, from the task or the dataset. */
-interface PromptSource {
+export interface PromptSource {
   take(count: number): Promise<Record<string, unknown>[]>;
   cursor: number;
   readonly fingerprint: string;
 }
 
-async function promptSource(o: TrainOptions, cursor: number, needed: readonly string[], preference: boolean): Promise<PromptSource> {
+export async function promptSource(o: TrainOptions, cursor: number, needed: readonly string[], preference: boolean): Promise<PromptSource> {
   if (o.data !== null) {
     const info = await validateDataset(o.data);
     if (!preference && info.kind !== 'prompt') throw new TrainError(`${o.data} holds preference rows; \`rlp run ${o.pipeline.name}\` samples completions and needs prompt rows`);
@@ -162,13 +164,15 @@ async function promptSource(o: TrainOptions, cursor: number, needed: readonly st
     return src;
   }
   const task = o.task!;
+  const size = o.taskSize ?? 0;
   const src: PromptSource = {
     cursor,
-    fingerprint: `task:${task.name}:seed${o.seed}`,
+    fingerprint: `task:${task.name}:seed${o.seed}` + (size > 0 ? `:size${size}` : ''),
     async take(count) {
       const out = Array.from({ length: count }, (_, i) => {
-        const row = task.row(o.seed, src.cursor + i);
-        if (preference) return { prompt: row.prompt, chosen: row.answer, rejected: wrongAnswer(row.answer, o.seed, src.cursor + i) };
+        const k = taskIndex(src.cursor + i, size);
+        const row = task.row(o.seed, k);
+        if (preference) return { prompt: row.prompt, chosen: row.answer, rejected: wrongAnswer(row.answer, o.seed, k) };
         return { prompt: row.prompt, answer: row.answer, format: task.format.source };
       });
       src.cursor += count;
@@ -176,6 +180,11 @@ async function promptSource(o: TrainOptions, cursor: number, needed: readonly st
     },
   };
   return src;
+}
+
+/** The row of a built-in task that draw number `i` reads: the task's stream, cycled over its first `size` rows (0: not cycled). */
+export function taskIndex(i: number, size: number): number {
+  return size > 0 ? i % size : i;
 }
 
 /** A plausible wrong answer: the right one with one digit changed (the built-in preference task). */
@@ -261,12 +270,12 @@ export async function train(o: TrainOptions): Promise<Metrics[]> {
   const runConfig = {
     pipeline: g.meta.pipeline, file: o.pipeline.file, params: Object.fromEntries(params), set: o.set, seed: o.seed,
     steps: o.steps, prompts: o.prompts, backend: o.backend, lr: o.lr, micro_batches: o.microBatches,
-    rollout: roll, policy: config, init: o.init, task: o.task?.name ?? null, data: o.data, data_fingerprint: source.fingerprint,
+    rollout: roll, policy: config, init: o.init, task: o.task?.name ?? null, task_size: o.task !== null ? o.taskSize ?? 0 : null, data: o.data, data_fingerprint: source.fingerprint,
     rewards: Object.fromEntries([...rewards].map(([k, v]) => [k, v.source])), node: process.version,
   };
   writeFileSync(join(o.out, 'config.json'), JSON.stringify(runConfig, null, 2) + '\n');
   if (o.dryRun) {
-    o.log(`dry run: ${g.meta.pipeline} would train on ${o.task !== null ? `task ${o.task.name}` : o.data} for ${o.steps} steps; config written to ${join(o.out, 'config.json')}`);
+    o.log(`dry run: ${g.meta.pipeline} would train on ${o.task !== null ? `task ${o.task.name}${(o.taskSize ?? 0) > 0 ? ` (${o.taskSize} problems)` : ''}` : o.data} for ${o.steps} steps; config written to ${join(o.out, 'config.json')}`);
     return [];
   }
   const { tf, info } = await useBackend(o.backend);

@@ -20,6 +20,7 @@ export interface RunCmdOptions {
   readonly data?: string;
   readonly steps: string;
   readonly prompts: string;
+  readonly taskSize: string;
   readonly backend: BackendName;
   readonly seed: string;
   readonly out?: string;
@@ -38,6 +39,12 @@ export interface RunCmdOptions {
 function positiveInt(flag: string, v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} takes a positive integer, found \`${v}\``);
+  return n;
+}
+
+function nonNegativeInt(flag: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`${flag} takes a non-negative integer, found \`${v}\``);
   return n;
 }
 
@@ -96,7 +103,7 @@ export async function runRun(target: string, o: RunCmdOptions): Promise<number> 
   const progress = progressLogger();
   try {
     await train({
-      pipeline: p, task, data: o.data ?? null, steps: positiveInt('--steps', o.steps), prompts: positiveInt('--prompts', o.prompts),
+      pipeline: p, task, taskSize: nonNegativeInt('--task-size', o.taskSize), data: o.data ?? null, steps: positiveInt('--steps', o.steps), prompts: positiveInt('--prompts', o.prompts),
       backend: o.backend, seed: Number(o.seed) | 0, out, set, resume: o.resume !== undefined, rewardsModule: o.rewards ?? null, lr,
       saveEvery: positiveInt('--save-every', o.saveEvery), microBatches: positiveInt('--micro-batches', o.microBatches), epochs: positiveInt('--epochs', o.epochs), dryRun: o.dryRun,
       init: initFor(o.init, task?.name ?? null),

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { compileFiles } from '../../../compiler/compile.js';
 import { charTokenizer } from '../../../runtime/policy/tokenizer.js';
 import { arithmetic } from '../../../runtime/tasks/index.js';
-import { train, type Metrics, type TrainOptions } from '../../../runtime/train/loop.js';
+import { promptSource, train, type Metrics, type TrainOptions } from '../../../runtime/train/loop.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rlp-loop-'));
 const src = join(dir, 'len.rlp');
@@ -43,6 +43,23 @@ describe('rlp run', () => {
     expect(m['prefix/shared_ratio']).toBeCloseTo(1 - m['prefix/packed_tokens']! / m['prefix/raw_tokens']!, 12);
     const lines = readFileSync(join(dir, 'a', 'metrics.jsonl'), 'utf8').trim().split('\n');
     expect(lines.map((l) => (JSON.parse(l) as Metrics)['step'])).toEqual([1, 2, 3]);
+  });
+
+  it('cycles a built-in task over its first --task-size problems, or draws new ones with size 0', async () => {
+    const prompts = async (taskSize: number, cursor: number, preference = false) => {
+      const s = await promptSource(options(join(dir, 'src'), 1, { taskSize }), cursor, [], preference);
+      return (await s.take(7)).map((r) => r['prompt']);
+    };
+    const stream = Array.from({ length: 10 }, (_, i) => arithmetic.row(11, i).prompt);
+    expect(await prompts(3, 0)).toEqual([0, 1, 2, 0, 1, 2, 0].map((i) => stream[i]));
+    expect(await prompts(3, 2)).toEqual([2, 0, 1, 2, 0, 1, 2].map((i) => stream[i]));
+    expect(await prompts(0, 1)).toEqual(stream.slice(1, 8));
+    // The preference task pairs the same problems with a wrong answer.
+    const s = await promptSource(options(join(dir, 'src'), 1, { taskSize: 2 }), 0, [], true);
+    const rows = await s.take(4);
+    expect(rows.map((r) => r['prompt'])).toEqual([0, 1, 0, 1].map((i) => stream[i]));
+    expect(rows[2]).toEqual(rows[0]);
+    expect(s.fingerprint).toContain('size2');
   });
 
   it('resumes from a checkpoint exactly: the next steps equal an uninterrupted run', async () => {
