@@ -23,6 +23,7 @@ import type { Task } from '../tasks/index.js';
 import { adamState, adamStep, ADAM_DEFAULTS, type AdamState } from './adam.js';
 import { latestCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 export { saveCheckpoint };
+import { clipRatios } from './clip.js';
 import { Rng } from './rng.js';
 import { lossAndGrads, worthSharing, type RolloutBatch } from './step.js';
 import { buildPlan, feedableNames } from '../exec/plan.js';
@@ -374,6 +375,9 @@ async function trainStep(
   const parts = B % o.microBatches === 0 ? o.microBatches : 1;
   let first: Awaited<ReturnType<typeof lossAndGrads>> | null = null;
   let gradNorm = 0;
+  const clipLow = params.get('clip_low');
+  const clipHigh = params.get('clip_high');
+  const clips: { low: number; high: number; region: number }[] = [];
   for (let epoch = 0; epoch < (o.epochs ?? 1); epoch++) {
     const pass = await lossAndGrads(run, g, policy, batch, params, parts);
     const norm = adamStep(tf, vars, pass.grads, state, { ...ADAM_DEFAULTS, lr: o.lr });
@@ -382,6 +386,17 @@ async function trainStep(
       first = pass;
       gradNorm = norm;
     }
+    const A = pass.shared['advantage.A'];
+    const aType = A === undefined ? undefined : g.node(g.outputs.find((x) => x.name === 'advantage.A')!.node).type;
+    if (pass.ratio !== undefined && A !== undefined && aType?.kind === 'tensor' && typeof clipLow === 'number' && typeof clipHigh === 'number') {
+      clips.push(clipRatios(pass.ratio, { values: A, dims: aType.dims }, mask, R, clipLow, clipHigh));
+    }
+  }
+  if (clips.length > 0) {
+    // TRL logs the mean over the passes of a step (its gradient-accumulation steps and iterations).
+    metrics['clip_ratio/low_mean'] = clips.reduce((a, c) => a + c.low, 0) / clips.length;
+    metrics['clip_ratio/high_mean'] = clips.reduce((a, c) => a + c.high, 0) / clips.length;
+    metrics['clip_ratio/region_mean'] = clips.reduce((a, c) => a + c.region, 0) / clips.length;
   }
   const { loss, shared } = first!;
   const reward = shared['reward.reward'] ?? perCompletion[Object.keys(perCompletion)[0] ?? ''] ?? new Float32Array(B * G);

@@ -72,12 +72,20 @@ export function batchLevelOutputs(g: IrGraph): string[] {
   return g.outputs.filter((o) => o.name !== 'loss' && !o.name.startsWith('update.') && !dep.has(o.node) && g.node(o.node).type.kind === 'tensor').map((o) => o.name);
 }
 
+/** The loss stage's importance ratio binding, the one TRL's clip-ratio metrics look at: `ratio` per token, or GSPO's `seq_ratio`. */
+export function ratioOutput(g: IrGraph): string | null {
+  for (const name of ['loss.ratio', 'loss.seq_ratio']) if (g.outputs.some((o) => o.name === name)) return name;
+  return null;
+}
+
 /** The result of a pass: the loss, the summed gradients by variable position, and the batch-level values. */
 export interface LossAndGrads {
   readonly loss: number;
   readonly grads: Tensor[];
   /** Host copies of every value computed once on the whole batch (advantages, rewards, denominators). */
   readonly shared: Readonly<Record<string, Float32Array>>;
+  /** The pipeline's importance ratio (see ratioOutput) under the policy this pass starts from, when it has one. */
+  readonly ratio?: { readonly values: Float32Array; readonly dims: readonly string[] };
 }
 
 /** Compute the loss and its gradients in the policy's variables, over `parts` micro-batches. */
@@ -104,18 +112,29 @@ export async function lossAndGrads(r: Runner, g: IrGraph, p: PolicyParams, b: Ro
     }
   }
   const shared = batchLevelOutputs(g);
-  // The whole batch once, without gradients: every value that does not depend on logp.
+  const ratioName = ratioOutput(g);
+  const wanted = ratioName === null ? shared : [...shared, ratioName];
+  // The whole batch once, without gradients: every value that does not depend on logp (and the
+  // importance ratio, for the clip metrics).
   const batchValues = new Map<string, Tensor>(
     Object.entries(
       tf.tidy((): Record<string, Tensor> => {
         const feeds = new Map(whole);
         feeds.set('logp', policyLogp(r, p, b, 0, b.B));
-        const plan = buildPlan(g, [...feeds.keys()], shared);
+        const plan = buildPlan(g, [...feeds.keys()], wanted);
         const vals = runPlan(plan, { tf, backend: r.backend, sizes, feeds, params });
-        return Object.fromEntries(shared.map((name) => [name, vals.get(plan.outputs.get(name)!)!]));
+        return Object.fromEntries(wanted.map((name) => [name, vals.get(plan.outputs.get(name)!)!]));
       }),
     ),
   );
+  let ratio: LossAndGrads['ratio'];
+  if (ratioName !== null) {
+    const t = batchValues.get(ratioName)!;
+    const type = g.node(g.outputs.find((o) => o.name === ratioName)!.node).type;
+    ratio = { values: Float32Array.from(await t.data()), dims: type.kind === 'tensor' ? type.dims : [] };
+    t.dispose();
+    batchValues.delete(ratioName);
+  }
   const sharedHost: Record<string, Float32Array> = {};
   for (const [k, v] of batchValues) sharedHost[k] = Float32Array.from(await v.data());
   const step = b.B / parts;
@@ -150,5 +169,5 @@ export async function lossAndGrads(r: Runner, g: IrGraph, p: PolicyParams, b: Ro
   } finally {
     tf.dispose([...whole.values(), ...batchValues.values()]);
   }
-  return { loss, grads: grads!, shared: sharedHost };
+  return ratio === undefined ? { loss, grads: grads!, shared: sharedHost } : { loss, grads: grads!, shared: sharedHost, ratio };
 }

@@ -34,7 +34,7 @@ describe('rlp run', () => {
     expect(a).toHaveLength(3);
     expect(withoutTime(b)).toEqual(withoutTime(a));
     expect(a.some((m) => m['grad_norm']! > 0)).toBe(true);
-    expect(Object.keys(a[0]!)).toEqual(expect.arrayContaining(['loss', 'reward', 'reward_std', 'rewards/length/mean', 'frac_reward_zero_std', 'kl', 'completions/mean_length', 'grad_norm', 'learning_rate', 'num_tokens', 'step_time', 'entropy', 'prefix/shared_ratio', 'prefix/packed_tokens', 'prefix/raw_tokens']));
+    expect(Object.keys(a[0]!)).toEqual(expect.arrayContaining(['loss', 'reward', 'reward_std', 'rewards/length/mean', 'frac_reward_zero_std', 'kl', 'completions/mean_length', 'grad_norm', 'learning_rate', 'num_tokens', 'step_time', 'entropy', 'prefix/shared_ratio', 'prefix/packed_tokens', 'prefix/raw_tokens', 'clip_ratio/low_mean', 'clip_ratio/high_mean']));
     const m = a[0]!;
     // A fresh policy over a vocabulary of V tokens is close to uniform: entropy near log V.
     expect(m['entropy']!).toBeGreaterThan(0);
@@ -78,6 +78,11 @@ describe('rlp run', () => {
     // Step 1 samples with the same weights in both runs; step 2 samples after different updates.
     expect(two[0]!['loss']).toBe(one[0]!['loss']);
     expect(two[1]!['loss']).not.toBe(one[1]!['loss']);
+    // TRL's clip metrics: one on-policy pass clips nothing; a second pass after a large step does.
+    for (const m of one) expect([m['clip_ratio/low_mean'], m['clip_ratio/high_mean'], m['clip_ratio/region_mean']]).toEqual([0, 0, 0]);
+    const passes = two.map((m) => m['clip_ratio/region_mean']!);
+    expect(Math.max(...passes)).toBeGreaterThan(0);
+    for (const m of two) expect(m['clip_ratio/region_mean']).toBeCloseTo(m['clip_ratio/low_mean']! + m['clip_ratio/high_mean']!, 12);
   });
 
   it('validates and writes the resolved config on a dry run, without training', async () => {
