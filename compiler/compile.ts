@@ -35,6 +35,20 @@ export interface CompileOptions {
   readonly passes?: readonly Pass[];
   /** Reward functions a run provides besides the built-ins (a --rewards module's exports). */
   readonly rewards?: readonly string[];
+  /** Columns those functions declare they read (`fn.columns = [...]`), by name. */
+  readonly rewardColumns?: Readonly<Record<string, readonly string[]>>;
+  /** The data a run reads: every column a named reward function reads must be in every row. */
+  readonly data?: DataColumns;
+}
+
+/** The columns of a run's data (a JSONL file or a built-in task). */
+export interface DataColumns {
+  /** How to name it in messages, e.g. `data.jsonl` or `the built-in task arithmetic`. */
+  readonly source: string;
+  /** Columns every row has. */
+  readonly columns: readonly string[];
+  /** Columns only some rows have, with the line of the first row without it. */
+  readonly partial?: Readonly<Record<string, number>>;
 }
 
 /** Compile files: check everything reachable, build and optimize the pipelines declared in them. */
@@ -56,7 +70,7 @@ export function compileFiles(paths: readonly string[], opts: CompileOptions = {}
       if (item.kind !== 'Pipeline') continue;
       const flat = flattener.flatten(item, m);
       if (flat === null) continue;
-      const raw = new PipelineChecker(flat, dimOrder, diagnostics, opts.rewards ?? []).run();
+      const raw = new PipelineChecker(flat, dimOrder, diagnostics, opts.rewards ?? [], opts.rewardColumns ?? {}, opts.data ?? null).run();
       if (raw === null) continue;
       pipelines.push(optimize(item.name.name, m.file.path, raw, opts.passes ?? DEFAULT_PIPELINE));
     }

@@ -26,10 +26,10 @@ export const STANDARD_INPUTS: readonly StandardInput[] = Object.freeze([
 ]);
 
 /** Built-in reward functions, readable by name in the `reward` stage. */
-export const BUILTIN_REWARDS: readonly { readonly name: string; readonly doc: string }[] = Object.freeze([
-  { name: 'correct', doc: '1 when the completion holds the expected answer, else 0' },
-  { name: 'format', doc: '1 when the completion matches the task\'s answer format, else 0' },
-  { name: 'length', doc: 'the number of completion tokens' },
+export const BUILTIN_REWARDS: readonly { readonly name: string; readonly doc: string; readonly columns: readonly string[] }[] = Object.freeze([
+  { name: 'correct', doc: '1 when the completion holds the expected answer (the `answer` column), else 0', columns: ['answer'] },
+  { name: 'format', doc: '1 when the completion matches the task\'s answer format (the `format` column, a regex), else 0', columns: ['format'] },
+  { name: 'length', doc: 'the number of completion characters', columns: [] },
 ]);
 
 const BY_NAME = new Map(STANDARD_INPUTS.map((i) => [i.name, i]));

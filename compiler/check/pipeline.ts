@@ -7,6 +7,7 @@ import { formatType, tensor, type Type } from '../types.js';
 import { Elaborator, typeMatches, type Ctx, type NameResolver } from './elaborate.js';
 import { opByName } from '../ops/index.js';
 import type { FlatPipeline } from './flatten.js';
+import type { DataColumns } from '../compile.js';
 import { BUILTIN_REWARDS, STAGES, STANDARD_INPUTS, standardInput } from './inputs.js';
 import { constEval, constFits, describeConst, resolveParamType, resolveTensorType } from './resolve-type.js';
 
@@ -31,7 +32,9 @@ export class PipelineChecker implements NameResolver {
     private readonly flat: FlatPipeline,
     private readonly dimOrder: readonly string[],
     private readonly out: Diagnostic[],
-    extraRewards: readonly string[] = [],
+    private readonly extraRewards: readonly string[] = [],
+    private readonly rewardColumns: Readonly<Record<string, readonly string[]>> = {},
+    private readonly data: DataColumns | null = null,
   ) {
     this.rewardNames = [...BUILTIN_REWARDS.map((r) => r.name), ...extraRewards];
     this.el = new Elaborator(dimOrder, out);
@@ -147,9 +150,23 @@ export class PipelineChecker implements NameResolver {
     const input = standardInput(name);
     if (input !== undefined) return this.el.node('input', [], { name }, input.type, span, ctx);
     if (ctx.stage === 'reward' && this.rewardNames.includes(name)) {
+      this.checkRewardColumns(name, span);
       return this.el.node('reward_fn', [], { name }, tensor('f32', ['B', 'G']), span, ctx);
     }
     return undefined;
+  }
+
+  /** The columns reward function `name` reads must be in every row of the run's data. */
+  private checkRewardColumns(name: string, span: Span): void {
+    if (this.data === null) return;
+    const columns = this.extraRewards.includes(name) ? this.rewardColumns[name] ?? [] : BUILTIN_REWARDS.find((r) => r.name === name)?.columns ?? [];
+    for (const column of columns) {
+      if (this.data.columns.includes(column)) continue;
+      const line = this.data.partial?.[column];
+      const how = line !== undefined ? `lacks in some rows` : 'does not have';
+      const notes = line !== undefined ? [`the first row without it is line ${line}`] : [`the columns of every row: ${this.data.columns.join(', ') || '(none)'}`];
+      this.out.push(diag('RLP4014', span, { name, column, data: this.data.source, how }, { notes, help: didYouMean(column, this.data.columns) }));
+    }
   }
 
   visibleNames(ctx: Ctx): string[] {

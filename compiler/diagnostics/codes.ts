@@ -152,6 +152,8 @@ export const CODES: readonly CodeInfo[] = Object.freeze([
     'A declared param that nothing reads is probably a mistake.'),
   code('RLP4013', E, 'state without initial value', (a) => `state \`${a.name}\` needs an initial value`,
     'State variables start from a constant: `m: f32 = 0`.'),
+  code('RLP4014', E, 'reward column missing', (a) => `reward function \`${a.name}\` reads the column \`${a.column}\`, which ${a.data} ${a.how}`,
+    'Reward functions get the dataset\'s columns by name (TRL\'s convention). The built-in `correct` reads `answer`, `format` reads `format` (a regex); a --rewards module declares what a function reads with `fn.columns = [...]`. Add the column to every row, or use another reward.'),
 
   code('RLP5001', E, 'backend unavailable', (a) => `the \`${a.backend}\` backend cannot run here: ${a.detail}`,
     'A backend could not be started. `wasm` (the default) and `cpu` always work; `webgpu` needs a WebGPU adapter (on Linux, a Vulkan driver such as Mesa lavapipe); `tensorflow` needs `@tensorflow/tfjs-node` installed. `rlp env` shows what each backend reports.'),

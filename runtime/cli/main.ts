@@ -25,20 +25,18 @@ function program(setCode: (c: number) => void): Command {
     .argument('<files...>', '.rlp files to check')
     .addOption(formatOption())
     .option('--rewards <module>', 'a .mjs module whose exported functions the reward stage may name')
-    .action(async (files: string[], o: { format: 'human' | 'short' | 'json'; rewards?: string }) => {
-      let rewards: string[] = [];
-      if (o.rewards !== undefined) {
-        const { loadRewardModule, RewardError } = await import('../rewards/module.js');
-        try {
-          rewards = [...(await loadRewardModule(o.rewards)).keys()];
-        } catch (e) {
-          if (!(e instanceof RewardError)) throw e;
-          process.stderr.write(`error: ${e.message}\n`);
-          setCode(EXIT.user);
-          return;
-        }
+    .option('--data <file>', 'a JSONL dataset: check that it has every column the named reward functions read')
+    .action(async (files: string[], o: { format: 'human' | 'short' | 'json'; rewards?: string; data?: string }) => {
+      const { compileInputs } = await import('./compile-inputs.js');
+      const { RewardError } = await import('../rewards/module.js');
+      const { DataError } = await import('../data/jsonl.js');
+      try {
+        setCode(runCheck(files, { format: o.format, compile: await compileInputs(o) }));
+      } catch (e) {
+        if (!(e instanceof RewardError) && !(e instanceof DataError)) throw e;
+        process.stderr.write(`error: ${e.message}\n`);
+        setCode(EXIT.user);
       }
-      setCode(runCheck(files, { format: o.format, rewards }));
     });
   p.command('compile')
     .description('compile a file (or a stdlib pipeline by name) and print its optimized IR')

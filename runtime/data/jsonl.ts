@@ -30,6 +30,8 @@ export interface DatasetInfo {
   readonly rows: number;
   /** Columns every row has. */
   readonly columns: readonly string[];
+  /** Columns some rows have but not all, with the line of the first row without it. */
+  readonly partial: Readonly<Record<string, number>>;
 }
 
 async function* lines(file: string): AsyncGenerator<[number, string]> {
@@ -59,8 +61,12 @@ export async function validateDataset(file: string, needed: readonly string[] = 
   if (!existsSync(file)) throw new DataError(file, 0, 'no such file');
   if (statSync(file).size === 0) throw new DataError(file, 0, 'the file is empty');
   let rows = 0;
+  let firstLine = 0;
   const seen: { columns: Set<string> | null; kind: DatasetKind | null } = { columns: null, kind: null };
+  const firstSeen = new Map<string, number>();
+  const firstLacking = new Map<string, number>();
   for await (const [n, line] of lines(file)) {
+    if (rows === 0) firstLine = n;
     const row = parseRow(file, n, line);
     const k: DatasetKind = 'chosen' in row || 'rejected' in row ? 'preference' : 'prompt';
     if (seen.kind !== null && k !== seen.kind) throw new DataError(file, n, `this row is a ${k} row, but earlier rows are ${seen.kind} rows`);
@@ -70,11 +76,15 @@ export async function validateDataset(file: string, needed: readonly string[] = 
     }
     for (const c of needed) if (!(c in row)) throw new DataError(file, n, `missing the \`${c}\` column, which the run needs`);
     const keys = new Set(Object.keys(row));
+    for (const c of keys) if (!firstSeen.has(c)) firstSeen.set(c, n);
+    for (const c of firstSeen.keys()) if (!keys.has(c) && !firstLacking.has(c)) firstLacking.set(c, n);
     seen.columns = seen.columns === null ? keys : new Set([...seen.columns].filter((c) => keys.has(c)));
     rows++;
   }
   if (rows === 0 || seen.kind === null) throw new DataError(file, 0, 'the file holds no rows');
-  return { file, kind: seen.kind, rows, columns: [...(seen.columns ?? [])].sort() };
+  // A column that first appears after the first row is lacking from the first row.
+  for (const [c, at] of firstSeen) if (at > firstLine) firstLacking.set(c, firstLine);
+  return { file, kind: seen.kind, rows, columns: [...(seen.columns ?? [])].sort(), partial: Object.fromEntries(firstLacking) };
 }
 
 /** Read rows from `start` (0-based row index), cycling through the file forever. */

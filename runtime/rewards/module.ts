@@ -40,6 +40,15 @@ export async function loadRewardModule(path: string): Promise<Map<string, Reward
   return fns;
 }
 
+/**
+ * The dataset columns a module's reward function reads, as it declares them: `fn.columns = ['solution']`
+ * (checked at compile time against the data). Undeclared: none are checked.
+ */
+export function declaredColumns(fn: RewardFn): readonly string[] {
+  const c = (fn as { columns?: unknown }).columns;
+  return Array.isArray(c) ? c.filter((x): x is string => typeof x === 'string') : [];
+}
+
 /** Call a reward function and check what it returns. */
 export async function score(name: string, source: string, fn: RewardFn, args: RewardArgs): Promise<Scored> {
   let out: readonly RewardValue[];

@@ -18,7 +18,7 @@ import { initPolicy, localName, policyVariables, type PolicyConfig, type PolicyP
 import { sampleCompletions } from '../policy/sample.js';
 import { BOS, charTokenizer, EOS, UnknownCharacter } from '../policy/tokenizer.js';
 import { BUILTIN_REWARD_FNS, type RewardFn } from '../rewards/builtins.js';
-import { loadRewardModule, score } from '../rewards/module.js';
+import { declaredColumns, loadRewardModule, score } from '../rewards/module.js';
 import type { Task } from '../tasks/index.js';
 import { adamState, adamStep, ADAM_DEFAULTS, type AdamState } from './adam.js';
 import { latestCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
@@ -261,13 +261,13 @@ export async function train(o: TrainOptions): Promise<Metrics[]> {
   const roll = rolloutSettings(g, params, o.set);
   const preference = roll === null;
   const rewards = await rewardFunctions(g, o.rewardsModule);
-  const needed = [...new Set([...rewards.values()].flatMap((r) => BUILTIN_REWARD_FNS.find((b) => b.fn === r.fn)?.columns ?? []))];
+  const needed = [...new Set([...rewards.values()].flatMap((r) => (r.source === 'built-in' ? BUILTIN_REWARD_FNS.find((b) => b.fn === r.fn)?.columns ?? [] : declaredColumns(r.fn))))];
   const tok = charTokenizer();
   const config = defaultPolicyConfig();
   mkdirSync(o.out, { recursive: true });
   const ck = o.resume ? latestCheckpoint(o.out) : null;
   if (o.resume && ck === null) throw new TrainError(`--resume: ${o.out} holds no complete checkpoint`);
-  const source = await promptSource(o, 0, o.data !== null ? needed.filter((c) => c !== 'format') : [], preference);
+  const source = await promptSource(o, 0, o.data !== null ? needed : [], preference);
   const runConfig = {
     pipeline: g.meta.pipeline, file: o.pipeline.file, params: Object.fromEntries(params), set: o.set, seed: o.seed,
     steps: o.steps, prompts: o.prompts, backend: o.backend, lr: o.lr, micro_batches: o.microBatches,

@@ -29,7 +29,7 @@ describe('rlp run on bad input', () => {
 
   it.each([
     ['malformed.jsonl', '{"prompt": "1+1=", "answer": "2"}\n{"prompt": "2+2=", "answer": "4",}\n', /malformed\.jsonl:2: not valid JSON/],
-    ['nocolumn.jsonl', '{"prompt": "1+1=", "answer": "2"}\n{"prompt": "2+2="}\n', /nocolumn\.jsonl:2: missing the `answer` column, which the run needs/],
+    ['nocolumn.jsonl', '{"prompt": "1+1=", "answer": "2"}\n{"prompt": "2+2="}\n', /RLP4014\]: reward function `correct` reads the column `answer`, which nocolumn\.jsonl lacks in some rows[\s\S]*grpo\.rlp:\d+:\d+[\s\S]*the first row without it is line 2/],
     ['empty.jsonl', '', /empty\.jsonl: the file is empty/],
     ['pref.jsonl', '{"prompt": "q", "chosen": "a", "rejected": "b"}\n', /holds preference rows/],
   ])('stops before training on %s, naming the file and line', (name, text, message) => {
@@ -78,5 +78,25 @@ describe('reward functions from a module, named in the reward stage', () => {
     const out = join(dir, 'digits');
     expect(rlp(['run', src, '--rewards', mod, '--out', out, ...common]).code).toBe(0);
     expect(readFileSync(join(out, 'metrics.jsonl'), 'utf8')).toContain('rewards/digits/mean');
+  });
+
+  it('must find the columns they read in the data, at compile time, with the reward named at its span', () => {
+    const src = file('sol.rlp', 'import "std/grpo"\n\npipeline grpo_sol extends grpo {\n  reward { reward = solved }\n}\n');
+    const mod = file('sol.mjs', 'export function solved({ completions, solution }) { return completions.map((c, i) => (c.trim() === solution[i] ? 1 : 0)); }\nsolved.columns = ["solution"];\n');
+    const good = file('sol.jsonl', '{"prompt": "1+1=", "solution": "2"}\n{"prompt": "2+2=", "solution": "4"}\n');
+    const bad = file('nosol.jsonl', '{"prompt": "1+1=", "answer": "2"}\n');
+    expect(rlp(['check', src, '--rewards', mod, '--data', good]).code).toBe(0);
+    const c = rlp(['check', src, '--rewards', mod, '--data', bad]);
+    expect(c.code).toBe(1);
+    expect(c.err).toContain('error[RLP4014]: reward function `solved` reads the column `solution`, which nosol.jsonl does not have');
+    expect(c.err).toMatch(/sol\.rlp:4:21/);
+    expect(c.err).toContain('the columns of every row: answer, prompt');
+    // The built-in task has prompt, answer and format: `solved` cannot train on it.
+    const out = join(dir, 'sol-task');
+    const r = rlp(['run', src, '--rewards', mod, '--out', out, ...common]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('which the built-in task arithmetic does not have');
+    expect(existsSync(join(out, 'metrics.jsonl'))).toBe(false);
+    expect(rlp(['run', src, '--rewards', mod, '--data', good, '--out', join(dir, 'sol-ok'), ...common]).code).toBe(0);
   });
 });

@@ -1,5 +1,5 @@
 /** `rlp check FILE...`: diagnostics; exit 1 on any error, warnings do not fail. */
-import { compileFiles } from '../../../compiler/compile.js';
+import { compileFiles, type CompileOptions } from '../../../compiler/compile.js';
 import { hasErrors } from '../../../compiler/diagnostics/diagnostic.js';
 import { renderAll, type DiagnosticFormat } from '../../../compiler/diagnostics/render.js';
 import { EXIT, useColor } from '../io.js';
@@ -7,13 +7,13 @@ import { EXIT, useColor } from '../io.js';
 /** Options of `rlp check`. */
 export interface CheckOptions {
   readonly format: DiagnosticFormat;
-  /** Reward functions provided besides the built-ins (a --rewards module's exports). */
-  readonly rewards?: readonly string[];
+  /** What the run provides: reward functions besides the built-ins, the data's columns. */
+  readonly compile?: CompileOptions;
 }
 
 /** Run `rlp check`; returns the exit code. */
 export function runCheck(files: readonly string[], opts: CheckOptions): number {
-  const r = compileFiles(files, { rewards: opts.rewards ?? [] });
+  const r = compileFiles(files, opts.compile ?? {});
   const ds = r.diagnostics;
   if (opts.format === 'json') {
     process.stdout.write(renderAll(ds, 'json', false) + '\n');

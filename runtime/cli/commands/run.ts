@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { findStdlibDir } from '../../../compiler/bind/host.js';
-import { compileFiles } from '../../../compiler/compile.js';
+import { compileFiles, type CompileOptions } from '../../../compiler/compile.js';
 import { hasErrors } from '../../../compiler/diagnostics/diagnostic.js';
 import { renderAll } from '../../../compiler/diagnostics/render.js';
 import { listChoices } from '../../../compiler/suggest.js';
@@ -11,6 +11,7 @@ import { DataError } from '../../data/jsonl.js';
 import { RewardError } from '../../rewards/module.js';
 import { TASKS, taskByName } from '../../tasks/index.js';
 import { EXIT, progressLogger, UsageError, useColor } from '../io.js';
+import { compileInputs } from '../compile-inputs.js';
 import { resolveTarget } from '../resolve-target.js';
 import { pickPipeline } from './pick.js';
 
@@ -76,18 +77,15 @@ export async function runRun(target: string, o: RunCmdOptions): Promise<number> 
   const lr = Number(o.lr);
   if (!(lr > 0)) throw new UsageError(`--lr takes a positive number, found \`${o.lr}\``);
   const t = resolveTarget(target);
-  let rewardNames: string[] = [];
-  if (o.rewards !== undefined) {
-    const { loadRewardModule } = await import('../../rewards/module.js');
-    try {
-      rewardNames = [...(await loadRewardModule(o.rewards)).keys()];
-    } catch (e) {
-      if (!(e instanceof RewardError)) throw e;
-      process.stderr.write(`error: ${e.message}\n`);
-      return EXIT.user;
-    }
+  let inputs: CompileOptions;
+  try {
+    inputs = await compileInputs({ rewards: o.rewards, data: o.data, task });
+  } catch (e) {
+    if (!(e instanceof RewardError) && !(e instanceof DataError)) throw e;
+    process.stderr.write(`error: ${e.message}\n`);
+    return EXIT.user;
   }
-  const compiled = compileFiles([t.file], { rewards: rewardNames });
+  const compiled = compileFiles([t.file], inputs);
   if (compiled.diagnostics.length > 0) process.stderr.write(renderAll(compiled.diagnostics, 'human', useColor(process.stderr)) + '\n');
   if (hasErrors(compiled.diagnostics)) return EXIT.user;
   const p = pickPipeline(compiled.pipelines, o.pipeline ?? t.pipeline, t.file);

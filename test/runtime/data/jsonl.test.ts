@@ -15,7 +15,15 @@ function file(name: string, text: string): string {
 describe('JSONL datasets', () => {
   it('validates prompt datasets and lists the columns every row has', async () => {
     const f = file('ok.jsonl', '{"prompt": "1+1=", "answer": "2"}\n\n{"prompt": "2+2=", "answer": "4", "extra": 1}\n');
-    expect(await validateDataset(f, ['answer'])).toEqual({ file: f, kind: 'prompt', rows: 2, columns: ['answer', 'prompt'] });
+    expect(await validateDataset(f, ['answer'])).toEqual({ file: f, kind: 'prompt', rows: 2, columns: ['answer', 'prompt'], partial: { extra: 1 } });
+  });
+
+  it('names the first row without a column that only some rows have', async () => {
+    const f = file('partial.jsonl', '\n{"prompt": "a", "x": 1}\n{"prompt": "b", "x": 2, "y": 0}\n{"prompt": "c"}\n{"prompt": "d"}\n');
+    const info = await validateDataset(f);
+    expect(info.columns).toEqual(['prompt']);
+    // x is lacking first at line 4; y first appears at line 3, so the first row (line 2) lacks it.
+    expect(info.partial).toEqual({ x: 4, y: 2 });
   });
 
   it('recognizes preference datasets', async () => {
