@@ -23,6 +23,12 @@ export interface SampleOptions {
   readonly uniform: () => number;
   /** Whether a completion's tokens so far end it (a stop string); EOS and max tokens always do. */
   readonly stopAfter?: (ids: readonly number[]) => boolean;
+  /**
+   * Tokens each completion starts with instead of sampling (prompt suffixes, hints, roll-in), one
+   * list per completion; max tokens counts only what is sampled after them. The stop check sees only
+   * the sampled tokens.
+   */
+  readonly forced?: readonly (readonly number[])[];
 }
 
 /** Cached keys and values of one layer. */
@@ -132,12 +138,16 @@ export function chooseToken(logits: ArrayLike<number>, temperature: number, topP
  * length of each (EOS included when it was produced).
  */
 export async function sampleCompletions(r: Runner, p: PolicyParams, prompt: Int32Array, o: SampleOptions): Promise<{ ids: Int32Array; lengths: number[]; R: number }> {
-  const maxTokens = Math.min(o.maxTokens, p.config.maxLen - prompt.length);
+  const room = p.config.maxLen - prompt.length;
+  const forced = Array.from({ length: o.n }, (_, g) => (o.forced?.[g] ?? []).slice(0, room));
+  // Each completion: its forced tokens, then up to maxTokens sampled ones, within the context.
+  const limit = forced.map((f) => Math.min(room, f.length + o.maxTokens));
+  const steps = Math.max(0, ...limit);
   const dec = new Decoder(r, p, prompt, o.n);
   const seqs: number[][] = Array.from({ length: o.n }, () => []);
-  const done = new Array<boolean>(o.n).fill(false);
+  const done = limit.map((l) => l === 0);
   try {
-    for (let t = 0; t < maxTokens && done.some((d) => !d); t++) {
+    for (let t = 0; t < steps && done.some((d) => !d); t++) {
       const logits = await dec.next.data();
       const V = p.config.vocab;
       const chosen = new Int32Array(o.n);
@@ -146,12 +156,14 @@ export async function sampleCompletions(r: Runner, p: PolicyParams, prompt: Int3
           chosen[g] = PAD;
           continue;
         }
-        const tok = chooseToken(logits.subarray(g * V, (g + 1) * V), o.temperature, o.topP, o.uniform);
+        const f = forced[g]!;
+        const tok = t < f.length ? f[t]! : chooseToken(logits.subarray(g * V, (g + 1) * V), o.temperature, o.topP, o.uniform);
         chosen[g] = tok;
         seqs[g]!.push(tok);
-        if (tok === EOS || o.stopAfter?.(seqs[g]!) === true) done[g] = true;
+        if (t >= f.length && (tok === EOS || o.stopAfter?.(seqs[g]!.slice(f.length)) === true)) done[g] = true;
+        if (seqs[g]!.length >= limit[g]!) done[g] = true;
       }
-      if (t + 1 < maxTokens && done.some((d) => !d)) dec.feed(chosen);
+      if (t + 1 < steps && done.some((d) => !d)) dec.feed(chosen);
     }
   } finally {
     dec.dispose();

@@ -25,6 +25,7 @@ import { latestCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.j
 export { saveCheckpoint };
 import { clipRatios } from './clip.js';
 import { Rng } from './rng.js';
+import { evalRewardStage, groupRewards, hintGroups, sampleGroup, scoreGroups, segmentValues, type Group, type RolloutSettings, type SampleContext } from './collect.js';
 import { lossAndGrads, worthSharing, type RolloutBatch } from './step.js';
 import { buildPlan, feedableNames } from '../exec/plan.js';
 import { runPlan } from '../exec/executor.js';
@@ -116,14 +117,23 @@ function scalarValue(g: IrGraph, id: number, params: ReadonlyMap<string, number 
   return op.scalar(...n.inputs.map((i) => scalarValue(g, i, params)));
 }
 
-/** The rollout settings of the pipeline's sample stage. */
-function rolloutSettings(
-  g: IrGraph, params: ReadonlyMap<string, number | boolean>, set: Readonly<Record<string, string>>,
-): { n: number; temperature: number; topP: number; maxTokens: number; dynamic: boolean; stop: string } | null {
+/** The rollout settings of the pipeline's sample stage (see the `rollout` op), checked. */
+function rolloutSettings(g: IrGraph, params: ReadonlyMap<string, number | boolean>, set: Readonly<Record<string, string>>): RolloutSettings | null {
   const r = g.ordered().find((n) => n.op === 'rollout');
   if (r === undefined) return null;
-  const [n, temperature, topP, maxTokens, dynamic] = r.inputs.slice(0, 5).map((i) => scalarValue(g, i, params));
-  return { n: n!, temperature: temperature!, topP: topP!, maxTokens: maxTokens!, dynamic: dynamic === 1, stop: stringValue(g, r.inputs[5]!, set) };
+  const num = (i: number): number => scalarValue(g, r.inputs[i]!, params);
+  const str = (i: number): string => stringValue(g, r.inputs[i]!, set);
+  const s: RolloutSettings = {
+    n: num(0), temperature: num(1), topP: num(2), maxTokens: num(3), dynamic: num(4) === 1, stop: str(5),
+    suffixes: str(6) === '' ? [] : str(6).split('|'), reset: num(7), resetFrom: str(8), hintFrom: str(9), hintText: str(10),
+    continuations: num(11), segment: num(12),
+  };
+  if (s.suffixes.length > 0 && s.n % s.suffixes.length !== 0) {
+    throw new TrainError(`the rollout's ${s.suffixes.length} suffixes split its n = ${s.n} samples into equal subgroups: n must be a multiple of ${s.suffixes.length}`);
+  }
+  if (!(s.reset >= 0 && s.reset <= 1)) throw new TrainError(`the rollout's reset is a probability, found ${s.reset}`);
+  if (s.continuations < 0 || s.segment < 1) throw new TrainError(`the rollout's continuations must be >= 0 and segment >= 1, found ${s.continuations} and ${s.segment}`);
+  return s;
 }
 
 /** A string setting: a literal, or a string param (its --set value or default). */
@@ -334,31 +344,52 @@ export async function train(o: TrainOptions): Promise<Metrics[]> {
 
 async function trainStep(
   tf: TFModule, run: Runner, g: IrGraph, policy: PolicyParams, ref: PolicyParams, vars: ReturnType<typeof policyVariables>, state: AdamState,
-  rng: Rng, source: PromptSource, rewards: Map<string, { fn: RewardFn; source: string }>, roll: NonNullable<ReturnType<typeof rolloutSettings>>,
+  rng: Rng, source: PromptSource, rewards: Map<string, { fn: RewardFn; source: string }>, roll: RolloutSettings,
   params: Map<string, number | boolean>, o: TrainOptions, tok: ReturnType<typeof charTokenizer>,
 ): Promise<Metrics> {
   const G = roll.n;
-  const { groups, rounds, dropped } = await collectGroups(tf, run, g, policy, rng, source, rewards, roll, params, o, tok);
+  const ctx: SampleContext = { tf, run, g, policy, rng, rewards, roll, params, tok, userError: (m) => new TrainError(m) };
+  const { groups, rounds, dropped, hinted } = await collectGroups(ctx, source, o);
   const rows = groups.map((x) => x.row);
   const prompts = groups.map((x) => x.prompt);
   const R = Math.max(...groups.map((x) => x.sample.R));
   const B = prompts.length;
   const completions = new Int32Array(B * G * R);
+  // mask: the tokens the policy chose; forced: the ones the sampler put there (suffix, hint, roll-in).
   const mask = new Float32Array(B * G * R);
-  groups.forEach(({ sample: s }, b) => {
+  const forced = new Float32Array(B * G * R);
+  groups.forEach(({ sample: s, forced: f }, b) => {
     for (let gi = 0; gi < G; gi++) {
       const len = s.lengths[gi]!;
-      completions.set(s.ids.subarray(gi * s.R, gi * s.R + len), (b * G + gi) * R);
-      mask.fill(1, (b * G + gi) * R, (b * G + gi) * R + len);
+      const at = (b * G + gi) * R;
+      completions.set(s.ids.subarray(gi * s.R, gi * s.R + len), at);
+      forced.fill(1, at, at + f[gi]!);
+      mask.fill(1, at + f[gi]!, at + len);
     }
   });
   const perCompletion: Record<string, Float32Array> = {};
+  const perPrompt: Record<string, Float32Array> = {};
+  const perToken: Record<string, Float32Array> = { forced };
   const metrics: Metrics = {};
   for (const name of rewards.keys()) {
     perCompletion[`reward_fn.${name}`] = Float32Array.from(groups.flatMap((x) => Array.from(x.scores[name]!)));
     metrics[`rewards/${name}/mean`] = meanStd(perCompletion[`reward_fn.${name}`]!)[0];
     for (const k of Object.keys(groups[0]?.extras[name] ?? {})) metrics[`rewards/${name}/${k}`] = meanStd(groups.flatMap((x) => x.extras[name]![k] ?? []))[0];
   }
+  perCompletion['variant'] = Float32Array.from(groups.flatMap((x) => x.variant));
+  perPrompt['hint_level'] = Float32Array.from(groups.map((x) => x.hintLevel));
+  if (roll.hintFrom !== '') {
+    metrics['hints/groups'] = hinted;
+    metrics['hints/mean_level'] = meanStd(perPrompt['hint_level'])[0];
+  }
+  if (roll.continuations > 0) {
+    const v = await segmentValues(ctx, groups, await groupRewards(ctx, groups), R);
+    perToken['value_start'] = v.start;
+    perToken['value_end'] = v.end;
+    metrics['spo/continuations'] = v.sampled;
+  }
+  const forcedCount = forced.reduce((a, x) => a + x, 0);
+  if (forcedCount > 0) metrics['completions/mean_forced'] = forcedCount / (B * G);
   if (roll.dynamic) {
     metrics['dynamic/rounds'] = rounds;
     metrics['dynamic/dropped_groups'] = dropped;
@@ -366,12 +397,11 @@ async function trainStep(
   const oldLogp = await completionLogp(run, policy, prompts, completions, mask, G, R);
   const refLogp = await completionLogp(run, ref, prompts, completions, mask, G, R);
   metrics['entropy'] = await meanEntropy(run, policy, prompts, completions, mask, G, R);
-  const perPrompt: Record<string, Float32Array> = {};
   if (feedableNames(g).has('greedy_reward')) {
     perPrompt['greedy_reward'] = await greedyRewards(tf, run, g, policy, prompts, rows, rewards, roll, params, tok);
     metrics['greedy_reward'] = meanStd(perPrompt['greedy_reward'])[0];
   }
-  const batch: RolloutBatch = { B, G, R, prompts, completions, mask, oldLogp, refLogp, perCompletion, perPrompt };
+  const batch: RolloutBatch = { B, G, R, prompts, completions, mask, oldLogp, refLogp, perCompletion, perPrompt, perToken };
   const parts = B % o.microBatches === 0 ? o.microBatches : 1;
   let first: Awaited<ReturnType<typeof lossAndGrads>> | null = null;
   let gradNorm = 0;
@@ -523,79 +553,35 @@ async function meanEntropy(run: Runner, p: PolicyParams, prompts: readonly Int32
   return n > 0 ? sum / n : 0;
 }
 
-/** One prompt's group: its row, encoded prompt, G sampled completions and their reward scores. */
-interface Group {
-  readonly row: Record<string, unknown>;
-  readonly prompt: Int32Array;
-  readonly sample: { ids: Int32Array; lengths: number[]; R: number };
-  readonly scores: Record<string, Float64Array>;
-  readonly extras: Record<string, Record<string, number[]>>;
-}
-
 /**
- * Sample and score `o.prompts` groups. With dynamic sampling, groups whose reward (the pipeline's
- * reward stage) is the same for every completion are dropped and refilled from further prompts,
- * for at most 4 rounds; if too few informative groups turn up, dropped ones fill the batch.
+ * Sample and score `o.prompts` groups. Groups that are all wrong get GHPO's hints when the rollout
+ * asks for them. With dynamic sampling, groups whose reward (the pipeline's reward stage) is the
+ * same for every completion are dropped and refilled from further prompts, for at most 4 rounds;
+ * if too few informative groups turn up, dropped ones fill the batch.
  */
-async function collectGroups(
-  tf: TFModule, run: Runner, g: IrGraph, policy: PolicyParams, rng: Rng, source: PromptSource, rewards: Map<string, { fn: RewardFn; source: string }>,
-  roll: NonNullable<ReturnType<typeof rolloutSettings>>, params: Map<string, number | boolean>, o: TrainOptions, tok: ReturnType<typeof charTokenizer>,
-): Promise<{ groups: Group[]; rounds: number; dropped: number }> {
-  const G = roll.n;
+async function collectGroups(c: SampleContext, source: PromptSource, o: TrainOptions): Promise<{ groups: Group[]; rounds: number; dropped: number; hinted: number }> {
+  const G = c.roll.n;
   const kept: Group[] = [];
   const spare: Group[] = [];
   let rounds = 0;
-  while (kept.length < o.prompts && rounds < (roll.dynamic ? 4 : 1)) {
+  let hinted = 0;
+  while (kept.length < o.prompts && rounds < (c.roll.dynamic ? 4 : 1)) {
     rounds++;
     const rows = await source.take(o.prompts - kept.length);
+    const first = source.cursor - rows.length;
+    const where = (i: number): string => `prompt ${first + i}`;
     const round: Group[] = [];
-    for (const [i, row] of rows.entries()) {
-      let prompt: Int32Array;
-      try {
-        prompt = Int32Array.from([BOS, ...tok.encode(String(row['prompt']))]);
-      } catch (e) {
-        if (e instanceof UnknownCharacter) throw new TrainError(`prompt ${source.cursor - rows.length + i}: ${e.message}`);
-        throw e;
-      }
-      const stopAfter = roll.stop === '' ? undefined : (ids: readonly number[]): boolean => tok.decode(ids).endsWith(roll.stop);
-      const sample = await sampleCompletions(run, policy, prompt, { n: G, temperature: roll.temperature, topP: roll.topP, maxTokens: roll.maxTokens, uniform: () => rng.next(), ...(stopAfter !== undefined ? { stopAfter } : {}) });
-      round.push({ row, prompt, sample, scores: {}, extras: {} });
-    }
-    const texts = round.flatMap((x) => Array.from({ length: G }, (_, gi) => tok.decode(x.sample.ids.subarray(gi * x.sample.R, gi * x.sample.R + x.sample.lengths[gi]!))));
-    const columns: Record<string, unknown[]> = {};
-    for (const k of Object.keys(rows[0] ?? {})) columns[k] = rows.flatMap((r) => Array(G).fill(r[k]));
-    for (const [name, r] of rewards) {
-      const scored = await score(name, r.source, r.fn, { ...columns, prompts: columns['prompt'] as string[], completions: texts } as never);
-      round.forEach((x, b) => {
-        x.scores[name] = Float64Array.from(scored.scores.subarray(b * G, (b + 1) * G), (v) => (Number.isNaN(v) ? 0 : v));
-        x.extras[name] = Object.fromEntries(Object.entries(scored.extras).map(([k, xs]) => [k, xs.slice(b * G, (b + 1) * G)]));
-      });
-    }
-    if (!roll.dynamic) {
+    for (const [i, row] of rows.entries()) round.push(await sampleGroup(c, row, where(i)));
+    await scoreGroups(c, round);
+    if (c.roll.hintFrom !== '') hinted += await hintGroups(c, round, where);
+    if (!c.roll.dynamic) {
       kept.push(...round);
       break;
     }
-    const feeds = new Map([...rewards.keys()].map((name) => [`reward_fn.${name}`, Float32Array.from(round.flatMap((x) => Array.from(x.scores[name]!)))] as const));
-    const reward = await evalRewardStage(tf, run, g, feeds, round.length, G, params);
+    const reward = await groupRewards(c, round);
     round.forEach((x, b) => (meanStd(reward.subarray(b * G, (b + 1) * G))[1] > 0 ? kept : spare).push(x));
   }
   const dropped = spare.length;
   while (kept.length < o.prompts && spare.length > 0) kept.push(spare.shift()!);
-  return { groups: kept, rounds, dropped };
-}
-
-/** The pipeline's reward stage (its last binding) on fed reward-function scores [n, G]. */
-async function evalRewardStage(tf: TFModule, run: Runner, g: IrGraph, scores: ReadonlyMap<string, Float32Array>, n: number, G: number, params: ReadonlyMap<string, number | boolean>): Promise<Float32Array> {
-  const stage = g.outputs.filter((o) => o.name.startsWith('reward.'));
-  if (stage.length === 0) {
-    // No reward stage: the reward is the fed `reward` itself, i.e. the single reward function.
-    return [...scores.values()][0] ?? new Float32Array(n * G);
-  }
-  const want = stage[stage.length - 1]!.name;
-  const feeds = new Map([...scores].map(([k, v]) => [k, tf.tensor(v, [n, G])] as const));
-  const plan = buildPlan(g, [...feeds.keys()], [want]);
-  const t = tf.tidy(() => runPlan(plan, { tf, backend: run.backend, sizes: new Map([['B', n], ['G', G]]), feeds, params }).get(plan.outputs.get(want)!)!);
-  const out = Float32Array.from((await t.data()) as Float32Array);
-  tf.dispose([t, ...feeds.values()]);
-  return out;
+  return { groups: kept, rounds, dropped, hinted };
 }

@@ -31,6 +31,8 @@ export interface RolloutBatch {
   readonly perCompletion: Readonly<Record<string, Float32Array>>;
   /** Values fed by name, one per prompt [B] (e.g. `greedy_reward`). */
   readonly perPrompt?: Readonly<Record<string, Float32Array>>;
+  /** Values fed by name, one per completion token [B, G, R] (e.g. `forced`, `value_start`). */
+  readonly perToken?: Readonly<Record<string, Float32Array>>;
 }
 
 /**
@@ -102,6 +104,7 @@ export async function lossAndGrads(r: Runner, g: IrGraph, p: PolicyParams, b: Ro
     ['mask', tf.tensor(b.mask, shape)],
     ...Object.entries(b.perCompletion).map(([k, v]) => [k, tf.tensor(v, [b.B, b.G])] as [string, Tensor]),
     ...Object.entries(b.perPrompt ?? {}).map(([k, v]) => [k, tf.tensor(v, [b.B])] as [string, Tensor]),
+    ...Object.entries(b.perToken ?? {}).map(([k, v]) => [k, tf.tensor(v, shape)] as [string, Tensor]),
   ]);
   // Feed what the pipeline reads (a fed `reward` replaces a reward stage's `reward` binding).
   const feedable = feedableNames(g);

@@ -62,6 +62,29 @@ describe('rlp run', () => {
     expect(s.fingerprint).toContain('size2');
   });
 
+  it('trains with every sampling extra of the rollout and feeds their standard inputs', async () => {
+    const extras = join(dir, 'extras.rlp');
+    writeFileSync(extras, [
+      'import "std/grpo"',
+      // Reads every standard input the extras feed: forced, variant, hint_level, value_start, value_end.
+      'pipeline all_extras extends grpo {',
+      '  sample { rollout(n = group, max_tokens = max_tokens, suffixes = "<|>", reset = 0.5, hint_from = "answer", continuations = 2, segment = 2) }',
+      '  advantage { A = value_end - value_start + 0 * variant + 0 * hint_level }',
+      '  loss { minimize mean(mean(-exp(logp - old_logp) * A, over T, where mask), over [B, G]) + 0 * sum(forced, over [B, G, T]) }',
+      '}',
+      '',
+    ].join('\n'));
+    const p = compileFiles([extras]).pipelines.find((x) => x.name === 'all_extras')!;
+    const ms = await train(options(join(dir, 'extras'), 2, { pipeline: p, rewardsModule: null, set: { group: '4', max_tokens: '4' } }));
+    expect(ms).toHaveLength(2);
+    for (const m of ms) {
+      expect(m['completions/mean_forced']!).toBeGreaterThanOrEqual(1);
+      expect(m['spo/continuations']!).toBeGreaterThanOrEqual(0);
+      expect(m['hints/groups']).toBeDefined();
+      expect(Number.isFinite(m['loss'])).toBe(true);
+    }
+  });
+
   it('resumes from a checkpoint exactly: the next steps equal an uninterrupted run', async () => {
     const whole = await train(options(join(dir, 'whole'), 4));
     await train(options(join(dir, 'part'), 2));
