@@ -81,8 +81,8 @@ export function causalAttention(tf: TFModule, x: { q: Tensor; k: Tensor; v: Tens
   return tf.matMul(tf.softmax(tf.add(tf.mul(matMul(tf, x.q, x.k, false, true), scale), mask)), x.v);
 }
 
-/** Causal forward of N sequences of length L (ids row-major [N, L]): logits [N, L, V]. */
-export function forward(r: Runner, p: PolicyParams, ids: Int32Array, N: number, L: number): Tensor {
+/** Causal forward of N sequences of length L (ids row-major [N, L]): final hidden states [N, L, d]. */
+export function forwardHidden(r: Runner, p: PolicyParams, ids: Int32Array, N: number, L: number): Tensor {
   const { tf } = r;
   const H = p.config.nHeads;
   const scale = 1 / Math.sqrt(p.config.dModel / H);
@@ -92,7 +92,12 @@ export function forward(r: Runner, p: PolicyParams, ids: Int32Array, N: number, 
     const out = causalAttention(tf, qkv(tf, h, b, H), scale, mask);
     h = mlp(tf, tf.add(h, dense(tf, mergeHeads(tf, out, N, H), b.wo)), b);
   }
-  return head(tf, p, h);
+  return h;
+}
+
+/** Causal forward of N sequences of length L (ids row-major [N, L]): logits [N, L, V]. */
+export function forward(r: Runner, p: PolicyParams, ids: Int32Array, N: number, L: number): Tensor {
+  return head(r.tf, p, forwardHidden(r, p, ids, N, L));
 }
 
 /** [G * H, R, X] <-> [H, G * R, X]: lets G groups of queries share one prompt's keys per head. */
@@ -106,45 +111,95 @@ export function headsToGroups(tf: TFModule, x: Tensor, G: number, H: number): Te
   return tf.reshape(tf.transpose(tf.reshape(x, [H, G, R, X]), [1, 0, 2, 3]), [G * H, R, X]);
 }
 
-/** The result of a shared-prefix forward. */
-export interface SharedLogits {
-  /** Logits at the prompt's positions [1, P, V]. */
-  readonly prompt: Tensor;
-  /** Logits at the completions' positions [G, R, V] (positions P .. P + R - 1). */
-  readonly completions: Tensor;
+/**
+ * The larger of two blocks' row maxima [..., 1], as a constant for the gradient: a softmax's shift
+ * changes nothing, so its gradient is 0 and is not computed.
+ */
+function rowMax(tf: TFModule, a: Tensor, b: Tensor): Tensor {
+  const body = (x: Tensor, y: Tensor) => ({ value: tf.maximum(tf.max(x, -1, true), tf.max(y, -1, true)), gradFunc: () => [tf.zerosLike(x), tf.zerosLike(y)] });
+  const f = tf.customGrad(body as unknown as Parameters<TFModule["customGrad"]>[0]) as unknown as (x: Tensor, y: Tensor) => Tensor;
+  return f(a, b);
 }
 
 /**
- * Shared-prefix forward: one prompt (P ids) and G completions padded to R ids (row-major [G, R]).
- * The prompt is encoded once; each completion attends to the prompt's keys and values and to its
- * own earlier tokens. Padding at the end of a completion is never attended to by its real tokens.
+ * Shared-prefix forward (Prefix Grouper) of B prompts, each with G completions padded to R ids
+ * (row-major [B, G, R]): the logits that predict every completion token, [B, G, R, V]. Token r of a
+ * completion is predicted at position P_b + r - 1 (the prompt's last position for r = 0).
+ *
+ * Every prompt is encoded once. All tokens (prompts right-padded to the longest, then completions)
+ * go through the layer norms, MLPs and output projections as one matrix; attention splits them: a prompt attends causally to
+ * itself (its padding comes after its real tokens, so no real token sees it); a completion attends
+ * to its prompt's real keys and causally to its own tokens, under one softmax. Completion positions
+ * continue after their prompt. Padding at the end of a completion is never attended to by its real
+ * tokens.
  */
-export function forwardShared(r: Runner, p: PolicyParams, prompt: Int32Array, completions: Int32Array, G: number, R: number): SharedLogits {
+export function completionLogitsShared(r: Runner, p: PolicyParams, prompts: readonly Int32Array[], completions: Int32Array, G: number, R: number, padTo = 0): Tensor {
   const { tf } = r;
-  const P = prompt.length;
+  const B = prompts.length;
   const H = p.config.nHeads;
-  const scale = 1 / Math.sqrt(p.config.dModel / H);
-  const maskP = causalMask(tf, P);
+  const d = p.config.dModel;
+  const dh = d / H;
+  const Pm = Math.max(padTo, ...prompts.map((x) => x.length));
+  const Np = B * Pm;
+  const Nc = B * G * R;
+  const N = Np + Nc;
+  if (Pm + R > p.config.maxLen) throw new Error(`sequence of ${Pm + R} tokens is longer than the policy's maxLen ${p.config.maxLen}`);
+  const ids = new Int32Array(N);
+  const pos = new Int32Array(N);
+  const keyMask = new Float32Array(B * Pm);
+  prompts.forEach((pr, b) => {
+    ids.set(pr, b * Pm);
+    for (let i = 0; i < Pm; i++) pos[b * Pm + i] = i;
+    keyMask.fill(NEG, b * Pm + pr.length, (b + 1) * Pm);
+    for (let gr = 0; gr < G * R; gr++) pos[Np + b * G * R + gr] = pr.length + (gr % R);
+  });
+  ids.set(completions, Np);
+  const scale = 1 / Math.sqrt(dh);
+  const maskP = causalMask(tf, Pm);
   const maskC = causalMask(tf, R);
-  let hp = embed(r, p, prompt, 1, P, 0);
-  let hc = embed(r, p, completions, G, R, P);
+  // A completion sees only its prompt's real tokens: [1, B, 1, Pm], broadcast over heads and queries.
+  const maskK = tf.tensor4d(keyMask, [1, B, 1, Pm]);
+  let h = tf.add(gatherFlat(tf, p.tokEmb, ids, r.backend), gatherFlat(tf, p.posEmb, pos, r.backend));
+  // [n, d] -> [H, n, dh] and back.
+  const heads = (x: Tensor, n: number): Tensor => tf.transpose(tf.reshape(x, [n, H, dh]), [1, 0, 2]);
+  const merge = (x: Tensor, n: number): Tensor => tf.reshape(tf.transpose(tf.reshape(x, [H, n, dh]), [1, 0, 2]), [n, d]);
   for (const b of p.blocks) {
-    const pr = qkv(tf, hp, b, H);
-    const kp = pr.k;
-    const vp = pr.v;
-    const outP = causalAttention(tf, pr, scale, maskP);
-
-    const { q: qc, k: kc, v: vc } = qkv(tf, hc, b, H);
-    const toPrompt = headsToGroups(tf, matMul(tf, groupsToHeads(tf, qc, G, H), kp, false, true), G, H);
-    const toSelf = tf.add(matMul(tf, qc, kc, false, true), maskC);
-    const att = tf.softmax(tf.mul(tf.concat([toPrompt, toSelf], -1), scale), -1);
-    const [attToPrompt, attToSelf] = tf.split(att, [P, R], -1) as [Tensor, Tensor];
-    const outC = tf.add(headsToGroups(tf, tf.matMul(groupsToHeads(tf, attToPrompt, G, H), vp), G, H), tf.matMul(attToSelf, vc));
-
-    hp = mlp(tf, tf.add(hp, dense(tf, mergeHeads(tf, outP, 1, H), b.wo)), b);
-    hc = mlp(tf, tf.add(hc, dense(tf, mergeHeads(tf, outC, G, H), b.wo)), b);
+    // Rows split once (contiguous); prompt and completion rows get their own projections.
+    const [ap0, ac0] = tf.split(layerNorm(tf, h, b.ln1g, b.ln1b), [Np, Nc], 0) as [Tensor, Tensor];
+    const qp = heads(tf.matMul(ap0, b.wq), Np);
+    const kp = heads(tf.matMul(ap0, b.wk), Np);
+    const vp = heads(tf.matMul(ap0, b.wv), Np);
+    const qc = heads(tf.matMul(ac0, b.wq), Nc);
+    const kc = heads(tf.matMul(ac0, b.wk), Nc);
+    const vc = heads(tf.matMul(ac0, b.wv), Nc);
+    const kpb = tf.reshape(kp, [H * B, Pm, dh]);
+    const vpb = tf.reshape(vp, [H * B, Pm, dh]);
+    const outP = causalAttention(tf, { q: tf.reshape(qp, [H * B, Pm, dh]), k: kpb, v: vpb }, scale, maskP);
+    const toPrompt = tf.reshape(tf.add(tf.reshape(matMul(tf, tf.reshape(qc, [H * B, G * R, dh]), kpb, false, true), [H, B, G * R, Pm]), maskK), [H * B * G, R, Pm]);
+    const qs = tf.reshape(qc, [H * B * G, R, dh]);
+    const toSelf = tf.add(matMul(tf, qs, tf.reshape(kc, [H * B * G, R, dh]), false, true), maskC);
+    // One softmax over [prompt keys, own keys], without concatenating the two score blocks (a
+    // split along the last axis is slow on wasm): shift by the joint max, normalize by the joint sum.
+    const sp = tf.mul(toPrompt, scale);
+    const ss = tf.mul(toSelf, scale);
+    const m = rowMax(tf, sp, ss);
+    const ep = tf.exp(tf.sub(sp, m));
+    const es = tf.exp(tf.sub(ss, m));
+    const z = tf.add(tf.sum(ep, -1, true), tf.sum(es, -1, true));
+    const ap = tf.div(ep, z);
+    const as = tf.div(es, z);
+    const outC = tf.add(
+      tf.reshape(tf.matMul(tf.reshape(ap, [H * B, G * R, Pm]), vpb), [H, Nc, dh]),
+      tf.reshape(tf.matMul(as, tf.reshape(vc, [H * B * G, R, dh])), [H, Nc, dh]),
+    );
+    const out = tf.concat([merge(outP, Np), merge(outC, Nc)], 0);
+    h = mlp(tf, tf.add(h, tf.matMul(out, b.wo)), b);
   }
-  return { prompt: head(tf, p, hp), completions: head(tf, p, hc) };
+  const rows = new Int32Array(Nc);
+  prompts.forEach((pr, b) => {
+    for (let g = 0; g < G; g++) for (let t = 0; t < R; t++) rows[(b * G + g) * R + t] = t === 0 ? b * Pm + pr.length - 1 : Np + (b * G + g) * R + t - 1;
+  });
+  return tf.reshape(head(tf, p, tf.reshape(gatherFlat(tf, h, rows, r.backend), [1, Nc, d])), [B, G, R, p.config.vocab]);
 }
 
 /** log softmax(logits)[ids] along the last axis: logits [..., V], ids of the same leading shape. */
@@ -155,41 +210,38 @@ export function pickLogProbs(tf: TFModule, logits: Tensor, ids: Int32Array): Ten
   return tf.sum(tf.mul(tf.logSoftmax(logits), onehot), -1);
 }
 
-/**
- * The logits that predict each completion token, shared-prefix: [G, R, V]. Token r of a
- * completion is predicted at position P + r - 1 (the prompt's last position for r = 0).
- */
-export function completionLogitsShared(r: Runner, p: PolicyParams, prompt: Int32Array, completions: Int32Array, G: number, R: number): Tensor {
-  const { tf } = r;
-  const out = forwardShared(r, p, prompt, completions, G, R);
-  const V = p.config.vocab;
-  const last = tf.slice(out.prompt, [0, prompt.length - 1, 0], [1, 1, V]);
-  return tf.concat([tf.tile(last, [G, 1, 1]), tf.slice(out.completions, [0, 0, 0], [G, R - 1, V])], 1);
+/** Log-probabilities of each completion token under the policy, shared-prefix: [B, G, R]. */
+export function completionLogProbsShared(r: Runner, p: PolicyParams, prompts: readonly Int32Array[], completions: Int32Array, G: number, R: number, padTo = 0): Tensor {
+  return pickLogProbs(r.tf, completionLogitsShared(r, p, prompts, completions, G, R, padTo), completions);
 }
 
-/** Log-probabilities of each completion token under the policy, shared-prefix: [G, R]. */
-export function completionLogProbsShared(r: Runner, p: PolicyParams, prompt: Int32Array, completions: Int32Array, G: number, R: number): Tensor {
-  return pickLogProbs(r.tf, completionLogitsShared(r, p, prompt, completions, G, R), completions);
-}
-
-/** Per-token entropy -sum_v p_v log p_v of the distribution predicting each completion token: [G, R]. */
-export function completionEntropyShared(r: Runner, p: PolicyParams, prompt: Int32Array, completions: Int32Array, G: number, R: number): Tensor {
+/** Per-token entropy -sum_v p_v log p_v of the distribution predicting each completion token: [B, G, R]. */
+export function completionEntropyShared(r: Runner, p: PolicyParams, prompts: readonly Int32Array[], completions: Int32Array, G: number, R: number): Tensor {
   const { tf } = r;
-  const lp = tf.logSoftmax(completionLogitsShared(r, p, prompt, completions, G, R));
+  const lp = tf.logSoftmax(completionLogitsShared(r, p, prompts, completions, G, R));
   return tf.neg(tf.sum(tf.mul(tf.exp(lp), lp), -1));
 }
 
-/** The same log-probabilities without sharing: each [prompt; completion] runs on its own. */
-export function completionLogProbsUnshared(r: Runner, p: PolicyParams, prompt: Int32Array, completions: Int32Array, G: number, R: number): Tensor {
+/**
+ * The same log-probabilities without sharing, [B, G, R]: each [prompt; completion] is its own
+ * sequence (B * G of them, right-padded to the longest prompt, or `padTo`, plus R), run through the
+ * plain causal forward.
+ */
+export function completionLogProbsUnshared(r: Runner, p: PolicyParams, prompts: readonly Int32Array[], completions: Int32Array, G: number, R: number, padTo = 0): Tensor {
   const { tf } = r;
-  const P = prompt.length;
-  const L = P + R;
-  const ids = new Int32Array(G * L);
-  for (let g = 0; g < G; g++) {
-    ids.set(prompt, g * L);
-    ids.set(completions.subarray(g * R, (g + 1) * R), g * L + P);
-  }
-  const logits = forward(r, p, ids, G, L);
-  const pred = tf.slice(logits, [0, P - 1, 0], [G, R, p.config.vocab]);
-  return pickLogProbs(tf, pred, completions);
+  const B = prompts.length;
+  const L = Math.max(padTo, ...prompts.map((x) => x.length)) + R;
+  const ids = new Int32Array(B * G * L);
+  const rows = new Int32Array(B * G * R);
+  prompts.forEach((pr, b) => {
+    for (let g = 0; g < G; g++) {
+      const s = b * G + g;
+      ids.set(pr, s * L);
+      ids.set(completions.subarray(s * R, (s + 1) * R), s * L + pr.length);
+      for (let t = 0; t < R; t++) rows[s * R + t] = s * L + pr.length - 1 + t;
+    }
+  });
+  const h = forwardHidden(r, p, ids, B * G, L);
+  const x = tf.reshape(gatherFlat(tf, tf.reshape(h, [B * G * L, p.config.dModel]), rows, r.backend), [1, B * G * R, p.config.dModel]);
+  return pickLogProbs(tf, tf.reshape(head(tf, p, x), [B, G, R, p.config.vocab]), completions);
 }

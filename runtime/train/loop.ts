@@ -530,7 +530,7 @@ async function greedyRewards(
 /** Log-probs of every completion token under a policy, as host values [B, G, R] (0 on padding). */
 async function completionLogp(run: Runner, p: PolicyParams, prompts: readonly Int32Array[], completions: Int32Array, mask: Float32Array, G: number, R: number): Promise<Float32Array> {
   const { tf } = run;
-  const t = tf.tidy(() => tf.concat(prompts.map((pr, b) => tf.reshape(completionLogProbsShared(run, p, pr, completions.subarray(b * G * R, (b + 1) * G * R), G, R), [-1]))));
+  const t = tf.tidy(() => tf.reshape(completionLogProbsShared(run, p, prompts, completions, G, R), [-1]));
   const d = (await t.data()) as Float32Array;
   t.dispose();
   return Float32Array.from(d, (v, i) => (mask[i] === 1 ? v : 0));
@@ -539,7 +539,7 @@ async function completionLogp(run: Runner, p: PolicyParams, prompts: readonly In
 /** Mean per-token entropy of the policy over the completion tokens (TRL's `entropy`). */
 async function meanEntropy(run: Runner, p: PolicyParams, prompts: readonly Int32Array[], completions: Int32Array, mask: Float32Array, G: number, R: number): Promise<number> {
   const { tf } = run;
-  const t = tf.tidy(() => tf.concat(prompts.map((pr, b) => tf.reshape(completionEntropyShared(run, p, pr, completions.subarray(b * G * R, (b + 1) * G * R), G, R), [-1]))));
+  const t = tf.tidy(() => tf.reshape(completionEntropyShared(run, p, prompts, completions, G, R), [-1]));
   const d = (await t.data()) as Float32Array;
   t.dispose();
   let sum = 0;

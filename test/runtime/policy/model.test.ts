@@ -1,12 +1,12 @@
 /**
- * Shared-prefix forward (Prefix Grouper) against the plain forward: the same completion log-probs
- * (within 1e-6) and the same gradients for every parameter (within 1e-5 relative), for G in
- * {1, 2, 8} and completions of unequal lengths.
+ * Shared-prefix forward (Prefix Grouper) against the plain forward of each sequence alone: the same
+ * completion log-probs (within 1e-6) and the same gradients for every parameter (within 1e-5
+ * relative on cpu), for G in {1, 2, 8}, prompts and completions of unequal lengths, batched.
  */
 import { describe, expect, it } from 'vitest';
 import { useBackend, type BackendName } from '../../../runtime/backends/index.js';
-import { completionLogProbsShared, completionLogProbsUnshared, type Runner } from '../../../runtime/policy/model.js';
-import type { Scalar } from '@tensorflow/tfjs-core';
+import { completionLogProbsShared, completionLogProbsUnshared, forward, pickLogProbs, type Runner } from '../../../runtime/policy/model.js';
+import type { Scalar, Tensor } from '@tensorflow/tfjs-core';
 import type { TFModule } from '../../../runtime/backends/tf.js';
 import { disposePolicy, initPolicy, policyVariables, type PolicyConfig, type PolicyParams } from '../../../runtime/policy/params.js';
 import { rng } from '../../helpers/random-batch.js';
@@ -14,16 +14,39 @@ import { firstMiss } from '../../helpers/stdlib-harness.js';
 
 const config: PolicyConfig = { vocab: 13, dModel: 16, nHeads: 2, nLayers: 2, dFF: 32, maxLen: 32 };
 
-function problem(G: number, seed: number) {
+/** B prompts of unequal lengths, each with G completions of unequal lengths padded to R. */
+function problem(B: number, G: number, seed: number) {
   const r = rng(seed);
-  const P = 5;
-  const lengths = Array.from({ length: G }, (_, g) => (g === 0 ? 7 : 1 + Math.floor(r() * 7)));
+  const promptLengths = Array.from({ length: B }, (_, b) => [5, 2, 8][b % 3]!);
+  const prompts = promptLengths.map((P) => Int32Array.from({ length: P }, () => Math.floor(r() * config.vocab)));
+  const lengths = Array.from({ length: B * G }, (_, s) => (s === 0 ? 7 : 1 + Math.floor(r() * 7)));
   const R = Math.max(...lengths);
-  const prompt = Int32Array.from({ length: P }, () => Math.floor(r() * config.vocab));
-  const completions = Int32Array.from({ length: G * R }, (_, i) => ((i % R) < lengths[Math.floor(i / R)]! ? Math.floor(r() * config.vocab) : 0));
-  const valid = Float32Array.from({ length: G * R }, (_, i) => ((i % R) < lengths[Math.floor(i / R)]! ? 1 : 0));
-  const weights = Float32Array.from({ length: G * R }, (_, i) => valid[i]! * (r() * 2 - 1));
-  return { P, R, lengths, prompt, completions, valid, weights };
+  const valid = Float32Array.from({ length: B * G * R }, (_, i) => ((i % R) < lengths[Math.floor(i / R)]! ? 1 : 0));
+  const completions = Int32Array.from(valid, (v) => (v === 1 ? Math.floor(r() * config.vocab) : 0));
+  const weights = Float32Array.from(valid, (v) => v * (r() * 2 - 1));
+  return { B, G, R, prompts, lengths, completions, valid, weights };
+}
+type Problem = ReturnType<typeof problem>;
+
+/**
+ * The reference: every [prompt; completion] alone through the plain forward, unpadded, its
+ * completion tokens picked at positions P - 1 .. P + len - 2. Returns the weighted sum (for the
+ * gradients) and the log-probs of the real tokens in [B, G, R] order.
+ */
+function reference(tf: TFModule, run: Runner, p: PolicyParams, pr: Problem): { loss: Scalar; logp: Tensor[] } {
+  const logp: Tensor[] = [];
+  let loss: Tensor = tf.scalar(0);
+  for (let s = 0; s < pr.B * pr.G; s++) {
+    const prompt = pr.prompts[Math.floor(s / pr.G)]!;
+    const len = pr.lengths[s]!;
+    const comp = pr.completions.slice(s * pr.R, s * pr.R + len);
+    const ids = Int32Array.from([...prompt, ...comp]);
+    const logits = forward(run, p, ids, 1, ids.length);
+    const lp = pickLogProbs(tf, tf.slice(logits, [0, prompt.length - 1, 0], [1, len, config.vocab]), comp);
+    logp.push(tf.reshape(lp, [len]));
+    loss = tf.add(loss, tf.sum(tf.mul(tf.reshape(lp, [len]), tf.tensor1d(pr.weights.slice(s * pr.R, s * pr.R + len)))));
+  }
+  return { loss: loss as Scalar, logp };
 }
 
 describe.each(['cpu', 'wasm'] as BackendName[])('shared-prefix forward on %s', (backend) => {
@@ -31,41 +54,52 @@ describe.each(['cpu', 'wasm'] as BackendName[])('shared-prefix forward on %s', (
   // which costs float32 a little more.
   const gradTol = backend === 'cpu' ? 1e-5 : 1e-4;
   for (const G of [1, 2, 8]) {
-    it(`equals the plain forward for G = ${G}, outputs and every parameter's gradient`, async () => {
+    it(`equals the plain forward for G = ${G} and 3 prompts, outputs and every parameter's gradient`, async () => {
       const { tf } = await useBackend(backend);
       const run: Runner = { tf, backend };
       const p = initPolicy(tf, config, 1234);
       try {
-        await compare(tf, run, p, G);
+        await compare(tf, run, p, problem(3, G, 99 + G));
+        await compare(tf, run, p, problem(1, G, 7 + G));
       } finally {
         disposePolicy(tf, p);
       }
     });
   }
 
-  async function compare(tf: TFModule, run: Runner, p: PolicyParams, G: number): Promise<void> {
-    const pr = problem(G, 99 + G);
+  async function compare(tf: TFModule, run: Runner, p: PolicyParams, pr: Problem): Promise<void> {
     const before = tf.memory().numTensors;
     const vars = policyVariables(p);
-    const lossOf = (shared: boolean) => (): Scalar => {
-      const lp = (shared ? completionLogProbsShared : completionLogProbsUnshared)(run, p, pr.prompt, pr.completions, G, pr.R);
-      return tf.sum(tf.mul(lp, tf.tensor2d(pr.weights, [G, pr.R])));
-    };
-    const lpS = tf.tidy(() => completionLogProbsShared(run, p, pr.prompt, pr.completions, G, pr.R));
-    const lpU = tf.tidy(() => completionLogProbsUnshared(run, p, pr.prompt, pr.completions, G, pr.R));
-    const a = Array.from(await lpS.data()).filter((_, i) => pr.valid[i] === 1);
-    const b = Array.from(await lpU.data()).filter((_, i) => pr.valid[i] === 1);
-    expect(a.length).toBe(pr.lengths.reduce((x, y) => x + y, 0));
-    expect(firstMiss(a, b, 1e-6, 1)).toBeNull();
-    const gs = tf.variableGrads(lossOf(true), vars);
-    const gu = tf.variableGrads(lossOf(false), vars);
-    expect(Math.abs((await gs.value.data())[0]! - (await gu.value.data())[0]!)).toBeLessThan(1e-5);
-    for (const v of vars) {
-      const x = await gs.grads[v.name]!.data();
-      const y = await gu.grads[v.name]!.data();
-      expect(firstMiss(x, y, gradTol), v.name).toBeNull();
+    const refLogp = tf.tidy(() => tf.concat(reference(tf, run, p, pr).logp));
+    const want = Array.from(await refLogp.data());
+    expect(want.length).toBe(pr.lengths.reduce((x, y) => x + y, 0));
+    const gr = tf.variableGrads(() => reference(tf, run, p, pr).loss, vars);
+    for (const shared of [true, false]) {
+      const f = shared ? completionLogProbsShared : completionLogProbsUnshared;
+      const lp = tf.tidy(() => f(run, p, pr.prompts, pr.completions, pr.G, pr.R));
+      expect(lp.shape).toEqual([pr.B, pr.G, pr.R]);
+      const got = Array.from(await lp.data()).filter((_, i) => pr.valid[i] === 1);
+      expect(firstMiss(got, want, 1e-6, 1), shared ? 'shared' : 'batched plain').toBeNull();
+      const gs = tf.variableGrads(() => tf.sum(tf.mul(f(run, p, pr.prompts, pr.completions, pr.G, pr.R), tf.tensor3d(pr.weights, [pr.B, pr.G, pr.R]))) as Scalar, vars);
+      expect(Math.abs((await gs.value.data())[0]! - (await gr.value.data())[0]!)).toBeLessThan(1e-5);
+      for (const v of vars) {
+        const x = await gs.grads[v.name]!.data();
+        const y = await gr.grads[v.name]!.data();
+        // Relative to each element, and to a tenth of the tensor's largest gradient for elements that
+        // are sums with cancellation (float32 summation order differs between the two paths).
+        expect(firstMiss(x, y, gradTol, 0.1), `${shared ? 'shared' : 'batched plain'}: ${v.name}`).toBeNull();
+        // And as a whole: the difference's norm against the gradient's norm.
+        let dd = 0;
+        let yy = 0;
+        for (let i = 0; i < y.length; i++) {
+          dd += (x[i]! - y[i]!) ** 2;
+          yy += y[i]! ** 2;
+        }
+        expect(Math.sqrt(dd), v.name).toBeLessThanOrEqual(gradTol * Math.sqrt(yy) + 1e-30);
+      }
+      tf.dispose([lp, gs.value, ...Object.values(gs.grads)]);
     }
-    tf.dispose([lpS, lpU, gs.value, gu.value, ...Object.values(gs.grads), ...Object.values(gu.grads)]);
+    tf.dispose([refLogp, gr.value, ...Object.values(gr.grads)]);
     expect(tf.memory().numTensors).toBe(before);
   }
 
@@ -73,13 +107,13 @@ describe.each(['cpu', 'wasm'] as BackendName[])('shared-prefix forward on %s', (
     const { tf } = await useBackend(backend);
     const run: Runner = { tf, backend };
     const p = initPolicy(tf, config, 7);
-    const pr = problem(3, 5);
-    const all = tf.tidy(() => completionLogProbsShared(run, p, pr.prompt, pr.completions, 3, pr.R));
+    const pr = problem(2, 3, 5);
+    const all = tf.tidy(() => completionLogProbsShared(run, p, pr.prompts, pr.completions, 3, pr.R));
     const allData = await all.data();
-    for (let g = 0; g < 3; g++) {
-      const L = pr.lengths[g]!;
-      const one = tf.tidy(() => completionLogProbsShared(run, p, pr.prompt, pr.completions.slice(g * pr.R, g * pr.R + L), 1, L));
-      expect(firstMiss(await one.data(), allData.slice(g * pr.R, g * pr.R + L), 1e-6, 1)).toBeNull();
+    for (let s = 0; s < 6; s++) {
+      const L = pr.lengths[s]!;
+      const one = tf.tidy(() => completionLogProbsShared(run, p, [pr.prompts[Math.floor(s / 3)]!], pr.completions.slice(s * pr.R, s * pr.R + L), 1, L));
+      expect(firstMiss(await one.data(), allData.slice(s * pr.R, s * pr.R + L), 1e-6, 1)).toBeNull();
       one.dispose();
     }
     all.dispose();

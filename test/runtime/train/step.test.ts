@@ -54,7 +54,10 @@ describe('micro-batch invariance of the update (cpu)', () => {
       for (const other of rest) {
         expect(Math.abs(other.loss - one!.loss)).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(one!.loss)));
         one!.grads.forEach((gw, i) => expect(firstMiss(other.grads[i]!, gw, 1e-5), `grad ${i}`).toBeNull());
-        one!.updated.forEach((w, i) => expect(firstMiss(other.updated[i]!, w, 1e-5), `param ${i}`).toBeNull());
+        // The updated weights, within 1e-5 of the tensor's largest weight: Adam's first step is
+        // lr * g / (|g| + eps), so a gradient element near eps (1e-8) turns float32 summation-order
+        // noise into a visible difference of that one element's step.
+        one!.updated.forEach((w, i) => expect(firstMiss(other.updated[i]!, w, 1e-5, 1), `param ${i}`).toBeNull());
       }
       expect(one!.grads.some((x) => x.some((v) => v !== 0))).toBe(true);
     });
@@ -64,8 +67,9 @@ describe('micro-batch invariance of the update (cpu)', () => {
 describe('when to share a prefix', () => {
   it('shares only when the analytic saving G(P+R)/(P+GR) reaches SHARE_MIN_SAVING', async () => {
     const { worthSharing, SHARE_MIN_SAVING } = await import('../../../runtime/train/step.js');
-    expect(SHARE_MIN_SAVING).toBe(2);
+    expect(SHARE_MIN_SAVING).toBe(1.5);
     expect(worthSharing(16, 2, 16)).toBe(false); // 1.33x
+    expect(worthSharing(16, 8, 16)).toBe(true); // 1.78x
     expect(worthSharing(64, 8, 16)).toBe(true); // 3.33x
     expect(worthSharing(256, 16, 16)).toBe(true); // 8.5x
   });
