@@ -21,7 +21,7 @@ export interface PrefixRow {
  * micro-batch of B prompts with G completions each (B for about `budget` tokens), as `rlp run`
  * computes them: one batched forward and backward. Medians of 5 runs each, after warm-up.
  */
-export async function benchPrefix(backend: BackendName = 'wasm', budget = 16384): Promise<PrefixRow[]> {
+export async function benchPrefix(backend: BackendName = 'wasm', budget = 8192): Promise<PrefixRow[]> {
   const { tf } = await useBackend(backend);
   const config = { vocab: 92, dModel: 48, nHeads: 4, nLayers: 2, dFF: 96, maxLen: 600 };
   const p = initPolicy(tf, config, 1);

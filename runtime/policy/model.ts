@@ -157,8 +157,10 @@ export function completionLogitsShared(r: Runner, p: PolicyParams, prompts: read
   const scale = 1 / Math.sqrt(dh);
   const maskP = causalMask(tf, Pm);
   const maskC = causalMask(tf, R);
-  // A completion sees only its prompt's real tokens: [1, B, 1, Pm], broadcast over heads and queries.
-  const maskK = tf.tensor4d(keyMask, [1, B, 1, Pm]);
+  // A completion sees only its prompt's real tokens: [1, B, 1, Pm], broadcast over heads and
+  // queries (none when every prompt has the longest length).
+  const padded = prompts.some((x) => x.length < Pm);
+  const maskK = padded ? tf.tensor4d(keyMask, [1, B, 1, Pm]) : null;
   let h = tf.add(gatherFlat(tf, p.tokEmb, ids, r.backend), gatherFlat(tf, p.posEmb, pos, r.backend));
   // [n, d] -> [H, n, dh] and back.
   const heads = (x: Tensor, n: number): Tensor => tf.transpose(tf.reshape(x, [n, H, dh]), [1, 0, 2]);
@@ -175,13 +177,13 @@ export function completionLogitsShared(r: Runner, p: PolicyParams, prompts: read
     const kpb = tf.reshape(kp, [H * B, Pm, dh]);
     const vpb = tf.reshape(vp, [H * B, Pm, dh]);
     const outP = causalAttention(tf, { q: tf.reshape(qp, [H * B, Pm, dh]), k: kpb, v: vpb }, scale, maskP);
-    const toPrompt = tf.reshape(tf.add(tf.reshape(matMul(tf, tf.reshape(qc, [H * B, G * R, dh]), kpb, false, true), [H, B, G * R, Pm]), maskK), [H * B * G, R, Pm]);
-    const qs = tf.reshape(qc, [H * B * G, R, dh]);
-    const toSelf = tf.add(matMul(tf, qs, tf.reshape(kc, [H * B * G, R, dh]), false, true), maskC);
+    // Completion queries, scaled once: scores against the prompt's keys and their own.
+    const qcs = tf.mul(qc, scale);
+    const scores = matMul(tf, tf.reshape(qcs, [H * B, G * R, dh]), kpb, false, true);
+    const sp = tf.reshape(maskK === null ? scores : tf.add(tf.reshape(scores, [H, B, G * R, Pm]), maskK), [H * B * G, R, Pm]);
+    const ss = tf.add(matMul(tf, tf.reshape(qcs, [H * B * G, R, dh]), tf.reshape(kc, [H * B * G, R, dh]), false, true), maskC);
     // One softmax over [prompt keys, own keys], without concatenating the two score blocks (a
     // split along the last axis is slow on wasm): shift by the joint max, normalize by the joint sum.
-    const sp = tf.mul(toPrompt, scale);
-    const ss = tf.mul(toSelf, scale);
     const m = rowMax(tf, sp, ss);
     const ep = tf.exp(tf.sub(sp, m));
     const es = tf.exp(tf.sub(ss, m));
