@@ -19,6 +19,9 @@ export interface RefBatch {
   readonly token_reward: Float64Array;
   readonly old_values: Float64Array;
   readonly values: Float64Array;
+  /** SPO's Monte-Carlo values before and after each token's segment. */
+  readonly value_start: Float64Array;
+  readonly value_end: Float64Array;
 }
 
 export interface RefResult {
@@ -122,6 +125,13 @@ export const dr_grpo: Reference = (b, lp) => {
   });
   const norm = b.B * b.G * 64; // completions x max_tokens (its default)
   return { loss: sum / norm, scale: abs / norm, A };
+};
+
+/** GHPO: GRPO's advantage with TRL's eps 1e-4, token-mean PPO-clip over the batch, no KL. */
+export const ghpo: Reference = (b, lp) => {
+  const A = groupAdvantage(b, 1e-4);
+  const { sum, abs, tokens } = tokenSum(b, (s, k) => clippedLoss(Math.exp(lp[k]! - b.old_logp[k]!), A[s]!, 0.2, 0.2));
+  return { loss: sum / tokens, scale: abs / tokens, A };
 };
 
 export const dapo: Reference = (b, lp) => {
@@ -345,5 +355,30 @@ function discountedAll(b: RefBatch, x: Float64Array, g: number): Float64Array {
   return out;
 }
 
-export const GROUP: Readonly<Record<string, Reference>> = { grpo, dr_grpo, dapo, gspo, cispo, rloo, remax };
-export const TOKEN_LEVEL: Readonly<Record<string, Reference>> = { ppo, reinforce_pp, reinforce_pp_baseline };
+/**
+ * SPO: raw = value_end - value_start on the kept tokens (completion tokens whose old probability is
+ * below 0.9), whitened over them (unbiased variance, + 1e-8), 0 elsewhere; token-mean over the kept
+ * tokens of the PPO-clip loss plus 1e-4 k3.
+ */
+export const spo: Reference = (b, lp) => {
+  const keep = b.mask.map((m, k) => (m !== 0 && Math.exp(b.old_logp[k]!) < 0.9 ? 1 : 0));
+  const raw = b.value_end.map((v, k) => v - b.value_start[k]!);
+  const kept = Array.from(raw).filter((_, k) => keep[k] === 1);
+  const mu = meanOf(kept);
+  const sd = Math.sqrt(kept.reduce((a, v) => a + (v - mu) ** 2, 0) / (kept.length - 1) + 1e-8);
+  const A = raw.map((v, k) => (keep[k] === 1 ? (v - mu) / sd : 0));
+  let sum = 0;
+  let abs = 0;
+  keep.forEach((m, k) => {
+    if (m === 0) return;
+    const d = b.ref_logp[k]! - lp[k]!;
+    const v = clippedLoss(Math.exp(lp[k]! - b.old_logp[k]!), A[k]!, 0.2, 0.2) + 1e-4 * (Math.exp(d) - d - 1);
+    sum += v;
+    abs += Math.abs(v);
+  });
+  const n = Math.max(kept.length, 1);
+  return { loss: sum / n, scale: abs / n, A, AScale: Math.max(...kept.map(Math.abs)) / sd };
+};
+
+export const GROUP: Readonly<Record<string, Reference>> = { grpo, dr_grpo, dapo, ghpo, gspo, cispo, rloo, remax };
+export const TOKEN_LEVEL: Readonly<Record<string, Reference>> = { ppo, reinforce_pp, reinforce_pp_baseline, spo };

@@ -61,13 +61,15 @@ export function makeBatch(s: BatchSpec): RefBatch {
   });
   const old_values = Float64Array.from({ length: n }, (_, i) => pad(2 * r() - 1, i));
   const values = old_values.map((v, i) => pad(v + 0.4 * (r() - 0.5), i));
-  return { B: s.B, G: s.G, T: s.T, logp, old_logp, ref_logp, mask, reward, greedy_reward, token_reward, old_values, values };
+  const value_start = Float64Array.from({ length: n }, (_, i) => pad(r(), i));
+  const value_end = Float64Array.from({ length: n }, (_, i) => pad(r(), i));
+  return { B: s.B, G: s.G, T: s.T, logp, old_logp, ref_logp, mask, reward, greedy_reward, token_reward, old_values, values, value_start, value_end };
 }
 
 /** Feeds for the inputs the pipeline reads (plus `extra` bindings, e.g. global denominators). */
 export function entriesFor(p: CompiledPipeline, b: RefBatch, extra: Readonly<Record<string, number | { shape: number[]; data: Float64Array }>> = {}): BatchEntry[] {
   const shapes: Record<string, number[]> = { reward: [b.B, b.G], greedy_reward: [b.B] };
-  const names = ['logp', 'old_logp', 'ref_logp', 'mask', 'reward', 'greedy_reward', 'token_reward', 'old_values', 'values'] as const;
+  const names = ['logp', 'old_logp', 'ref_logp', 'mask', 'reward', 'greedy_reward', 'token_reward', 'old_values', 'values', 'value_start', 'value_end'] as const;
   const reads = new Set(p.ir.ordered().filter((n) => n.op === 'input' || n.op === 'reward_fn').map((n) => (n.op === 'input' ? String(n.attrs['name']) : 'reward')));
   const out: BatchEntry[] = [];
   for (const name of names) {
@@ -127,7 +129,7 @@ export function sliceBatch(b: RefBatch, from: number, to: number): RefBatch {
     ...b,
     B: to - from,
     logp: tok(b.logp), old_logp: tok(b.old_logp), ref_logp: tok(b.ref_logp), mask: tok(b.mask),
-    token_reward: tok(b.token_reward), old_values: tok(b.old_values), values: tok(b.values),
+    token_reward: tok(b.token_reward), old_values: tok(b.old_values), values: tok(b.values), value_start: tok(b.value_start), value_end: tok(b.value_end),
     reward: b.reward.slice(from * b.G, to * b.G),
     greedy_reward: b.greedy_reward.slice(from, to),
   };
@@ -147,7 +149,7 @@ export function permuteGroups(b: RefBatch, perm: readonly number[]): RefBatch {
   return {
     ...b,
     logp: tok(b.logp), old_logp: tok(b.old_logp), ref_logp: tok(b.ref_logp), mask: tok(b.mask),
-    token_reward: tok(b.token_reward), old_values: tok(b.old_values), values: tok(b.values),
+    token_reward: tok(b.token_reward), old_values: tok(b.old_values), values: tok(b.values), value_start: tok(b.value_start), value_end: tok(b.value_end),
     reward: seq(b.reward),
   };
 }
@@ -163,6 +165,6 @@ export function padMore(b: RefBatch, extra: number): RefBatch {
     ...b,
     T,
     logp: tok(b.logp, -7), old_logp: tok(b.old_logp, 5), ref_logp: tok(b.ref_logp, 3), mask: tok(b.mask, 0),
-    token_reward: tok(b.token_reward, 9), old_values: tok(b.old_values, -4), values: tok(b.values, 2),
+    token_reward: tok(b.token_reward, 9), old_values: tok(b.old_values, -4), values: tok(b.values, 2), value_start: tok(b.value_start, 3), value_end: tok(b.value_end, -3),
   };
 }
