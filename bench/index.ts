@@ -1,4 +1,6 @@
 /** `npm run bench`: benchmarks reported as numbers and target ratios, never as test assertions. */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { benchColdCheck, benchWarmCompile } from './compile.js';
 import { benchLearn } from './learn.js';
 import { benchPrefix } from './prefix.js';
@@ -6,8 +8,23 @@ import { benchGather, benchGrpo, benchMatmul } from './runtime.js';
 
 const mark = (ok: boolean): string => (ok ? 'ok  ' : 'MISS');
 const only = process.argv[2];
+const SECTIONS = ['compile', 'runtime', 'prefix', 'learn'];
 
-if (only === undefined || only === 'compile') {
+if (only === undefined) {
+  // Each section in its own process: one section's large tensors (and the heap they grew) must
+  // not slow the next one down.
+  for (const section of SECTIONS) {
+    const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), section], { stdio: 'inherit' });
+    if (r.status !== 0) process.exit(r.status ?? 1);
+  }
+  process.exit(0);
+}
+if (!SECTIONS.includes(only)) {
+  console.error(`unknown section \`${only}\`; the sections are ${SECTIONS.join(', ')}`);
+  process.exit(2);
+}
+
+if (only === 'compile') {
   console.log('== compile time (warm, median) — target < 50 ms per file');
   for (const r of benchWarmCompile()) console.log(`  ${mark(r.ms < 50)} ${r.file.padEnd(24)} ${r.ms.toFixed(2)} ms`);
   const cold = benchColdCheck();
@@ -15,7 +32,7 @@ if (only === undefined || only === 'compile') {
   console.log(`  ${mark(cold.ms < 500)} rlp check            ${cold.ms.toFixed(0)} ms   (bare \`node -e 0\`: ${cold.baselineMs.toFixed(0)} ms, ratio ${(cold.ms / cold.baselineMs).toFixed(1)}x)`);
 }
 
-if (only === undefined || only === 'runtime') {
+if (only === 'runtime') {
   console.log('== GRPO loss + grad.logp, 512 sequences x 512 tokens (median of 3)');
   for (const r of await benchGrpo()) console.log(`       ${r.backend.padEnd(8)} ${r.ms.toFixed(0)} ms`);
 
@@ -40,14 +57,14 @@ if (only === undefined || only === 'runtime') {
     console.log(`  ${mark(spread <= 2)} spread of time per token: ${spread.toFixed(2)}x`);
   }
 }
-if (only === undefined || only === 'prefix') {
+if (only === 'prefix') {
   console.log('== training tokens/s, shared-prefix vs plain forward+backward (wasm; a micro-batch of B prompts x G completions of R = 16 tokens, about 8192 tokens unshared) — target: speedup >= 0.75 x analytic G(P+R)/(P+GR)');
   for (const r of await benchPrefix()) {
     const frac = r.measured / r.analytic;
     console.log(`  ${mark(frac >= 0.75)} G=${String(r.G).padEnd(2)} P=${String(r.P).padEnd(3)} B=${String(r.B).padEnd(2)}  shared ${r.sharedTokensPerS.toFixed(0).padStart(7)} tok/s  plain ${r.plainTokensPerS.toFixed(0).padStart(7)} tok/s  speedup ${r.measured.toFixed(2)}x of analytic ${r.analytic.toFixed(2)}x (${(100 * frac).toFixed(0)}%)`);
   }
 }
-if (only === undefined || only === 'learn') {
+if (only === 'learn') {
   console.log('== learning demo: `rlp run grpo|dpo --steps 30` with the defaults (default task and backend) — target: last 5 steps clearly above the first 5, under 10 min on 2 cores');
   for (const r of benchLearn()) {
     const up = r.last5 - r.first5;
