@@ -30,6 +30,8 @@ export interface RunEnv {
   readonly feeds: ReadonlyMap<string, Tensor>;
   /** Param values by name (already resolved from defaults and `--set`). */
   readonly params: ReadonlyMap<string, number | boolean>;
+  /** Current values of state variables (a training run's, from earlier steps); others start from their initial value. */
+  readonly state?: ReadonlyMap<string, Tensor>;
 }
 
 const TF_DTYPE: Readonly<Record<DType, 'float32' | 'int32' | 'bool'>> = { f32: 'float32', i32: 'int32', bool: 'bool' };
@@ -67,6 +69,8 @@ export function runPlan(plan: Plan, env: RunEnv): Map<number, Tensor> {
       return v;
     },
     state: (name) => {
+      const current = env.state?.get(name);
+      if (current !== undefined) return current;
       const s = plan.graph.meta.state.find((x) => x.name === name)!;
       const dims = s.type.kind === 'tensor' ? s.type.dims : [];
       return tf.fill(shapeOf(dims, env.sizes), Number(s.init), s.type.kind === 'tensor' ? TF_DTYPE[s.type.dtype] : 'float32');

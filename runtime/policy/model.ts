@@ -219,8 +219,12 @@ export function completionLogProbsShared(r: Runner, p: PolicyParams, prompts: re
 
 /** Per-token entropy -sum_v p_v log p_v of the distribution predicting each completion token: [B, G, R]. */
 export function completionEntropyShared(r: Runner, p: PolicyParams, prompts: readonly Int32Array[], completions: Int32Array, G: number, R: number): Tensor {
-  const { tf } = r;
-  const lp = tf.logSoftmax(completionLogitsShared(r, p, prompts, completions, G, R));
+  return entropyOf(r.tf, completionLogitsShared(r, p, prompts, completions, G, R));
+}
+
+/** -sum_v p_v log p_v along the last axis of logits. */
+export function entropyOf(tf: TFModule, logits: Tensor): Tensor {
+  const lp = tf.logSoftmax(logits);
   return tf.neg(tf.sum(tf.mul(tf.exp(lp), lp), -1));
 }
 
@@ -230,6 +234,11 @@ export function completionEntropyShared(r: Runner, p: PolicyParams, prompts: rea
  * plain causal forward.
  */
 export function completionLogProbsUnshared(r: Runner, p: PolicyParams, prompts: readonly Int32Array[], completions: Int32Array, G: number, R: number, padTo = 0): Tensor {
+  return pickLogProbs(r.tf, completionLogitsUnshared(r, p, prompts, completions, G, R, padTo), completions);
+}
+
+/** The logits predicting each completion token without sharing, [B, G, R, V] (see completionLogProbsUnshared). */
+export function completionLogitsUnshared(r: Runner, p: PolicyParams, prompts: readonly Int32Array[], completions: Int32Array, G: number, R: number, padTo = 0): Tensor {
   const { tf } = r;
   const B = prompts.length;
   const L = Math.max(padTo, ...prompts.map((x) => x.length)) + R;
@@ -245,5 +254,5 @@ export function completionLogProbsUnshared(r: Runner, p: PolicyParams, prompts: 
   });
   const h = forwardHidden(r, p, ids, B * G, L);
   const x = tf.reshape(gatherFlat(tf, tf.reshape(h, [B * G * L, p.config.dModel]), rows, r.backend), [1, B * G * R, p.config.dModel]);
-  return pickLogProbs(tf, tf.reshape(head(tf, p, x), [B, G, R, p.config.vocab]), completions);
+  return tf.reshape(head(tf, p, x), [B, G, R, p.config.vocab]);
 }

@@ -21,6 +21,7 @@ import { BOS, UnknownCharacter, type Tokenizer } from '../policy/tokenizer.js';
 import type { RewardFn } from '../rewards/builtins.js';
 import { score } from '../rewards/module.js';
 import type { Rng } from './rng.js';
+import type { HostValue } from './step.js';
 
 /** The settings of the pipeline's `rollout`. */
 export interface RolloutSettings {
@@ -61,6 +62,8 @@ export interface SampleContext {
   readonly params: ReadonlyMap<string, number | boolean>;
   readonly tok: Tokenizer;
   readonly userError: UserError;
+  /** The pipeline's state variables as of this step (for a reward stage that reads them). */
+  readonly state?: Readonly<Record<string, HostValue>>;
 }
 
 /** One prompt's group: its row, encoded prompt, G sampled completions and their reward scores. */
@@ -177,7 +180,10 @@ export async function scoreGroups(c: SampleContext, groups: readonly Group[]): P
 }
 
 /** The pipeline's reward stage (its last binding) on fed reward-function scores [n, G]. */
-export async function evalRewardStage(tf: TFModule, run: Runner, g: IrGraph, scores: ReadonlyMap<string, Float32Array>, n: number, G: number, params: ReadonlyMap<string, number | boolean>): Promise<Float32Array> {
+export async function evalRewardStage(
+  tf: TFModule, run: Runner, g: IrGraph, scores: ReadonlyMap<string, Float32Array>, n: number, G: number, params: ReadonlyMap<string, number | boolean>,
+  state: Readonly<Record<string, HostValue>> = {},
+): Promise<Float32Array> {
   const stage = g.outputs.filter((o) => o.name.startsWith('reward.'));
   if (stage.length === 0) {
     // No reward stage: the reward is the fed `reward` itself, i.e. the single reward function.
@@ -185,17 +191,18 @@ export async function evalRewardStage(tf: TFModule, run: Runner, g: IrGraph, sco
   }
   const want = stage[stage.length - 1]!.name;
   const feeds = new Map([...scores].map(([k, v]) => [k, tf.tensor(v, [n, G])] as const));
+  const current = new Map(Object.entries(state).map(([k, v]) => [k, tf.tensor(v.data as number[], [...v.shape])] as const));
   const plan = buildPlan(g, [...feeds.keys()], [want]);
-  const t: tfc.Tensor = tf.tidy(() => runPlan(plan, { tf, backend: run.backend, sizes: new Map([['B', n], ['G', G]]), feeds, params }).get(plan.outputs.get(want)!)!);
+  const t: tfc.Tensor = tf.tidy(() => runPlan(plan, { tf, backend: run.backend, sizes: new Map([['B', n], ['G', G]]), feeds, params, state: current }).get(plan.outputs.get(want)!)!);
   const out = Float32Array.from((await t.data()) as Float32Array);
-  tf.dispose([t, ...feeds.values()]);
+  tf.dispose([t, ...feeds.values(), ...current.values()]);
   return out;
 }
 
 /** The reward stage's value of every completion of groups [groups.length * G]. */
 export async function groupRewards(c: SampleContext, groups: readonly Group[]): Promise<Float32Array> {
   const feeds = new Map([...c.rewards.keys()].map((name) => [`reward_fn.${name}`, Float32Array.from(groups.flatMap((x) => Array.from(x.scores[name]!)))] as const));
-  return evalRewardStage(c.tf, c.run, c.g, feeds, groups.length, c.roll.n, c.params);
+  return evalRewardStage(c.tf, c.run, c.g, feeds, groups.length, c.roll.n, c.params, c.state);
 }
 
 /**
@@ -266,7 +273,7 @@ export async function segmentValues(c: SampleContext, groups: readonly Group[], 
       });
       const scored = await scoreTexts(c, forced.map(() => x.row), prompts, texts);
       const feeds = new Map([...scored].map(([name, v]) => [`reward_fn.${name}`, Float32Array.from(v.scores)] as const));
-      const r = await evalRewardStage(c.tf, c.run, c.g, feeds, forced.length, 1, c.params);
+      const r = await evalRewardStage(c.tf, c.run, c.g, feeds, forced.length, 1, c.params, c.state);
       jobs.forEach(({ gi, cut }, j) => {
         let sum = 0;
         for (let k = 0; k < K; k++) sum += r[j * K + k]!;

@@ -26,7 +26,7 @@ export { saveCheckpoint };
 import { clipRatios } from './clip.js';
 import { Rng } from './rng.js';
 import { evalRewardStage, groupRewards, hintGroups, sampleGroup, scoreGroups, segmentValues, type Group, type RolloutSettings, type SampleContext } from './collect.js';
-import { lossAndGrads, worthSharing, type RolloutBatch } from './step.js';
+import { lossAndGrads, worthSharing, type HostValue, type RolloutBatch } from './step.js';
 import { buildPlan, feedableNames } from '../exec/plan.js';
 import { runPlan } from '../exec/executor.js';
 import type * as tfc from '@tensorflow/tfjs-core';
@@ -268,6 +268,11 @@ function meanStd(xs: ArrayLike<number>): [number, number] {
 export async function train(o: TrainOptions): Promise<Metrics[]> {
   const g = o.pipeline.ir;
   const params = resolveParams(g, o.set);
+  for (const st of g.meta.state) {
+    if (st.type.kind === 'tensor' && st.type.dims.some((d) => d === 'B' || d === 'G' || d === 'T')) {
+      throw new TrainError(`state \`${st.name}\` is over [${st.type.dims.join(', ')}]: rlp run carries only state without B, G or T from step to step (each step draws new prompts)`);
+    }
+  }
   const roll = rolloutSettings(g, params, o.set);
   const preference = roll === null;
   const rewards = await rewardFunctions(g, o.rewardsModule);
@@ -300,6 +305,8 @@ export async function train(o: TrainOptions): Promise<Metrics[]> {
   }
   const vars = policyVariables(policy);
   const state = adamState(tf, vars);
+  // The pipeline's state variables, carried from step to step (their `update` block) and checkpointed.
+  const pipelineState: Record<string, HostValue> = {};
   const rng = new Rng(o.seed ^ 0x5eed);
   let start = 0;
   let tokensSeen = 0;
@@ -310,6 +317,7 @@ export async function train(o: TrainOptions): Promise<Metrics[]> {
     rng.state = Number(st['rng']);
     source.cursor = Number(st['cursor']);
     tokensSeen = Number(st['num_tokens']);
+    Object.assign(pipelineState, (st['pipeline_state'] as Record<string, HostValue> | undefined) ?? {});
     const kept = existsSync(metricsFile) ? readFileSync(metricsFile, 'utf8').split('\n').filter((l) => l !== '' && (JSON.parse(l) as Metrics)['step']! <= start) : [];
     writeFileSync(metricsFile, kept.map((l) => l + '\n').join(''));
     o.log(`resuming from ${ck} at step ${start}`);
@@ -319,8 +327,8 @@ export async function train(o: TrainOptions): Promise<Metrics[]> {
     for (let step = start + 1; step <= o.steps; step++) {
       const t0 = performance.now();
       const m = roll === null
-        ? await preferenceStep(tf, run, g, policy, ref, vars, state, source, params, o, tok)
-        : await trainStep(tf, run, g, policy, ref, vars, state, rng, source, rewards, roll, params, o, tok);
+        ? await preferenceStep(tf, run, g, policy, ref, vars, state, source, params, o, tok, pipelineState)
+        : await trainStep(tf, run, g, policy, ref, vars, state, rng, source, rewards, roll, params, o, tok, pipelineState);
       tokensSeen += m['num_tokens']!;
       const metrics: Metrics = { step, ...m, num_tokens: tokensSeen, step_time: (performance.now() - t0) / 1000 };
       appendFileSync(metricsFile, JSON.stringify(metrics) + '\n');
@@ -329,7 +337,7 @@ export async function train(o: TrainOptions): Promise<Metrics[]> {
       o.log(`step ${step}/${o.steps}  ${headline}  loss ${metrics['loss']!.toFixed(4)}  kl ${metrics['kl']!.toFixed(4)}  len ${metrics['completions/mean_length']!.toFixed(1)}  ${metrics['step_time']!.toFixed(1)}s`);
       const stop = o.stopRequested?.() === true;
       if (step % o.saveEvery === 0 || step === o.steps || stop) {
-        await save(tf, o.out, step, policy, state, { step, rng: rng.state, cursor: source.cursor, num_tokens: tokensSeen, pipeline: g.meta.pipeline });
+        await save(tf, o.out, step, policy, state, { step, rng: rng.state, cursor: source.cursor, num_tokens: tokensSeen, pipeline: g.meta.pipeline, pipeline_state: pipelineState });
       }
       if (stop) {
         o.log(`stopped after step ${step}; resume with --resume`);
@@ -345,10 +353,10 @@ export async function train(o: TrainOptions): Promise<Metrics[]> {
 async function trainStep(
   tf: TFModule, run: Runner, g: IrGraph, policy: PolicyParams, ref: PolicyParams, vars: ReturnType<typeof policyVariables>, state: AdamState,
   rng: Rng, source: PromptSource, rewards: Map<string, { fn: RewardFn; source: string }>, roll: RolloutSettings,
-  params: Map<string, number | boolean>, o: TrainOptions, tok: ReturnType<typeof charTokenizer>,
+  params: Map<string, number | boolean>, o: TrainOptions, tok: ReturnType<typeof charTokenizer>, pipelineState: Record<string, HostValue>,
 ): Promise<Metrics> {
   const G = roll.n;
-  const ctx: SampleContext = { tf, run, g, policy, rng, rewards, roll, params, tok, userError: (m) => new TrainError(m) };
+  const ctx: SampleContext = { tf, run, g, policy, rng, rewards, roll, params, tok, userError: (m) => new TrainError(m), state: pipelineState };
   const { groups, rounds, dropped, hinted } = await collectGroups(ctx, source, o);
   const rows = groups.map((x) => x.row);
   const prompts = groups.map((x) => x.prompt);
@@ -398,7 +406,7 @@ async function trainStep(
   const refLogp = await completionLogp(run, ref, prompts, completions, mask, G, R);
   metrics['entropy'] = await meanEntropy(run, policy, prompts, completions, mask, G, R);
   if (feedableNames(g).has('greedy_reward')) {
-    perPrompt['greedy_reward'] = await greedyRewards(tf, run, g, policy, prompts, rows, rewards, roll, params, tok);
+    perPrompt['greedy_reward'] = await greedyRewards(tf, run, g, policy, prompts, rows, rewards, roll, params, tok, pipelineState);
     metrics['greedy_reward'] = meanStd(perPrompt['greedy_reward'])[0];
   }
   const batch: RolloutBatch = { B, G, R, prompts, completions, mask, oldLogp, refLogp, perCompletion, perPrompt, perToken };
@@ -409,7 +417,7 @@ async function trainStep(
   const clipHigh = params.get('clip_high');
   const clips: { low: number; high: number; region: number }[] = [];
   for (let epoch = 0; epoch < (o.epochs ?? 1); epoch++) {
-    const pass = await lossAndGrads(run, g, policy, batch, params, parts);
+    const pass = await lossAndGrads(run, g, policy, batch, params, parts, pipelineState);
     const norm = adamStep(tf, vars, pass.grads, state, { ...ADAM_DEFAULTS, lr: o.lr });
     tf.dispose(pass.grads);
     if (first === null) {
@@ -422,6 +430,7 @@ async function trainStep(
       clips.push(clipRatios(pass.ratio, { values: A, dims: aType.dims }, mask, R, clipLow, clipHigh));
     }
   }
+  Object.assign(metrics, applyUpdates(pipelineState, first!.updates));
   if (clips.length > 0) {
     // TRL logs the mean over the passes of a step (its gradient-accumulation steps and iterations).
     metrics['clip_ratio/low_mean'] = clips.reduce((a, c) => a + c.low, 0) / clips.length;
@@ -457,7 +466,7 @@ async function trainStep(
  */
 async function preferenceStep(
   tf: TFModule, run: Runner, g: IrGraph, policy: PolicyParams, ref: PolicyParams, vars: ReturnType<typeof policyVariables>, state: AdamState,
-  source: PromptSource, params: Map<string, number | boolean>, o: TrainOptions, tok: ReturnType<typeof charTokenizer>,
+  source: PromptSource, params: Map<string, number | boolean>, o: TrainOptions, tok: ReturnType<typeof charTokenizer>, pipelineState: Record<string, HostValue>,
 ): Promise<Metrics> {
   const rows = await source.take(o.prompts);
   const enc = (text: string, what: string, i: number): number[] => {
@@ -482,7 +491,8 @@ async function preferenceStep(
   const oldLogp = await completionLogp(run, policy, prompts, completions, mask, G, R);
   const refLogp = await completionLogp(run, ref, prompts, completions, mask, G, R);
   const batch: RolloutBatch = { B, G, R, prompts, completions, mask, oldLogp, refLogp, perCompletion: {} };
-  const { loss, grads } = await lossAndGrads(run, g, policy, batch, params, B % o.microBatches === 0 ? o.microBatches : 1);
+  const { loss, grads, updates } = await lossAndGrads(run, g, policy, batch, params, B % o.microBatches === 0 ? o.microBatches : 1, pipelineState);
+  const stateMetrics = applyUpdates(pipelineState, updates);
   const gradNorm = adamStep(tf, vars, grads, state, { ...ADAM_DEFAULTS, lr: o.lr });
   tf.dispose(grads);
   // TRL's reported implicit rewards, before this step's update: beta x summed log-ratio.
@@ -498,8 +508,18 @@ async function preferenceStep(
   return {
     loss, 'rewards/chosen': meanStd(chosen)[0], 'rewards/rejected': meanStd(rejected)[0],
     'rewards/accuracies': chosen.filter((c, b) => c > rejected[b]!).length / B, 'rewards/margins': meanStd(chosen.map((c, b) => c - rejected[b]!))[0],
-    kl: 0, 'completions/mean_length': n / (B * G), grad_norm: gradNorm, learning_rate: o.lr, num_tokens: n,
+    kl: 0, 'completions/mean_length': n / (B * G), grad_norm: gradNorm, learning_rate: o.lr, num_tokens: n, ...stateMetrics,
   };
+}
+
+/** Store a step's state updates; returns `state/NAME` metrics for the scalar ones. */
+function applyUpdates(pipelineState: Record<string, HostValue>, updates: Readonly<Record<string, HostValue>>): Metrics {
+  const out: Metrics = {};
+  for (const [name, v] of Object.entries(updates)) {
+    pipelineState[name] = v;
+    if (v.data.length === 1) out[`state/${name}`] = v.data[0]!;
+  }
+  return out;
 }
 
 /**
@@ -509,6 +529,7 @@ async function preferenceStep(
 async function greedyRewards(
   tf: TFModule, run: Runner, g: IrGraph, policy: PolicyParams, prompts: readonly Int32Array[], rows: readonly Record<string, unknown>[],
   rewards: Map<string, { fn: RewardFn; source: string }>, roll: NonNullable<ReturnType<typeof rolloutSettings>>, params: ReadonlyMap<string, number | boolean>, tok: ReturnType<typeof charTokenizer>,
+  pipelineState: Readonly<Record<string, HostValue>>,
 ): Promise<Float32Array> {
   const texts: string[] = [];
   const stopAfter = roll.stop === '' ? undefined : (ids: readonly number[]): boolean => tok.decode(ids).endsWith(roll.stop);
@@ -524,7 +545,7 @@ async function greedyRewards(
     scores.set(`reward_fn.${name}`, Float32Array.from(scored.scores, (v) => (Number.isNaN(v) ? 0 : v)));
   }
   if (!g.outputs.some((o) => o.name.startsWith('reward.'))) throw new TrainError(`\`${g.meta.pipeline}\` reads greedy_reward but has no reward stage to score the greedy completions with`);
-  return evalRewardStage(tf, run, g, scores, prompts.length, 1, params);
+  return evalRewardStage(tf, run, g, scores, prompts.length, 1, params, pipelineState);
 }
 
 /** Log-probs of every completion token under a policy, as host values [B, G, R] (0 on padding). */

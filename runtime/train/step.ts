@@ -10,7 +10,7 @@ import type { IrGraph } from '../../compiler/ir/graph.js';
 import type { TFModule } from '../backends/tf.js';
 import { runPlan } from '../exec/executor.js';
 import { buildPlan, feedableNames } from '../exec/plan.js';
-import { completionLogProbsShared, completionLogProbsUnshared, type Runner } from '../policy/model.js';
+import { completionLogitsShared, completionLogitsUnshared, entropyOf, pickLogProbs, type Runner } from '../policy/model.js';
 import { policyVariables, type PolicyParams } from '../policy/params.js';
 
 type Tensor = tfc.Tensor;
@@ -48,15 +48,32 @@ export function worthSharing(P: number, G: number, R: number): boolean {
 }
 
 /**
- * The policy's log-probs of the completions of prompts [from, to): [to - from, G, R], in one batched
- * forward: shared-prefix when the whole batch's analytic saving (mean prompt length) is worth it,
- * plain otherwise — the same way, and padded the same, for every micro-batch.
+ * The policy's log-probs of the completions of prompts [from, to): [to - from, G, R], and with
+ * `entropy` the per-token entropy of its distributions, from one batched forward: shared-prefix
+ * when the whole batch's analytic saving (mean prompt length) is worth it, plain otherwise — the
+ * same way, and padded the same, for every micro-batch.
  */
-export function policyLogp(r: Runner, p: PolicyParams, b: RolloutBatch, from: number, to: number): Tensor {
+export function policyOutputs(r: Runner, p: PolicyParams, b: RolloutBatch, from: number, to: number, entropy = false): { logp: Tensor; entropy?: Tensor } {
   const P = b.prompts.reduce((a, x) => a + x.length, 0) / b.prompts.length;
-  const logp = worthSharing(P, b.G, b.R) ? completionLogProbsShared : completionLogProbsUnshared;
+  const logitsOf = worthSharing(P, b.G, b.R) ? completionLogitsShared : completionLogitsUnshared;
   const padTo = Math.max(...b.prompts.map((x) => x.length));
-  return logp(r, p, b.prompts.slice(from, to), b.completions.subarray(from * b.G * b.R, to * b.G * b.R), b.G, b.R, padTo);
+  const completions = b.completions.subarray(from * b.G * b.R, to * b.G * b.R);
+  const logits = logitsOf(r, p, b.prompts.slice(from, to), completions, b.G, b.R, padTo);
+  const logp = pickLogProbs(r.tf, logits, completions);
+  return entropy ? { logp, entropy: entropyOf(r.tf, logits) } : { logp };
+}
+
+/** The policy's log-probs of the completions of prompts [from, to): [to - from, G, R]. */
+export function policyLogp(r: Runner, p: PolicyParams, b: RolloutBatch, from: number, to: number): Tensor {
+  return policyOutputs(r, p, b, from, to).logp;
+}
+
+/** Set the policy's outputs the pipeline reads (`logp`, `entropy`: `reads`) in feeds. */
+function feedPolicy(feeds: Map<string, Tensor>, r: Runner, p: PolicyParams, b: RolloutBatch, from: number, to: number, reads: readonly string[]): void {
+  if (reads.length === 0) return;
+  const out = policyOutputs(r, p, b, from, to, reads.includes('entropy'));
+  if (reads.includes('logp')) feeds.set('logp', out.logp);
+  if (out.entropy !== undefined) feeds.set('entropy', out.entropy);
 }
 
 /** Node ids that depend on the node `from`. */
@@ -66,10 +83,17 @@ function dependents(g: IrGraph, from: number): Set<number> {
   return dep;
 }
 
-/** The feedable outputs of the loss's computation that do not depend on `logp`. */
+/** The standard inputs the policy computes inside the gradient tape. */
+const POLICY_INPUTS: readonly string[] = ['logp', 'entropy'];
+
+/** The feedable outputs of the loss's computation that do not depend on `logp` or `entropy`. */
 export function batchLevelOutputs(g: IrGraph): string[] {
-  const logp = feedableNames(g).get('logp');
-  const dep = logp === undefined ? new Set<number>() : dependents(g, logp);
+  // Everything computed from the policy's outputs (logp, entropy) changes with the weights.
+  const dep = new Set<number>();
+  for (const name of POLICY_INPUTS) {
+    const id = feedableNames(g).get(name);
+    if (id !== undefined) for (const d of dependents(g, id)) dep.add(d);
+  }
   return g.outputs.filter((o) => o.name !== 'loss' && !o.name.startsWith('update.') && !dep.has(o.node) && g.node(o.node).type.kind === 'tensor').map((o) => o.name);
 }
 
@@ -87,11 +111,27 @@ export interface LossAndGrads {
   readonly shared: Readonly<Record<string, Float32Array>>;
   /** The pipeline's importance ratio (see ratioOutput) under the policy this pass starts from, when it has one. */
   readonly ratio?: { readonly values: Float32Array; readonly dims: readonly string[] };
+  /** The new values of the pipeline's state variables (its `update` block), on the whole batch. */
+  readonly updates: Readonly<Record<string, HostValue>>;
 }
 
-/** Compute the loss and its gradients in the policy's variables, over `parts` micro-batches. */
-export async function lossAndGrads(r: Runner, g: IrGraph, p: PolicyParams, b: RolloutBatch, params: ReadonlyMap<string, number | boolean>, parts: number): Promise<LossAndGrads> {
+/** A value on the host: shape and row-major data. */
+export interface HostValue {
+  readonly shape: readonly number[];
+  readonly data: readonly number[];
+}
+
+/**
+ * Compute the loss and its gradients in the policy's variables, over `parts` micro-batches. `state`
+ * holds the current values of the pipeline's state variables (missing ones start from their
+ * initial value).
+ */
+export async function lossAndGrads(
+  r: Runner, g: IrGraph, p: PolicyParams, b: RolloutBatch, params: ReadonlyMap<string, number | boolean>, parts: number,
+  state: Readonly<Record<string, HostValue>> = {},
+): Promise<LossAndGrads> {
   const { tf } = r;
+  const stateTensors = new Map(Object.entries(state).map(([k, v]) => [k, tf.tensor(v.data as number[], [...v.shape])] as const));
   if (b.B % parts !== 0) throw new Error(`cannot split ${b.B} prompts into ${parts} equal micro-batches`);
   const vars = policyVariables(p);
   const shape = [b.B, b.G, b.R];
@@ -107,6 +147,7 @@ export async function lossAndGrads(r: Runner, g: IrGraph, p: PolicyParams, b: Ro
   ]);
   // Feed what the pipeline reads (a fed `reward` replaces a reward stage's `reward` binding).
   const feedable = feedableNames(g);
+  const reads = POLICY_INPUTS.filter((n) => g.ordered().some((x) => x.op === 'input' && x.attrs['name'] === n));
   for (const k of [...whole.keys()]) {
     if (!feedable.has(k)) {
       tf.dispose(whole.get(k)!);
@@ -115,16 +156,17 @@ export async function lossAndGrads(r: Runner, g: IrGraph, p: PolicyParams, b: Ro
   }
   const shared = batchLevelOutputs(g);
   const ratioName = ratioOutput(g);
-  const wanted = ratioName === null ? shared : [...shared, ratioName];
+  const updateNames = g.outputs.filter((o) => o.name.startsWith('update.')).map((o) => o.name);
+  const wanted = [...shared, ...(ratioName === null ? [] : [ratioName]), ...updateNames];
   // The whole batch once, without gradients: every value that does not depend on logp (and the
   // importance ratio, for the clip metrics).
   const batchValues = new Map<string, Tensor>(
     Object.entries(
       tf.tidy((): Record<string, Tensor> => {
         const feeds = new Map(whole);
-        feeds.set('logp', policyLogp(r, p, b, 0, b.B));
+        feedPolicy(feeds, r, p, b, 0, b.B, reads);
         const plan = buildPlan(g, [...feeds.keys()], wanted);
-        const vals = runPlan(plan, { tf, backend: r.backend, sizes, feeds, params });
+        const vals = runPlan(plan, { tf, backend: r.backend, sizes, feeds, params, state: stateTensors });
         return Object.fromEntries(wanted.map((name) => [name, vals.get(plan.outputs.get(name)!)!]));
       }),
     ),
@@ -136,6 +178,13 @@ export async function lossAndGrads(r: Runner, g: IrGraph, p: PolicyParams, b: Ro
     ratio = { values: Float32Array.from(await t.data()), dims: type.kind === 'tensor' ? type.dims : [] };
     t.dispose();
     batchValues.delete(ratioName);
+  }
+  const updates: Record<string, HostValue> = {};
+  for (const name of updateNames) {
+    const t = batchValues.get(name)!;
+    updates[name.slice('update.'.length)] = { shape: t.shape, data: Array.from(await t.data()) };
+    t.dispose();
+    batchValues.delete(name);
   }
   const sharedHost: Record<string, Float32Array> = {};
   for (const [k, v] of batchValues) sharedHost[k] = Float32Array.from(await v.data());
@@ -150,12 +199,12 @@ export async function lossAndGrads(r: Runner, g: IrGraph, p: PolicyParams, b: Ro
         const t = g.node(g.outputs.find((o) => o.name === k)!.node).type;
         feeds.set(k, t.kind === 'tensor' && t.dims[0] === 'B' ? slice(v, from, step) : v);
       }
-      const plan = buildPlan(g, [...feeds.keys(), 'logp'], ['loss']);
+      const plan = buildPlan(g, [...feeds.keys(), ...reads], ['loss']);
       const mbSizes = new Map(sizes).set('B', step);
       const { value, grads: gs } = tf.variableGrads(() => {
         const f = new Map(feeds);
-        f.set('logp', policyLogp(r, p, b, from, from + step));
-        return runPlan(plan, { tf, backend: r.backend, sizes: mbSizes, feeds: f, params }).get(plan.outputs.get('loss')!)! as tfc.Scalar;
+        feedPolicy(f, r, p, b, from, from + step, reads);
+        return runPlan(plan, { tf, backend: r.backend, sizes: mbSizes, feeds: f, params, state: stateTensors }).get(plan.outputs.get('loss')!)! as tfc.Scalar;
       }, vars);
       loss += (await value.data())[0]!;
       value.dispose();
@@ -169,7 +218,7 @@ export async function lossAndGrads(r: Runner, g: IrGraph, p: PolicyParams, b: Ro
       tf.dispose([...feeds.values()].filter((t) => ![...whole.values(), ...batchValues.values()].includes(t)));
     }
   } finally {
-    tf.dispose([...whole.values(), ...batchValues.values()]);
+    tf.dispose([...whole.values(), ...batchValues.values(), ...stateTensors.values()]);
   }
-  return ratio === undefined ? { loss, grads: grads!, shared: sharedHost } : { loss, grads: grads!, shared: sharedHost, ratio };
+  return ratio === undefined ? { loss, grads: grads!, shared: sharedHost, updates } : { loss, grads: grads!, shared: sharedHost, ratio, updates };
 }

@@ -85,6 +85,33 @@ describe('rlp run', () => {
     }
   });
 
+  it('carries pipeline state from step to step with its update block, and through a resume', async () => {
+    const p = compileFiles(['pipelines/running_baseline.rlp']).pipelines[0]!;
+    const opts = (out: string, steps: number, extra: Partial<TrainOptions> = {}) =>
+      options(out, steps, { pipeline: p, rewardsModule: null, prompts: 4, set: { group: '4' }, init: 'runtime/policy/pretrained/arithmetic', ...extra });
+    const whole = await train(opts(join(dir, 'state-whole'), 4));
+    // baseline_k = 0.9 baseline_{k-1} + 0.1 mean reward_k, from 0: the update reads the carried value.
+    let b = 0;
+    for (const m of whole) {
+      b = 0.9 * b + 0.1 * m['reward']!;
+      expect(m['state/baseline']).toBeCloseTo(b, 6);
+    }
+    expect(whole.some((m) => m['reward']! > 0)).toBe(true);
+    await train(opts(join(dir, 'state-part'), 2, { saveEvery: 2 }));
+    const resumed = await train(opts(join(dir, 'state-part'), 4, { resume: true }));
+    expect(withoutTime(resumed)).toEqual(withoutTime(whole.slice(2)));
+  });
+
+  it('feeds the policy\'s entropy to a loss that reads it, inside the gradient', async () => {
+    const src2 = join(dir, 'ent.rlp');
+    writeFileSync(src2, 'import "std/prelude"\n\npipeline ent {\n  sample { rollout(n = 4, max_tokens = 4) }\n  reward { reward = correct }\n  loss {\n    tokens = sum(mask, over [B, G, T])\n    minimize token_mean(entropy, mask, tokens)\n  }\n}\n');
+    const p = compileFiles([src2]).pipelines[0]!;
+    const ms = await train(options(join(dir, 'ent'), 2, { pipeline: p, rewardsModule: null, set: {} }));
+    // The loss is the mean entropy over completion tokens: the logged `entropy`, computed apart.
+    for (const m of ms) expect(m['loss']).toBeCloseTo(m['entropy']!, 5);
+    expect(ms[0]!['grad_norm']!).toBeGreaterThan(0);
+  });
+
   it('resumes from a checkpoint exactly: the next steps equal an uninterrupted run', async () => {
     const whole = await train(options(join(dir, 'whole'), 4));
     await train(options(join(dir, 'part'), 2));
