@@ -450,9 +450,11 @@ async function trainStep(
     kl += Math.exp(d) - d - 1;
     n++;
   });
-  // Shared-prefix accounting: each prompt is encoded once for its G completions.
+  // Shared-prefix accounting: with sharing (decided for the batch, as policyOutputs does) each
+  // prompt is encoded once for its G completions.
   const raw = prompts.reduce((a, p) => a + G * (p.length + R), 0);
-  const packed = prompts.reduce((a, p) => a + (worthSharing(p.length, G, R) ? p.length + G * R : G * (p.length + R)), 0);
+  const shares = worthSharing(prompts.reduce((a, p) => a + p.length, 0) / B, G, R);
+  const packed = shares ? prompts.reduce((a, p) => a + p.length + G * R, 0) : raw;
   return {
     loss, reward: rMean, reward_std: rStd, ...metrics, frac_reward_zero_std: zeroStd / B, kl: n > 0 ? kl / n : 0,
     'completions/mean_length': n / (B * G), grad_norm: gradNorm, learning_rate: o.lr, num_tokens: n,
