@@ -63,6 +63,9 @@ describe('rlp run on bad input', () => {
     expect(rlp(['run', 'grpo', '--task', 'arithmetic', '--data', 'x.jsonl']).code).toBe(2);
     expect(rlp(['run', 'grpo', '--task', 'chess']).code).toBe(2);
     expect(rlp(['run', 'grpo', '--steps', '0']).code).toBe(2);
+    const size = rlp(['run', 'grpo', '--task-size', '-1']);
+    expect(size.code).toBe(2);
+    expect(size.err).toContain('--task-size takes a non-negative integer, found `-1`');
   });
 });
 
