@@ -26,17 +26,25 @@ export function adamState(tf: TFModule, vars: readonly tfc.Variable[]): AdamStat
   return { step: 0, m: vars.map((x) => tf.zerosLike(x)), v: vars.map((x) => tf.zerosLike(x)) };
 }
 
-/** The global L2 norm of a list of gradients. */
-export function globalNorm(tf: TFModule, grads: readonly tfc.Tensor[]): number {
-  return tf.tidy(() => Math.sqrt(grads.reduce((acc, g) => acc + tf.sum(tf.square(g)).dataSync()[0]!, 0)));
+/**
+ * The global L2 norm of a list of gradients: each tensor's sum of squares on the device, read back
+ * at once (asynchronously: webgpu cannot read synchronously in Node) and added in float64.
+ */
+export async function globalNorm(tf: TFModule, grads: readonly tfc.Tensor[]): Promise<number> {
+  const sums = tf.tidy(() => tf.stack(grads.map((g) => tf.sum(tf.square(g)))));
+  const host = await sums.data();
+  sums.dispose();
+  let acc = 0;
+  for (const x of host) acc += x;
+  return Math.sqrt(acc);
 }
 
 /**
  * Apply one Adam step to `vars` with `grads` (same order), clipping their global norm first.
  * Returns the norm before clipping (the `grad_norm` metric).
  */
-export function adamStep(tf: TFModule, vars: readonly tfc.Variable[], grads: readonly tfc.Tensor[], state: AdamState, c: AdamConfig): number {
-  const norm = globalNorm(tf, grads);
+export async function adamStep(tf: TFModule, vars: readonly tfc.Variable[], grads: readonly tfc.Tensor[], state: AdamState, c: AdamConfig): Promise<number> {
+  const norm = await globalNorm(tf, grads);
   const scale = c.maxGradNorm > 0 && norm > c.maxGradNorm ? c.maxGradNorm / (norm + 1e-6) : 1;
   state.step += 1;
   const bc1 = 1 - c.beta1 ** state.step;

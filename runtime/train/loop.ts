@@ -418,7 +418,7 @@ async function trainStep(
   const clips: { low: number; high: number; region: number }[] = [];
   for (let epoch = 0; epoch < (o.epochs ?? 1); epoch++) {
     const pass = await lossAndGrads(run, g, policy, batch, params, parts, pipelineState);
-    const norm = adamStep(tf, vars, pass.grads, state, { ...ADAM_DEFAULTS, lr: o.lr });
+    const norm = await adamStep(tf, vars, pass.grads, state, { ...ADAM_DEFAULTS, lr: o.lr });
     tf.dispose(pass.grads);
     if (first === null) {
       first = pass;
@@ -495,7 +495,7 @@ async function preferenceStep(
   const batch: RolloutBatch = { B, G, R, prompts, completions, mask, oldLogp, refLogp, perCompletion: {} };
   const { loss, grads, updates } = await lossAndGrads(run, g, policy, batch, params, B % o.microBatches === 0 ? o.microBatches : 1, pipelineState);
   const stateMetrics = applyUpdates(pipelineState, updates);
-  const gradNorm = adamStep(tf, vars, grads, state, { ...ADAM_DEFAULTS, lr: o.lr });
+  const gradNorm = await adamStep(tf, vars, grads, state, { ...ADAM_DEFAULTS, lr: o.lr });
   tf.dispose(grads);
   // TRL's reported implicit rewards, before this step's update: beta x summed log-ratio.
   const beta = Number(params.get('beta') ?? 0.1);

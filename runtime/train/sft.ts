@@ -45,7 +45,7 @@ export async function sftStep(tf: TFModule, r: Runner, p: PolicyParams, state: A
     return tf.div(tf.neg(tf.sum(tf.mul(lp, w))), total) as tfc.Scalar;
   }, vars);
   const list = vars.map((v) => grads[v.name]!);
-  adamStep(tf, vars, list, state, { ...ADAM_DEFAULTS, lr });
+  await adamStep(tf, vars, list, state, { ...ADAM_DEFAULTS, lr });
   const loss = (await value.data())[0]!;
   tf.dispose([value, w, ...list]);
   return loss;

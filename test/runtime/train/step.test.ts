@@ -43,7 +43,7 @@ describe('micro-batch invariance of the update (cpu)', () => {
         const gradData = await Promise.all(grads.map(async (x) => (await x.data()) as Float32Array));
         const vars = policyVariables(p);
         const state = adamState(tf, vars);
-        adamStep(tf, vars, grads, state, { ...ADAM_DEFAULTS, lr: 1e-2 });
+        await adamStep(tf, vars, grads, state, { ...ADAM_DEFAULTS, lr: 1e-2 });
         const updated = await Promise.all(vars.map(async (v) => (await v.data()) as Float32Array));
         tf.dispose([...grads, ...state.m, ...state.v]);
         disposePolicy(tf, p);
