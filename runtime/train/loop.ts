@@ -209,7 +209,10 @@ export function wrongAnswer(answer: string, seed: number, i: number): string {
 
 /** The reward functions a pipeline reads (its reward stage's names), resolved. */
 async function rewardFunctions(g: IrGraph, module: string | null): Promise<Map<string, { fn: RewardFn; source: string }>> {
-  const names = [...new Set(g.ordered().filter((n) => n.op === 'reward_fn').map((n) => String(n.attrs['name'])))];
+  let names = [...new Set(g.ordered().filter((n) => n.op === 'reward_fn').map((n) => String(n.attrs['name'])))];
+  // A sampling pipeline without a reward stage (it reads `reward` or `token_reward` directly) is
+  // scored with the built-in `correct`, or a --rewards module's default export.
+  if (names.length === 0 && g.ordered().some((n) => n.op === 'rollout')) names = [module !== null && (await loadRewardModule(module)).has('reward') ? 'reward' : 'correct'];
   const user = module === null ? new Map<string, RewardFn>() : await loadRewardModule(module);
   const out = new Map<string, { fn: RewardFn; source: string }>();
   for (const name of names) {
@@ -268,6 +271,10 @@ function meanStd(xs: ArrayLike<number>): [number, number] {
 export async function train(o: TrainOptions): Promise<Metrics[]> {
   const g = o.pipeline.ir;
   const params = resolveParams(g, o.set);
+  const reads = new Set(g.ordered().filter((n) => n.op === 'input').map((n) => String(n.attrs['name'])));
+  for (const name of ['values', 'old_values']) {
+    if (reads.has(name)) throw new TrainError(`\`${g.meta.pipeline}\` reads \`${name}\`, a critic's values: rlp run does not train a critic yet (use rlp eval with your own values)`);
+  }
   for (const st of g.meta.state) {
     if (st.type.kind === 'tensor' && st.type.dims.some((d) => d === 'B' || d === 'G' || d === 'T')) {
       throw new TrainError(`state \`${st.name}\` is over [${st.type.dims.join(', ')}]: rlp run carries only state without B, G or T from step to step (each step draws new prompts)`);
@@ -275,6 +282,9 @@ export async function train(o: TrainOptions): Promise<Metrics[]> {
   }
   const roll = rolloutSettings(g, params, o.set);
   const preference = roll === null;
+  if (roll !== null && roll.continuations === 0 && (reads.has('value_start') || reads.has('value_end'))) {
+    throw new TrainError(`\`${g.meta.pipeline}\` reads value_start/value_end, which its rollout computes only with continuations > 0`);
+  }
   const rewards = await rewardFunctions(g, o.rewardsModule);
   const needed = [...new Set([...rewards.values()].flatMap((r) => (r.source === 'built-in' ? BUILTIN_REWARD_FNS.find((b) => b.fn === r.fn)?.columns ?? [] : declaredColumns(r.fn))))];
   const tok = charTokenizer();
@@ -327,8 +337,8 @@ export async function train(o: TrainOptions): Promise<Metrics[]> {
     for (let step = start + 1; step <= o.steps; step++) {
       const t0 = performance.now();
       const m = roll === null
-        ? await preferenceStep(tf, run, g, policy, ref, vars, state, source, params, o, tok, pipelineState)
-        : await trainStep(tf, run, g, policy, ref, vars, state, rng, source, rewards, roll, params, o, tok, pipelineState);
+        ? await preferenceStep(tf, run, g, policy, ref, vars, state, source, params, o, tok, pipelineState, step - 1)
+        : await trainStep(tf, run, g, policy, ref, vars, state, rng, source, rewards, roll, params, o, tok, pipelineState, step - 1);
       tokensSeen += m['num_tokens']!;
       const metrics: Metrics = { step, ...m, num_tokens: tokensSeen, step_time: (performance.now() - t0) / 1000 };
       appendFileSync(metricsFile, JSON.stringify(metrics) + '\n');
@@ -353,7 +363,7 @@ export async function train(o: TrainOptions): Promise<Metrics[]> {
 async function trainStep(
   tf: TFModule, run: Runner, g: IrGraph, policy: PolicyParams, ref: PolicyParams, vars: ReturnType<typeof policyVariables>, state: AdamState,
   rng: Rng, source: PromptSource, rewards: Map<string, { fn: RewardFn; source: string }>, roll: RolloutSettings,
-  params: Map<string, number | boolean>, o: TrainOptions, tok: ReturnType<typeof charTokenizer>, pipelineState: Record<string, HostValue>,
+  params: Map<string, number | boolean>, o: TrainOptions, tok: ReturnType<typeof charTokenizer>, pipelineState: Record<string, HostValue>, stepIndex: number,
 ): Promise<Metrics> {
   const G = roll.n;
   const ctx: SampleContext = { tf, run, g, policy, rng, rewards, roll, params, tok, userError: (m) => new TrainError(m), state: pipelineState };
@@ -385,6 +395,20 @@ async function trainStep(
     for (const k of Object.keys(groups[0]?.extras[name] ?? {})) metrics[`rewards/${name}/${k}`] = meanStd(groups.flatMap((x) => x.extras[name]![k] ?? []))[0];
   }
   perCompletion['variant'] = Float32Array.from(groups.flatMap((x) => x.variant));
+  const readsInput = (name: string): boolean => g.ordered().some((n) => n.op === 'input' && n.attrs['name'] === name);
+  if (readsInput('token_reward') || (readsInput('reward') && !g.outputs.some((x) => x.name.startsWith('reward.')))) {
+    const reward = await groupRewards(ctx, groups);
+    if (!g.outputs.some((x) => x.name.startsWith('reward.'))) perCompletion['reward'] = reward;
+    // As verl places an outcome reward: on the completion's last token.
+    const tokenReward = new Float32Array(B * G * R);
+    groups.forEach((x, b) => {
+      for (let gi = 0; gi < G; gi++) {
+        const len = x.sample.lengths[gi]!;
+        if (len > x.forced[gi]!) tokenReward[(b * G + gi) * R + len - 1] = reward[b * G + gi]!;
+      }
+    });
+    perToken['token_reward'] = tokenReward;
+  }
   perPrompt['hint_level'] = Float32Array.from(groups.map((x) => x.hintLevel));
   if (roll.hintFrom !== '') {
     metrics['hints/groups'] = hinted;
@@ -409,7 +433,7 @@ async function trainStep(
     perPrompt['greedy_reward'] = await greedyRewards(tf, run, g, policy, prompts, rows, rewards, roll, params, tok, pipelineState);
     metrics['greedy_reward'] = meanStd(perPrompt['greedy_reward'])[0];
   }
-  const batch: RolloutBatch = { B, G, R, prompts, completions, mask, oldLogp, refLogp, perCompletion, perPrompt, perToken };
+  const batch: RolloutBatch = { B, G, R, prompts, completions, mask, oldLogp, refLogp, perCompletion, perPrompt, perToken, step: stepIndex };
   const parts = B % o.microBatches === 0 ? o.microBatches : 1;
   let first: Awaited<ReturnType<typeof lossAndGrads>> | null = null;
   let gradNorm = 0;
@@ -468,7 +492,7 @@ async function trainStep(
  */
 async function preferenceStep(
   tf: TFModule, run: Runner, g: IrGraph, policy: PolicyParams, ref: PolicyParams, vars: ReturnType<typeof policyVariables>, state: AdamState,
-  source: PromptSource, params: Map<string, number | boolean>, o: TrainOptions, tok: ReturnType<typeof charTokenizer>, pipelineState: Record<string, HostValue>,
+  source: PromptSource, params: Map<string, number | boolean>, o: TrainOptions, tok: ReturnType<typeof charTokenizer>, pipelineState: Record<string, HostValue>, stepIndex: number,
 ): Promise<Metrics> {
   const rows = await source.take(o.prompts);
   const enc = (text: string, what: string, i: number): number[] => {
@@ -492,7 +516,7 @@ async function preferenceStep(
   }));
   const oldLogp = await completionLogp(run, policy, prompts, completions, mask, G, R);
   const refLogp = await completionLogp(run, ref, prompts, completions, mask, G, R);
-  const batch: RolloutBatch = { B, G, R, prompts, completions, mask, oldLogp, refLogp, perCompletion: {} };
+  const batch: RolloutBatch = { B, G, R, prompts, completions, mask, oldLogp, refLogp, perCompletion: {}, step: stepIndex };
   const { loss, grads, updates } = await lossAndGrads(run, g, policy, batch, params, B % o.microBatches === 0 ? o.microBatches : 1, pipelineState);
   const stateMetrics = applyUpdates(pipelineState, updates);
   const gradNorm = await adamStep(tf, vars, grads, state, { ...ADAM_DEFAULTS, lr: o.lr });

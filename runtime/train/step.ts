@@ -33,6 +33,8 @@ export interface RolloutBatch {
   readonly perPrompt?: Readonly<Record<string, Float32Array>>;
   /** Values fed by name, one per completion token [B, G, R] (e.g. `forced`, `value_start`). */
   readonly perToken?: Readonly<Record<string, Float32Array>>;
+  /** The training step, from 0 (the `step` input). */
+  readonly step?: number;
 }
 
 /**
@@ -144,6 +146,7 @@ export async function lossAndGrads(
     ...Object.entries(b.perCompletion).map(([k, v]) => [k, tf.tensor(v, [b.B, b.G])] as [string, Tensor]),
     ...Object.entries(b.perPrompt ?? {}).map(([k, v]) => [k, tf.tensor(v, [b.B])] as [string, Tensor]),
     ...Object.entries(b.perToken ?? {}).map(([k, v]) => [k, tf.tensor(v, shape)] as [string, Tensor]),
+    ...(b.step === undefined ? [] : [['step', tf.scalar(b.step, 'int32')] as [string, Tensor]]),
   ]);
   // Feed what the pipeline reads (a fed `reward` replaces a reward stage's `reward` binding).
   const feedable = feedableNames(g);

@@ -112,6 +112,31 @@ describe('rlp run', () => {
     expect(ms[0]!['grad_norm']!).toBeGreaterThan(0);
   });
 
+  it('feeds a pipeline without a reward stage its reward as token_reward on the last token, and the step', async () => {
+    const src3 = join(dir, 'tokrew.rlp');
+    writeFileSync(src3, [
+      'import "std/prelude"',
+      'pipeline tokrew {',
+      '  sample { rollout(n = 4, max_tokens = 5) }',
+      '  loss { minimize mean(sum(token_reward, over T, where mask), over [B, G]) + 1000 * float(step) + 0 * sum(logp, over [B, G, T], where mask) }',
+      '}',
+      '',
+    ].join('\n'));
+    const p = compileFiles([src3]).pipelines[0]!;
+    const ms = await train(options(join(dir, 'tokrew'), 3, { pipeline: p, rewardsModule: null, set: {}, prompts: 4, init: 'runtime/policy/pretrained/arithmetic' }));
+    // Scored with the built-in `correct`; each completion's reward sits on one token; step counts from 0.
+    ms.forEach((m, k) => {
+      expect(m['rewards/correct/mean']).toBeDefined();
+      expect(m['loss']!).toBeCloseTo(m['reward']! + 1000 * k, 4);
+    });
+    expect(ms.some((m) => m['reward']! > 0)).toBe(true);
+  });
+
+  it('stops with a clear message for a pipeline that needs a critic', async () => {
+    const ppo = compileFiles(['stdlib/ppo.rlp']).pipelines[0]!;
+    await expect(train(options(join(dir, 'ppo'), 1, { pipeline: ppo, rewardsModule: null, set: {} }))).rejects.toThrow(/reads `(old_)?values`, a critic's values: rlp run does not train a critic yet/);
+  });
+
   it('resumes from a checkpoint exactly: the next steps equal an uninterrupted run', async () => {
     const whole = await train(options(join(dir, 'whole'), 4));
     await train(options(join(dir, 'part'), 2));
