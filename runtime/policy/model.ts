@@ -217,11 +217,6 @@ export function completionLogProbsShared(r: Runner, p: PolicyParams, prompts: re
   return pickLogProbs(r.tf, completionLogitsShared(r, p, prompts, completions, G, R, padTo), completions);
 }
 
-/** Per-token entropy -sum_v p_v log p_v of the distribution predicting each completion token: [B, G, R]. */
-export function completionEntropyShared(r: Runner, p: PolicyParams, prompts: readonly Int32Array[], completions: Int32Array, G: number, R: number): Tensor {
-  return entropyOf(r.tf, completionLogitsShared(r, p, prompts, completions, G, R));
-}
-
 /** -sum_v p_v log p_v along the last axis of logits. */
 export function entropyOf(tf: TFModule, logits: Tensor): Tensor {
   const lp = tf.logSoftmax(logits);

@@ -13,7 +13,7 @@ import { useBackend, type BackendName } from '../backends/index.js';
 import type { TFModule } from '../backends/tf.js';
 import { readRows, validateDataset } from '../data/jsonl.js';
 import { parseParam } from '../eval/validate.js';
-import { completionEntropyShared, completionLogProbsShared, type Runner } from '../policy/model.js';
+import type { Runner } from '../policy/model.js';
 import { initPolicy, localName, policyVariables, type PolicyConfig, type PolicyParams } from '../policy/params.js';
 import { sampleCompletions } from '../policy/sample.js';
 import { BOS, charTokenizer, EOS, UnknownCharacter } from '../policy/tokenizer.js';
@@ -26,7 +26,7 @@ export { saveCheckpoint };
 import { clipRatios } from './clip.js';
 import { Rng } from './rng.js';
 import { evalRewardStage, groupRewards, hintGroups, sampleGroup, scoreGroups, segmentValues, type Group, type RolloutSettings, type SampleContext } from './collect.js';
-import { lossAndGrads, worthSharing, type HostValue, type RolloutBatch } from './step.js';
+import { lossAndGrads, policyOutputs, worthSharing, type HostValue, type RolloutBatch } from './step.js';
 import { buildPlan, feedableNames } from '../exec/plan.js';
 import { runPlan } from '../exec/executor.js';
 import type * as tfc from '@tensorflow/tfjs-core';
@@ -426,9 +426,10 @@ async function trainStep(
     metrics['dynamic/rounds'] = rounds;
     metrics['dynamic/dropped_groups'] = dropped;
   }
-  const oldLogp = await completionLogp(run, policy, prompts, completions, mask, G, R);
-  const refLogp = await completionLogp(run, ref, prompts, completions, mask, G, R);
-  metrics['entropy'] = await meanEntropy(run, policy, prompts, completions, mask, G, R);
+  const current = await policyOnHost(run, policy, { prompts, completions, G, R }, mask, true);
+  const oldLogp = current.logp;
+  const refLogp = (await policyOnHost(run, ref, { prompts, completions, G, R }, mask)).logp;
+  metrics['entropy'] = current.entropy;
   if (feedableNames(g).has('greedy_reward')) {
     perPrompt['greedy_reward'] = await greedyRewards(tf, run, g, policy, prompts, rows, rewards, roll, params, tok, pipelineState);
     metrics['greedy_reward'] = meanStd(perPrompt['greedy_reward'])[0];
@@ -514,8 +515,8 @@ async function preferenceStep(
     completions.set(c, (b * G + gi) * R);
     mask.fill(1, (b * G + gi) * R, (b * G + gi) * R + c.length);
   }));
-  const oldLogp = await completionLogp(run, policy, prompts, completions, mask, G, R);
-  const refLogp = await completionLogp(run, ref, prompts, completions, mask, G, R);
+  const oldLogp = (await policyOnHost(run, policy, { prompts, completions, G, R }, mask)).logp;
+  const refLogp = (await policyOnHost(run, ref, { prompts, completions, G, R }, mask)).logp;
   const batch: RolloutBatch = { B, G, R, prompts, completions, mask, oldLogp, refLogp, perCompletion: {}, step: stepIndex };
   const { loss, grads, updates } = await lossAndGrads(run, g, policy, batch, params, B % o.microBatches === 0 ? o.microBatches : 1, pipelineState);
   const stateMetrics = applyUpdates(pipelineState, updates);
@@ -574,30 +575,29 @@ async function greedyRewards(
   return evalRewardStage(tf, run, g, scores, prompts.length, 1, params, pipelineState);
 }
 
-/** Log-probs of every completion token under a policy, as host values [B, G, R] (0 on padding). */
-async function completionLogp(run: Runner, p: PolicyParams, prompts: readonly Int32Array[], completions: Int32Array, mask: Float32Array, G: number, R: number): Promise<Float32Array> {
-  const { tf } = run;
-  const t = tf.tidy(() => tf.reshape(completionLogProbsShared(run, p, prompts, completions, G, R), [-1]));
-  const d = (await t.data()) as Float32Array;
-  t.dispose();
-  return Float32Array.from(d, (v, i) => (mask[i] === 1 ? v : 0));
-}
-
-/** Mean per-token entropy of the policy over the completion tokens (TRL's `entropy`). */
-async function meanEntropy(run: Runner, p: PolicyParams, prompts: readonly Int32Array[], completions: Int32Array, mask: Float32Array, G: number, R: number): Promise<number> {
-  const { tf } = run;
-  const t = tf.tidy(() => tf.reshape(completionEntropyShared(run, p, prompts, completions, G, R), [-1]));
-  const d = (await t.data()) as Float32Array;
-  t.dispose();
+/**
+ * A policy's log-probs of every completion token as host values [B, G, R] (0 off the mask), from
+ * the same forward the loss uses, and with `entropy` its mean per-token entropy over the mask
+ * (TRL's `entropy`) from the same logits.
+ */
+async function policyOnHost(
+  run: Runner, p: PolicyParams, b: Pick<RolloutBatch, 'prompts' | 'completions' | 'G' | 'R'>, mask: Float32Array, entropy = false,
+): Promise<{ logp: Float32Array; entropy: number }> {
+  const out = run.tf.tidy(() => policyOutputs(run, p, b, 0, b.prompts.length, entropy));
+  const lp = (await out.logp.data()) as Float32Array;
+  const ent = out.entropy === undefined ? null : ((await out.entropy.data()) as Float32Array);
+  run.tf.dispose([out.logp, ...(out.entropy === undefined ? [] : [out.entropy])]);
   let sum = 0;
   let n = 0;
-  mask.forEach((m, i) => {
-    if (m !== 0) {
-      sum += d[i]!;
-      n++;
-    }
-  });
-  return n > 0 ? sum / n : 0;
+  if (ent !== null) {
+    mask.forEach((m, i) => {
+      if (m !== 0) {
+        sum += ent[i]!;
+        n++;
+      }
+    });
+  }
+  return { logp: Float32Array.from(lp, (v, i) => (mask[i] === 1 ? v : 0)), entropy: n > 0 ? sum / n : 0 };
 }
 
 /**

@@ -55,7 +55,9 @@ export function worthSharing(P: number, G: number, R: number): boolean {
  * when the whole batch's analytic saving (mean prompt length) is worth it, plain otherwise — the
  * same way, and padded the same, for every micro-batch.
  */
-export function policyOutputs(r: Runner, p: PolicyParams, b: RolloutBatch, from: number, to: number, entropy = false): { logp: Tensor; entropy?: Tensor } {
+export function policyOutputs(
+  r: Runner, p: PolicyParams, b: Pick<RolloutBatch, 'prompts' | 'completions' | 'G' | 'R'>, from: number, to: number, entropy = false,
+): { logp: Tensor; entropy?: Tensor } {
   const P = b.prompts.reduce((a, x) => a + x.length, 0) / b.prompts.length;
   const logitsOf = worthSharing(P, b.G, b.R) ? completionLogitsShared : completionLogitsUnshared;
   const padTo = Math.max(...b.prompts.map((x) => x.length));
@@ -63,11 +65,6 @@ export function policyOutputs(r: Runner, p: PolicyParams, b: RolloutBatch, from:
   const logits = logitsOf(r, p, b.prompts.slice(from, to), completions, b.G, b.R, padTo);
   const logp = pickLogProbs(r.tf, logits, completions);
   return entropy ? { logp, entropy: entropyOf(r.tf, logits) } : { logp };
-}
-
-/** The policy's log-probs of the completions of prompts [from, to): [to - from, G, R]. */
-export function policyLogp(r: Runner, p: PolicyParams, b: RolloutBatch, from: number, to: number): Tensor {
-  return policyOutputs(r, p, b, from, to).logp;
 }
 
 /** Set the policy's outputs the pipeline reads (`logp`, `entropy`: `reads`) in feeds. */
