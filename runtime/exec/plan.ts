@@ -42,6 +42,11 @@ export function feedableNames(g: IrGraph): Map<string, number> {
   return names;
 }
 
+/** Whether the graph reads the standard input `name`. */
+export function readsInput(g: IrGraph, name: string): boolean {
+  return g.ordered().some((n) => n.op === 'input' && n.attrs['name'] === name);
+}
+
 /** Build a plan computing `want` (output names) when `fed` names are supplied. */
 export function buildPlan(g: IrGraph, fed: readonly string[], want: readonly string[]): Plan {
   const feedable = feedableNames(g);

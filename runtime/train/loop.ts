@@ -27,7 +27,7 @@ import { clipRatios } from './clip.js';
 import { Rng } from './rng.js';
 import { evalRewardStage, groupRewards, hintGroups, sampleGroup, scoreGroups, segmentValues, type Group, type RolloutSettings, type SampleContext } from './collect.js';
 import { lossAndGrads, policyOutputs, worthSharing, type HostValue, type RolloutBatch } from './step.js';
-import { buildPlan, feedableNames } from '../exec/plan.js';
+import { buildPlan, feedableNames, readsInput } from '../exec/plan.js';
 import { runPlan } from '../exec/executor.js';
 import type * as tfc from '@tensorflow/tfjs-core';
 
@@ -395,10 +395,13 @@ async function trainStep(
     for (const k of Object.keys(groups[0]?.extras[name] ?? {})) metrics[`rewards/${name}/${k}`] = meanStd(groups.flatMap((x) => x.extras[name]![k] ?? []))[0];
   }
   perCompletion['variant'] = Float32Array.from(groups.flatMap((x) => x.variant));
-  const readsInput = (name: string): boolean => g.ordered().some((n) => n.op === 'input' && n.attrs['name'] === name);
-  if (readsInput('token_reward') || (readsInput('reward') && !g.outputs.some((x) => x.name.startsWith('reward.')))) {
-    const reward = await groupRewards(ctx, groups);
-    if (!g.outputs.some((x) => x.name.startsWith('reward.'))) perCompletion['reward'] = reward;
+  // The reward stage's value per completion, evaluated once when something below needs it.
+  let stageReward: Float32Array | null = null;
+  const rewardOf = async (): Promise<Float32Array> => (stageReward ??= await groupRewards(ctx, groups));
+  const hasRewardStage = g.outputs.some((x) => x.name.startsWith('reward.'));
+  if (readsInput(g, 'token_reward') || (readsInput(g, 'reward') && !hasRewardStage)) {
+    const reward = await rewardOf();
+    if (!hasRewardStage) perCompletion['reward'] = reward;
     // As verl places an outcome reward: on the completion's last token.
     const tokenReward = new Float32Array(B * G * R);
     groups.forEach((x, b) => {
@@ -415,7 +418,7 @@ async function trainStep(
     metrics['hints/mean_level'] = meanStd(perPrompt['hint_level'])[0];
   }
   if (roll.continuations > 0) {
-    const v = await segmentValues(ctx, groups, await groupRewards(ctx, groups), R);
+    const v = await segmentValues(ctx, groups, await rewardOf(), R);
     perToken['value_start'] = v.start;
     perToken['value_end'] = v.end;
     metrics['spo/continuations'] = v.sampled;

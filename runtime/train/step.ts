@@ -9,7 +9,7 @@ import type * as tfc from '@tensorflow/tfjs-core';
 import type { IrGraph } from '../../compiler/ir/graph.js';
 import type { TFModule } from '../backends/tf.js';
 import { runPlan } from '../exec/executor.js';
-import { buildPlan, feedableNames } from '../exec/plan.js';
+import { buildPlan, feedableNames, readsInput } from '../exec/plan.js';
 import { completionLogitsShared, completionLogitsUnshared, entropyOf, pickLogProbs, type Runner } from '../policy/model.js';
 import { policyVariables, type PolicyParams } from '../policy/params.js';
 
@@ -147,7 +147,7 @@ export async function lossAndGrads(
   ]);
   // Feed what the pipeline reads (a fed `reward` replaces a reward stage's `reward` binding).
   const feedable = feedableNames(g);
-  const reads = POLICY_INPUTS.filter((n) => g.ordered().some((x) => x.op === 'input' && x.attrs['name'] === n));
+  const reads = POLICY_INPUTS.filter((n) => readsInput(g, n));
   for (const k of [...whole.keys()]) {
     if (!feedable.has(k)) {
       tf.dispose(whole.get(k)!);

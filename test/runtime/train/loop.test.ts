@@ -27,6 +27,13 @@ function options(out: string, steps: number, extra: Partial<TrainOptions> = {}):
 
 const withoutTime = (ms: Metrics[]) => ms.map(({ step_time: _, ...rest }) => rest);
 
+/** Write a .rlp file of these lines into the test folder and compile its first pipeline. */
+function pipelineFrom(name: string, lines: readonly string[]) {
+  const file = join(dir, `${name}.rlp`);
+  writeFileSync(file, [...lines, ''].join('\n'));
+  return compileFiles([file]).pipelines[0]!;
+}
+
 describe('rlp run', () => {
   it('gives identical metrics for 3 steps from the same seed', async () => {
     const a = await train(options(join(dir, 'a'), 3));
@@ -63,18 +70,16 @@ describe('rlp run', () => {
   });
 
   it('trains with every sampling extra of the rollout and feeds their standard inputs', async () => {
-    const extras = join(dir, 'extras.rlp');
-    writeFileSync(extras, [
+    // Reads every standard input the extras feed: forced, variant, hint_level, value_start, value_end.
+    const p = pipelineFrom('extras', [
       'import "std/grpo"',
-      // Reads every standard input the extras feed: forced, variant, hint_level, value_start, value_end.
       'pipeline all_extras extends grpo {',
       '  sample { rollout(n = group, max_tokens = max_tokens, suffixes = "<|>", reset = 0.5, hint_from = "answer", continuations = 2, segment = 2) }',
       '  advantage { A = value_end - value_start + 0 * variant + 0 * hint_level }',
       '  loss { minimize mean(mean(-exp(logp - old_logp) * A, over T, where mask), over [B, G]) + 0 * sum(forced, over [B, G, T]) }',
       '}',
-      '',
-    ].join('\n'));
-    const p = compileFiles([extras]).pipelines.find((x) => x.name === 'all_extras')!;
+    ]);
+    expect(p.name).toBe('all_extras');
     const ms = await train(options(join(dir, 'extras'), 2, { pipeline: p, rewardsModule: null, set: { group: '4', max_tokens: '4' } }));
     expect(ms).toHaveLength(2);
     for (const m of ms) {
@@ -103,9 +108,17 @@ describe('rlp run', () => {
   });
 
   it('feeds the policy\'s entropy to a loss that reads it, inside the gradient', async () => {
-    const src2 = join(dir, 'ent.rlp');
-    writeFileSync(src2, 'import "std/prelude"\n\npipeline ent {\n  sample { rollout(n = 4, max_tokens = 4) }\n  reward { reward = correct }\n  loss {\n    tokens = sum(mask, over [B, G, T])\n    minimize token_mean(entropy, mask, tokens)\n  }\n}\n');
-    const p = compileFiles([src2]).pipelines[0]!;
+    const p = pipelineFrom('ent', [
+      'import "std/prelude"',
+      'pipeline ent {',
+      '  sample { rollout(n = 4, max_tokens = 4) }',
+      '  reward { reward = correct }',
+      '  loss {',
+      '    tokens = sum(mask, over [B, G, T])',
+      '    minimize token_mean(entropy, mask, tokens)',
+      '  }',
+      '}',
+    ]);
     const ms = await train(options(join(dir, 'ent'), 2, { pipeline: p, rewardsModule: null, set: {} }));
     // The loss is the mean entropy over completion tokens: the logged `entropy`, computed apart.
     for (const m of ms) expect(m['loss']).toBeCloseTo(m['entropy']!, 5);
@@ -113,16 +126,13 @@ describe('rlp run', () => {
   });
 
   it('feeds a pipeline without a reward stage its reward as token_reward on the last token, and the step', async () => {
-    const src3 = join(dir, 'tokrew.rlp');
-    writeFileSync(src3, [
+    const p = pipelineFrom('tokrew', [
       'import "std/prelude"',
       'pipeline tokrew {',
       '  sample { rollout(n = 4, max_tokens = 5) }',
       '  loss { minimize mean(sum(token_reward, over T, where mask), over [B, G]) + 1000 * float(step) + 0 * sum(logp, over [B, G, T], where mask) }',
       '}',
-      '',
-    ].join('\n'));
-    const p = compileFiles([src3]).pipelines[0]!;
+    ]);
     const ms = await train(options(join(dir, 'tokrew'), 3, { pipeline: p, rewardsModule: null, set: {}, prompts: 4, init: 'runtime/policy/pretrained/arithmetic' }));
     // Scored with the built-in `correct`; each completion's reward sits on one token; step counts from 0.
     ms.forEach((m, k) => {
