@@ -55,8 +55,20 @@ export interface Binding {
   readonly name: Ident;
   readonly type: TypeExpr | null;
   readonly value: Expr | null;
+  /** `in [lo, hi)`: the declared range of a numeric param. */
+  readonly range: RangeExpr | null;
   readonly docString: string | null;
   readonly doc: string;
+}
+
+/** `in [lo, hi]` after a param's default: `[`/`]` include the bound, `(`/`)` exclude it. */
+export interface RangeExpr {
+  readonly kind: 'Range';
+  readonly span: Span;
+  readonly lo: Expr;
+  readonly hi: Expr;
+  readonly loInclusive: boolean;
+  readonly hiInclusive: boolean;
 }
 
 export interface Minimize {

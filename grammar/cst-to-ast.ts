@@ -153,6 +153,7 @@ export class AstBuilder {
     const ty = this.nodes(n, 'typeExpr')[0];
     const value = this.nodes(n, 'expr')[0];
     const doc = this.tokens(n, 'StringLit')[0];
+    const range = this.nodes(n, 'range')[0];
     const sp = this.nodeSpan(n);
     return {
       kind: 'Binding',
@@ -160,8 +161,20 @@ export class AstBuilder {
       name: this.ident(this.tok(n, 'Identifier')),
       type: ty === undefined ? null : this.typeExpr(ty),
       value: value === undefined ? null : this.expr(value),
+      range: range === undefined ? null : this.range(range),
       docString: doc === undefined ? null : unquote(doc.image),
       doc: this.docAbove(sp.start),
+    };
+  }
+
+  private range(n: CstNode): A.RangeExpr {
+    return {
+      kind: 'Range',
+      span: this.nodeSpan(n),
+      lo: this.expr(this.node(n, 'lo')),
+      hi: this.expr(this.node(n, 'hi')),
+      loInclusive: this.tok(n, 'open').image === '[',
+      hiInclusive: this.tok(n, 'close').image === ']',
     };
   }
 

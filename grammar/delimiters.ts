@@ -13,19 +13,25 @@ const PREFIX = new Set(['-', '+', 'not', '**']);
 /** Check bracket balance and nesting; returns problems (empty when the parser can run safely). */
 export function checkDelimiters(file: SourceFile, tokens: readonly IToken[]): SyntaxProblem[] {
   const stack: IToken[] = [];
+  // Brackets opened right after `in` (a param's range) may close with `]` or `)`: `in [0, 1)`.
+  const ranges = new Set<IToken>();
+  let prev: IToken | undefined;
   let prefixRun = 0;
   for (const t of tokens) {
+    const after = prev;
+    prev = t;
     const s = t.image;
     const at = span(file, t.startOffset, t.startOffset + s.length);
     prefixRun = PREFIX.has(s) ? prefixRun + 1 : 0;
     if (OPEN[s] !== undefined) {
       stack.push(t);
+      if (after?.image === 'in' && s !== '{') ranges.add(t);
       if (stack.length + prefixRun > MAX_NESTING) return [{ code: 'RLP1006', span: at, args: { limit: MAX_NESTING } }];
     } else if (CLOSE.has(s)) {
       const open = stack.pop();
       if (open === undefined) return [{ code: 'RLP1004', span: at, args: { close: s } }];
       const want = OPEN[open.image]!;
-      if (want !== s) {
+      if (want !== s && !(ranges.has(open) && s !== '}')) {
         return [{ code: 'RLP1005', span: at, args: { open: open.image, want, found: s, openLine: open.startOffset } }];
       }
     } else if (stack.length + prefixRun > MAX_NESTING) {

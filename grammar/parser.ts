@@ -93,7 +93,18 @@ class RlpParser extends CstParser {
         },
       },
     ]);
+    this.OPTION3(() => this.SUBRULE(this.range));
     this.OPTION2(() => this.CONSUME(T.StringLit));
+  });
+
+  /** `in [lo, hi]`, `in [lo, hi)`, `in (lo, hi]`, `in (lo, hi)`: a param's declared range. */
+  range = this.RULE('range', () => {
+    this.CONSUME(T.In);
+    this.OR([{ ALT: () => this.CONSUME(T.LBracket, { LABEL: 'open' }) }, { ALT: () => this.CONSUME(T.LParen, { LABEL: 'open' }) }]);
+    this.SUBRULE(this.expr, { LABEL: 'lo' });
+    this.CONSUME(T.Comma);
+    this.SUBRULE2(this.expr, { LABEL: 'hi' });
+    this.OR2([{ ALT: () => this.CONSUME(T.RBracket, { LABEL: 'close' }) }, { ALT: () => this.CONSUME(T.RParen, { LABEL: 'close' }) }]);
   });
 
   fnDecl = this.RULE('fnDecl', () => {

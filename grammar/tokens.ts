@@ -21,10 +21,11 @@ export const False = keyword('false');
 export const And = keyword('and');
 export const Or = keyword('or');
 export const Not = keyword('not');
+export const In = keyword('in');
 
 /** The words the language reserves (for diagnostics and the formatter). */
 export const KEYWORDS: readonly string[] = Object.freeze([
-  'import', 'pipeline', 'extends', 'fn', 'dim', 'minimize', 'over', 'where', 'true', 'false', 'and', 'or', 'not',
+  'import', 'pipeline', 'extends', 'fn', 'dim', 'minimize', 'over', 'where', 'true', 'false', 'and', 'or', 'not', 'in',
 ]);
 
 export const DocComment = createToken({ name: 'DocComment', pattern: /\/\/\/[^\n\r]*/, group: 'docs' });
@@ -70,7 +71,7 @@ export const Dot = createToken({ name: 'Dot', pattern: /\./, label: "'.'" });
 export const ALL_TOKENS: readonly TokenType[] = Object.freeze([
   WhiteSpace, DocComment, LineComment, BlockComment, UnterminatedComment,
   MalformedNumber, NumberLit, StringLit, UnterminatedString,
-  Import, Pipeline, Extends, Fn, Dim, Minimize, Over, Where, True, False, And, Or, Not,
+  Import, Pipeline, Extends, Fn, Dim, Minimize, Over, Where, True, False, And, Or, Not, In,
   Identifier,
   LBrace, RBrace, LParen, RParen, LBracket, RBracket, Comma, Semi, Colon,
   EqEq, NotEq, LessEq, GreaterEq, Less, Greater, Assign,

@@ -276,6 +276,7 @@ export class Elaborator {
       if (m.kind === 'Minimize') return this.fail('RLP4006', m.span, { block: `fn ${fd.name.name}` });
       if (m.kind === 'ExprStmt') return this.fail('RLP4007', m.span, { hint: '; only the last statement of a function is its result' });
       if (m.value === null) return this.fail('RLP4008', m.span, { name: m.name.name });
+      if (m.range !== null) return this.fail('RLP3031', m.range.span, { what: `only params declare ranges; \`${m.name.name}\` is a local of \`${fd.name.name}\`` });
       if (locals.has(m.name.name)) return this.fail('RLP2003', m.name.span, { name: m.name.name });
       const id = this.expr(m.value, ctx);
       if (id === null) return null;

@@ -149,12 +149,15 @@ export class Flattener {
     }
     const name: Ident = { name: value.callee.name, span: value.callee.span };
     if (!this.claim(ownNames, name)) return;
-    const decl: Binding = { kind: 'Binding', span: value.span, name, type: null, value, docString: null, doc: '' };
+    const decl: Binding = { kind: 'Binding', span: value.span, name, type: null, value, range: null, docString: null, doc: '' };
     flat.bindings.set(name.name, { name, stage, decl, module, isNewInChild: false, value });
   }
 
   private member(flat: FlatPipeline, block: string, m: Binding, module: Module): void {
     const name = m.name.name;
+    if (m.range !== null && block !== 'params') {
+      this.diagnostics.push(diag('RLP3031', m.range.span, { what: `only params declare ranges; \`${name}\` is in \`${block}\`` }));
+    }
     if (block === 'params' || block === 'state') {
       if (m.type === null) {
         const what = block === 'params' ? 'param' : 'state';
@@ -172,7 +175,9 @@ export class Flattener {
         }));
         return;
       }
-      (block === 'params' ? flat.params : flat.state).set(name, { decl: m, module, own: true });
+      // A redeclared param keeps its parent's range unless it declares its own.
+      const decl = inherited !== undefined && m.range === null && inherited.decl.range !== null ? { ...m, range: inherited.decl.range } : m;
+      (block === 'params' ? flat.params : flat.state).set(name, { decl, module, own: true });
       return;
     }
     if (m.value === null) {

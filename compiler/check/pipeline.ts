@@ -9,6 +9,7 @@ import { opByName } from '../ops/index.js';
 import type { FlatPipeline } from './flatten.js';
 import type { DataColumns } from '../compile.js';
 import { BUILTIN_REWARDS, STAGES, STANDARD_INPUTS, standardInput } from './inputs.js';
+import { checkDefaultInRange, resolveRange } from './range.js';
 import { constEval, constFits, describeConst, resolveParamType, resolveTensorType } from './resolve-type.js';
 
 const ORDER = [...STAGES, 'update'];
@@ -83,13 +84,15 @@ export class PipelineChecker implements NameResolver {
       const t = resolveParamType(p.decl.type!, this.out);
       if (t === null) continue;
       let dflt: number | string | boolean | null = null;
+      const range = p.decl.range === null ? null : resolveRange(name, p.decl.range, t, this.out);
       if (p.decl.value !== null) {
         const c = constEval(p.decl.value);
         if (c === null) this.out.push(diag('RLP3018', p.decl.value.span, { name }));
         else if (!constFits(c, t)) this.out.push(diag('RLP3007', p.decl.value.span, { name, type: t, found: describeConst(c) }));
         else dflt = c.value;
       }
-      this.params.push({ name, type: t, default: dflt, doc: p.decl.docString ?? p.decl.doc });
+      if (range !== null && typeof dflt === 'number') checkDefaultInRange(p.decl, range, dflt, this.out);
+      this.params.push({ name, type: t, default: dflt, range, doc: p.decl.docString ?? p.decl.doc });
       const dtype = t === 'int' ? 'i32' : t === 'float' ? 'f32' : t === 'bool' ? 'bool' : null;
       this.paramTypes.set(name, dtype === null ? { kind: 'string' } : tensor(dtype));
     }

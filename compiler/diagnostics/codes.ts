@@ -126,6 +126,12 @@ export const CODES: readonly CodeInfo[] = Object.freeze([
   code('RLP3022', E, 'scan over several dims', (a) => `a scan runs along one dimension, found \`over ${a.dims}\``,
     '`shift` and `discounted_cumsum` run along a single dimension, usually `over T`.'),
 
+  // Param ranges (`group: int = 8 in [1, 4096]`).
+  code('RLP3030', E, 'param default outside its range', (a) => `param \`${a.name}\` defaults to ${a.value}, outside its range ${a.range}`,
+    'A param may declare the values it accepts after its default: `group: int = 8 in [1, 4096]`, `clip_low: float = 0.2 in [0, 1)`. `[` and `]` include a bound, `(` and `)` exclude it, and `inf` leaves an end open. The default must lie in the range; so must every `--set` value.'),
+  code('RLP3031', E, 'malformed param range', (a) => `${a.what}`,
+    'A range is written after a numeric param\'s default: `in [lo, hi]`, `in [lo, hi)`, `in (lo, hi]` or `in (lo, hi)`, with number bounds (or `inf`, `-inf`), the lower first. Only `int` and `float` params in a `params` block declare ranges.'),
+
   code('RLP4001', E, 'unknown block', (a) => `unknown block \`${a.name}\``,
     'A pipeline holds `params`, `state`, `update` and the stages `sample`, `reward`, `advantage`, `normalize`, `loss`.'),
   code('RLP4002', E, 'use of a later stage', (a) => `\`${a.name}\` in stage \`${a.stage}\` uses \`${a.used}\` from the later stage \`${a.later}\``,
@@ -186,6 +192,8 @@ export const CODES: readonly CodeInfo[] = Object.freeze([
     'A param declared without a default must be given on the command line: `--set NAME=VALUE`.'),
   code('RLP6020', E, 'runtime failure', (a) => `computing this failed: ${a.detail}`,
     'A step of the plan failed at run time. The span points at the expression it computes.'),
+  code('RLP6030', E, 'param value outside its range', (a) => `param \`${a.name}\` is set to ${a.value}, outside its range ${a.range}`,
+    'A param declares the values it accepts (`group: int = 8 in [1, 4096]`); a `--set` value outside that range would compute something the pipeline does not define. `rlp explain PIPELINE` lists every param with its range.'),
 
   code('RLP9001', E, 'internal compiler error', (a) => `internal compiler error: ${a.detail} (this is a bug in rlp; please report it)`,
     'The compiler broke one of its own invariants. This is never caused by your program alone; please report it with the input that triggered it.'),

@@ -1,6 +1,7 @@
 /** Machine-readable forms of the IR: JSON and Graphviz DOT. */
 import { formatTypeFull } from '../types.js';
 import type { IrGraph } from './graph.js';
+import { formatRange } from './param-range.js';
 
 /** A plain JSON object for `--emit json`; stable key order. */
 export function irToJson(g: IrGraph): object {
@@ -8,7 +9,7 @@ export function irToJson(g: IrGraph): object {
     pipeline: g.meta.pipeline,
     doc: g.meta.doc,
     dims: g.meta.dimOrder,
-    params: g.meta.params,
+    params: g.meta.params.map((p) => ({ ...p, range: p.range === null ? null : formatRange(p.range) })),
     state: g.meta.state.map((s) => ({ name: s.name, type: formatTypeFull(s.type), init: s.init })),
     nodes: g.ordered().map((n) => ({
       id: n.id,

@@ -6,6 +6,7 @@ import * as graphlib from '@dagrejs/graphlib';
 import type { Span } from '../../grammar/source.js';
 import type { Attrs } from '../ops/define.js';
 import { formatTypeFull, type Type } from '../types.js';
+import type { ParamRange } from './param-range.js';
 
 /** One IR node. Inputs are node ids; spans are every source place this value came from. */
 export interface IrNode {
@@ -29,6 +30,8 @@ export interface IrParam {
   readonly name: string;
   readonly type: 'int' | 'float' | 'bool' | 'string';
   readonly default: number | string | boolean | null;
+  /** The declared range of a numeric param (`in [1, 4096]`), or null. */
+  readonly range: ParamRange | null;
   readonly doc: string;
 }
 

@@ -2,6 +2,8 @@
 import type { AttrValue } from '../ops/define.js';
 import { formatTypeFull } from '../types.js';
 import type { IrGraph, IrNode } from './graph.js';
+import { formatRange } from './param-range.js';
+import { formatNumber } from './print-number.js';
 
 function attr(v: AttrValue): string {
   if (Array.isArray(v)) return `[${v.join(',')}]`;
@@ -9,12 +11,7 @@ function attr(v: AttrValue): string {
   return typeof v === 'string' ? JSON.stringify(v) : String(v);
 }
 
-/** Numbers print in the shortest form that reads back to the same float64. */
-export function formatNumber(v: number): string {
-  if (Number.isNaN(v)) return 'nan';
-  if (!Number.isFinite(v)) return v > 0 ? 'inf' : '-inf';
-  return String(v);
-}
+export { formatNumber };
 
 function nodeLine(n: IrNode): string {
   const keys = Object.keys(n.attrs).sort();
@@ -27,7 +24,7 @@ function nodeLine(n: IrNode): string {
 /** Print one pipeline graph. */
 export function printIr(g: IrGraph): string {
   const params = g.meta.params
-    .map((p) => `${p.name}: ${p.type}${p.default === null ? '' : ` = ${typeof p.default === 'number' ? formatNumber(p.default) : JSON.stringify(p.default)}`}`)
+    .map((p) => `${p.name}: ${p.type}${p.default === null ? '' : ` = ${typeof p.default === 'number' ? formatNumber(p.default) : JSON.stringify(p.default)}`}${p.range === null ? '' : ` in ${formatRange(p.range)}`}`)
     .join(', ');
   const lines = [`pipeline ${g.meta.pipeline}(${params}) {`];
   for (const s of g.meta.state) lines.push(`  state ${s.name} : ${formatTypeFull(s.type)} = ${String(s.init)}`);

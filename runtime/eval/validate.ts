@@ -3,6 +3,7 @@ import type { Span } from '../../grammar/source.js';
 import { standardInput } from '../../compiler/check/inputs.js';
 import { diag, type Diagnostic } from '../../compiler/diagnostics/diagnostic.js';
 import type { IrGraph, IrNode } from '../../compiler/ir/graph.js';
+import { formatRange, inRange } from '../../compiler/ir/param-range.js';
 import { didYouMean, listChoices } from '../../compiler/suggest.js';
 import { formatType } from '../../compiler/types.js';
 import type { BatchEntry } from '../batch/read.js';
@@ -113,6 +114,7 @@ function resolveParams(g: IrGraph, opts: ValidateOptions, out: Diagnostic[]): Ma
     }
     const v = parseParam(p.type, raw);
     if (v === null) out.push(diag('RLP6011', opts.fileSpan, { name: k, type: p.type, value: raw, want: { int: 'an integer', float: 'a number', bool: '`true` or `false`', string: 'a string' }[p.type] }));
+    else if (typeof v === 'number' && p.range !== null && !inRange(p.range, v)) out.push(diag('RLP6030', opts.fileSpan, { name: k, value: raw, range: formatRange(p.range) }));
     else if (typeof v !== 'string') params.set(k, v);
   }
   for (const p of g.meta.params) {

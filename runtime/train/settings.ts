@@ -1,6 +1,7 @@
 /** Settings a run reads from the compiled pipeline: resolved params and the sample stage's rollout. */
 import type { IrGraph } from '../../compiler/ir/graph.js';
 import { opByName } from '../../compiler/ops/index.js';
+import { formatRange, inRange } from '../../compiler/ir/param-range.js';
 import { parseParam } from '../eval/validate.js';
 import type { RolloutSettings } from './collect.js';
 import { TrainError } from './options.js';
@@ -14,6 +15,7 @@ export function resolveParams(g: IrGraph, set: Readonly<Record<string, string>>)
     if (p === undefined) throw new TrainError(`\`${k}\` is not a param of \`${g.meta.pipeline}\`; its params are ${g.meta.params.map((x) => x.name).join(', ')}`);
     const v = parseParam(p.type, raw);
     if (v === null) throw new TrainError(`param \`${k}\` is \`${p.type}\`, but \`${raw}\` is not one`);
+    if (typeof v === 'number' && p.range !== null && !inRange(p.range, v)) throw new TrainError(`param \`${k}\` is set to ${raw}, outside its range ${formatRange(p.range)}`);
     if (typeof v !== 'string') out.set(k, v);
   }
   return out;

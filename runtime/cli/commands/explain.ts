@@ -4,6 +4,7 @@ import { STANDARD_INPUTS } from '../../../compiler/check/inputs.js';
 import { compileFiles } from '../../../compiler/compile.js';
 import { CODES, isKnownCode, codeInfo } from '../../../compiler/diagnostics/codes.js';
 import type { IrGraph } from '../../../compiler/ir/graph.js';
+import { formatRange } from '../../../compiler/ir/param-range.js';
 import { formatNumber } from '../../../compiler/ir/print.js';
 import { OPS } from '../../../compiler/ops/index.js';
 import { closest } from '../../../compiler/suggest.js';
@@ -39,7 +40,8 @@ export function describePipeline(g: IrGraph, file: string, bold: (s: string) => 
   if (g.meta.doc !== '') lines.push(...g.meta.doc.split('\n').map((l) => '  ' + l), '');
   lines.push(bold('params'));
   for (const p of g.meta.params) {
-    const d = p.default === null ? '(required)' : `= ${typeof p.default === 'number' ? formatNumber(p.default) : JSON.stringify(p.default)}`;
+    const d = (p.default === null ? '(required)' : `= ${typeof p.default === 'number' ? formatNumber(p.default) : JSON.stringify(p.default)}`) +
+      (p.range === null ? '' : ` in ${formatRange(p.range)}`);
     lines.push(`  ${`${p.name}: ${p.type} ${d}`.padEnd(36)} ${p.doc}`);
   }
   const inputs = g.ordered().filter((n) => n.op === 'input');
