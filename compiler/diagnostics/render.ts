@@ -1,8 +1,8 @@
 /** Render diagnostics: the rustc-style human form, a one-line form and JSON. */
-import { codeFrameColumns } from '@babel/code-frame';
 import pc from 'picocolors';
 import { lineCol, type Span } from '../../grammar/source.js';
 import type { Diagnostic } from './diagnostic.js';
+import { codeFrame } from './frame.js';
 
 export type DiagnosticFormat = 'human' | 'short' | 'json';
 
@@ -13,13 +13,7 @@ export function location(s: Span): string {
 }
 
 function frame(s: Span, message: string | null): string {
-  const start = lineCol(s.file, s.start);
-  const endLc = lineCol(s.file, Math.max(s.start, s.end));
-  const sameLine = endLc.line === start.line;
-  const end = sameLine ? { line: start.line, column: Math.max(endLc.column, start.column + 1) } : undefined;
-  const loc = end === undefined ? { start } : { start, end };
-  const opts = { highlightCode: false, linesAbove: 1, linesBelow: 0, ...(message !== null ? { message } : {}) };
-  return codeFrameColumns(s.file.text, loc, opts);
+  return codeFrame(s, message);
 }
 
 /** The rustc/TypeScript-style multi-line form with a code frame. */
