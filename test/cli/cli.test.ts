@@ -163,7 +163,7 @@ describe('rlp explain', () => {
     const r = rlp(['explain', 'grpo']);
     expect(r.code).toBe(0);
     expect(r.out).toContain('A_i   = (r_i - mean_G r) / (std_G r + eps)');
-    expect(r.out).toMatch(/beta: float = 0\.04\s+weight of the k3 KL penalty/);
+    expect(r.out).toMatch(/beta: float = 0\.04 in \[0, inf\)\s+weight of the k3 KL penalty/);
     expect(r.out).toMatch(/clip_high: float = 0\.2/);
     expect(r.out).toMatch(/logp: f32\[B,G,T\]@mask/);
   });
