@@ -194,6 +194,8 @@ export const CODES: readonly CodeInfo[] = Object.freeze([
     'A step of the plan failed at run time. The span points at the expression it computes.'),
   code('RLP6030', E, 'param value outside its range', (a) => `param \`${a.name}\` is set to ${a.value}, outside its range ${a.range}`,
     'A param declares the values it accepts (`group: int = 8 in [1, 4096]`); a `--set` value outside that range would compute something the pipeline does not define. `rlp explain PIPELINE` lists every param with its range.'),
+  code('RLP6031', E, 'no such pipeline', (a) => `\`--pipeline ${a.name}\`: \`${a.file}\` declares no pipeline \`${a.name}\``,
+    'A file may declare several pipelines; `--pipeline NAME` chooses one of them. `rlp check FILE` lists what the file declares.'),
 
   code('RLP9001', E, 'internal compiler error', (a) => `internal compiler error: ${a.detail} (this is a bug in rlp; please report it)`,
     'The compiler broke one of its own invariants. This is never caused by your program alone; please report it with the input that triggered it.'),

@@ -6,6 +6,7 @@ import { runExplain } from './commands/explain.js';
 import { BACKEND_NAMES, DEFAULT_BACKEND, type BackendName } from '../backends/index.js';
 import { EXIT, reportInternal, UsageError } from './io.js';
 import { VERSION } from './version.js';
+import { commandLine } from './command-line.js';
 const formatOption = (): Option =>
   new Option('--format <format>', 'diagnostics as human (with code frames), short (one line each) or json').choices(['human', 'short', 'json']).default('human');
 
@@ -13,7 +14,7 @@ const collect = (v: string, prev: string[]): string[] => [...prev, v];
 const backendOption = (): Option =>
   new Option('--backend <name>', 'TF.js backend to compute on').choices([...BACKEND_NAMES]).default(DEFAULT_BACKEND);
 
-function program(setCode: (c: number) => void): Command {
+function program(setCode: (c: number) => void, argv: readonly string[]): Command {
   const p = new Command('rlp')
     .description('rlp: a language, compiler and runtime for RL post-training loss pipelines')
     .version(VERSION, '-V, --version')
@@ -61,7 +62,7 @@ function program(setCode: (c: number) => void): Command {
     .option('--allow-nonfinite', 'accept NaN and infinite input values', false)
     .action(async (target: string, o: { batch: string; set: string[]; grad: string[]; output?: string; backend: BackendName; pipeline?: string; allowNonfinite: boolean }) => {
       const { runEval } = await import('./commands/eval.js');
-      setCode(await runEval(target, o));
+      setCode(await runEval(target, { ...o, commandLine: commandLine(argv) }));
     });
   p.command('run')
     .description('train a policy with a pipeline: rollouts, rewards, the pipeline\'s loss, Adam; metrics and checkpoints under --out')
@@ -86,7 +87,7 @@ function program(setCode: (c: number) => void): Command {
     .option('--dry-run', 'validate everything and write the resolved config, without training', false)
     .action(async (target: string, o: import('./commands/run.js').RunCmdOptions) => {
       const { runRun } = await import('./commands/run.js');
-      setCode(await runRun(target, o));
+      setCode(await runRun(target, { ...o, commandLine: commandLine(argv) }));
     });
   p.command('sft')
     .description('supervised warm start of the policy on a built-in task; its checkpoint seeds rlp run --init')
@@ -126,7 +127,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   let code: number = EXIT.ok;
   try {
     const args = argv.map((a) => (/^-O[01]$/.test(a) ? `--opt-level=${a.slice(2)}` : a));
-    await program((c) => (code = c)).parseAsync(args, { from: 'user' });
+    await program((c) => (code = c), argv).parseAsync(args, { from: 'user' });
     return code;
   } catch (e) {
     if (e instanceof CommanderError) {

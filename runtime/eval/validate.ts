@@ -24,6 +24,14 @@ export interface ValidateOptions {
   readonly allowNonfinite: boolean;
   /** Where to point problems that belong to no entry (the batch file's start). */
   readonly fileSpan: Span;
+  /** Where each flag sits on the command line (`--set`, `--grad` problems point there); else fileSpan. */
+  readonly args?: FlagSpans;
+}
+
+/** Spans of the command line: one `FLAG VALUE`, or the whole line. */
+export interface FlagSpans {
+  flag(flag: string, value: string): Span;
+  readonly all: Span;
 }
 
 /** Validate a batch; returns the plan inputs, or diagnostics. */
@@ -37,11 +45,11 @@ export function validateBatch(g: IrGraph, entries: readonly BatchEntry[], opts: 
   });
   const sizes = checkShapes(g, known, feedable, out);
   for (const e of known) checkValues(g.node(feedable.get(e.name)!), e, opts.allowNonfinite, out);
-  const params = resolveParams(g, opts, out);
+  const params = checkParamSets(g, opts.set, opts.args ?? { flag: () => opts.fileSpan, all: opts.fileSpan }, out);
   const want = g.outputs.filter((o) => g.node(o.node).type.kind === 'tensor').map((o) => o.name);
   const plan = buildPlan(g, known.map((e) => e.name), want);
   for (const n of requiredInputs(plan)) out.push(missing(g, n, opts.fileSpan));
-  for (const name of opts.grad) checkGradTarget(g, name, known, feedable, opts.fileSpan, out);
+  for (const name of opts.grad) checkGradTarget(g, name, known, feedable, opts.args?.flag('--grad', name) ?? opts.fileSpan, out);
   if (out.length > 0) return { valid: null, diagnostics: out };
   return { valid: { plan, sizes, params, entries: known }, diagnostics: [] };
 }
@@ -103,24 +111,26 @@ function checkValues(n: IrNode, e: BatchEntry, allowNonfinite: boolean, out: Dia
   }
 }
 
-function resolveParams(g: IrGraph, opts: ValidateOptions, out: Diagnostic[]): Map<string, number | boolean> {
+/** Resolve `--set` values against the params (name, type, range) and the defaults; problems point at each flag. */
+export function checkParamSets(g: IrGraph, set: Readonly<Record<string, string>>, at: FlagSpans, out: Diagnostic[]): Map<string, number | boolean> {
   const params = new Map<string, number | boolean>();
   const names = g.meta.params.map((p) => p.name);
-  for (const [k, raw] of Object.entries(opts.set)) {
+  for (const [k, raw] of Object.entries(set)) {
     const p = g.meta.params.find((x) => x.name === k);
+    const here = at.flag('--set', `${k}=${raw}`);
     if (p === undefined) {
-      out.push(diag('RLP6006', opts.fileSpan, { name: k, pipeline: g.meta.pipeline }, { help: didYouMean(k, names) ?? (names.length > 0 ? `its params are ${listChoices(names)}` : 'it has no params') }));
+      out.push(diag('RLP6006', here, { name: k, pipeline: g.meta.pipeline }, { help: didYouMean(k, names) ?? (names.length > 0 ? `its params are ${listChoices(names)}` : 'it has no params') }));
       continue;
     }
     const v = parseParam(p.type, raw);
-    if (v === null) out.push(diag('RLP6011', opts.fileSpan, { name: k, type: p.type, value: raw, want: { int: 'an integer', float: 'a number', bool: '`true` or `false`', string: 'a string' }[p.type] }));
-    else if (typeof v === 'number' && p.range !== null && !inRange(p.range, v)) out.push(diag('RLP6030', opts.fileSpan, { name: k, value: raw, range: formatRange(p.range) }));
+    if (v === null) out.push(diag('RLP6011', here, { name: k, type: p.type, value: raw, want: { int: 'an integer', float: 'a number', bool: '`true` or `false`', string: 'a string' }[p.type] }));
+    else if (typeof v === 'number' && p.range !== null && !inRange(p.range, v)) out.push(diag('RLP6030', here, { name: k, value: raw, range: formatRange(p.range) }));
     else if (typeof v !== 'string') params.set(k, v);
   }
   for (const p of g.meta.params) {
     if (params.has(p.name) || p.type === 'string') continue;
     if (p.default === null) {
-      if (opts.set[p.name] === undefined) out.push(diag('RLP6013', opts.fileSpan, { name: p.name }, { help: `add \`--set ${p.name}=...\`` }));
+      if (set[p.name] === undefined) out.push(diag('RLP6013', at.all, { name: p.name }, { help: `add \`--set ${p.name}=...\`` }));
     } else if (typeof p.default !== 'string') params.set(p.name, p.default);
   }
   return params;

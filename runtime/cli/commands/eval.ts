@@ -12,7 +12,8 @@ import { resultsToJson, writeResults } from '../../batch/write.js';
 import { StepError } from '../../exec/executor.js';
 import { EXIT, UsageError, useColor } from '../io.js';
 import { resolveTarget } from '../resolve-target.js';
-import { pickPipeline } from './pick.js';
+import { checkPipelineFlag, pickPipeline } from './pick.js';
+import { commandLine, type CommandLine } from '../command-line.js';
 
 /** Options of `rlp eval`. */
 export interface EvalCmdOptions {
@@ -23,6 +24,8 @@ export interface EvalCmdOptions {
   readonly backend: BackendName;
   readonly pipeline?: string;
   readonly allowNonfinite: boolean;
+  /** This invocation's command line (flag problems point into it). */
+  readonly commandLine?: CommandLine;
 }
 
 function report(ds: readonly Diagnostic[]): void {
@@ -52,6 +55,12 @@ export async function runEval(target: string, opts: EvalCmdOptions): Promise<num
   const compiled = compileFiles([t.file]);
   report(compiled.diagnostics);
   if (hasErrors(compiled.diagnostics)) return EXIT.user;
+  const cl = opts.commandLine ?? commandLine([]);
+  const bad = checkPipelineFlag(compiled.pipelines, opts.pipeline, t.file, cl);
+  if (bad !== null) {
+    report([bad]);
+    return EXIT.usage;
+  }
   const p = pickPipeline(compiled.pipelines, opts.pipeline ?? t.pipeline, t.file);
   const batch = readBatch(opts.batch);
   if (batch.diagnostics.length > 0) {
@@ -59,7 +68,7 @@ export async function runEval(target: string, opts: EvalCmdOptions): Promise<num
     return EXIT.user;
   }
   const { validateBatch } = await import('../../eval/validate.js');
-  const v = validateBatch(p.ir, batch.entries, { set, grad: opts.grad, allowNonfinite: opts.allowNonfinite, fileSpan: span(batch.file, 0, 0) });
+  const v = validateBatch(p.ir, batch.entries, { set, grad: opts.grad, allowNonfinite: opts.allowNonfinite, fileSpan: span(batch.file, 0, 0), args: cl });
   if (v.valid === null) {
     report(v.diagnostics);
     return EXIT.user;

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { findStdlibDir } from '../../../compiler/bind/host.js';
 import { compileFiles, type CompileOptions } from '../../../compiler/compile.js';
-import { hasErrors } from '../../../compiler/diagnostics/diagnostic.js';
+import { hasErrors, type Diagnostic } from '../../../compiler/diagnostics/diagnostic.js';
 import { renderAll } from '../../../compiler/diagnostics/render.js';
 import { listChoices } from '../../../compiler/suggest.js';
 import { BackendUnavailable, type BackendName } from '../../backends/index.js';
@@ -13,7 +13,9 @@ import { TASKS, taskByName } from '../../tasks/index.js';
 import { EXIT, progressLogger, UsageError, useColor } from '../io.js';
 import { compileInputs } from '../compile-inputs.js';
 import { resolveTarget } from '../resolve-target.js';
-import { pickPipeline } from './pick.js';
+import { checkPipelineFlag, pickPipeline } from './pick.js';
+import { commandLine, type CommandLine } from '../command-line.js';
+import { checkParamSets } from '../../eval/validate.js';
 
 /** Options of `rlp run`. */
 export interface RunCmdOptions {
@@ -35,6 +37,8 @@ export interface RunCmdOptions {
   readonly dryRun: boolean;
   readonly pipeline?: string;
   readonly init?: string;
+  /** This invocation's command line (flag problems point into it). */
+  readonly commandLine?: CommandLine;
 }
 
 function positiveInt(flag: string, v: string): number {
@@ -88,7 +92,19 @@ export async function runRun(target: string, o: RunCmdOptions): Promise<number> 
   const compiled = compileFiles([t.file], inputs);
   if (compiled.diagnostics.length > 0) process.stderr.write(renderAll(compiled.diagnostics, 'human', useColor(process.stderr)) + '\n');
   if (hasErrors(compiled.diagnostics)) return EXIT.user;
+  const cl = o.commandLine ?? commandLine([]);
+  const bad = checkPipelineFlag(compiled.pipelines, o.pipeline, t.file, cl);
+  if (bad !== null) {
+    process.stderr.write(renderAll([bad], 'human', useColor(process.stderr)) + '\n');
+    return EXIT.usage;
+  }
   const p = pickPipeline(compiled.pipelines, o.pipeline ?? t.pipeline, t.file);
+  const setProblems: Diagnostic[] = [];
+  checkParamSets(p.ir, set, cl, setProblems);
+  if (setProblems.length > 0) {
+    process.stderr.write(renderAll(setProblems, 'human', useColor(process.stderr)) + '\n');
+    return EXIT.user;
+  }
   const out = o.resume ?? o.out ?? `runs/${p.name}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
   let stop = false;
   const onSigint = (): void => {
