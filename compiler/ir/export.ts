@@ -11,6 +11,7 @@ export function irToJson(g: IrGraph): object {
     dims: g.meta.dimOrder,
     params: g.meta.params.map((p) => ({ ...p, range: p.range === null ? null : formatRange(p.range) })),
     state: g.meta.state.map((s) => ({ name: s.name, type: formatTypeFull(s.type), init: s.init })),
+    inputs: (g.meta.inputs ?? []).map((i) => ({ name: i.name, type: formatTypeFull(i.type), doc: i.doc })),
     nodes: g.ordered().map((n) => ({
       id: n.id,
       op: n.op,

@@ -7,6 +7,7 @@ import { abs, exp, log, logSigmoid, sigmoidOp, softplusOp, sqrt, stopGradient, t
 import { count, mean, reduceMax, reduceMin, std, sum, variance } from './reduce.js';
 import { clip, maximum, minimum, select } from './select.js';
 import { discountedCumsum, shift } from './scan.js';
+import { lgamma } from './special.js';
 import { expand, sort, take } from './shape.js';
 import { constant, input, param, rewardFn, stateRead } from './sources.js';
 
@@ -14,6 +15,7 @@ import { constant, input, param, rewardFn, stateRead } from './sources.js';
 export const OPS: readonly OpDef[] = Object.freeze([
   add, sub, mul, div, pow, neg,
   exp, log, sqrt, abs, sigmoidOp, logSigmoid, softplusOp, tanh, toFloat, stopGradient,
+  lgamma,
   clip, minimum, maximum, select,
   lt, le, gt, ge, eq, ne, and, or, not,
   sum, mean, variance, std, reduceMax, reduceMin, count,

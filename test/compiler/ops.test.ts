@@ -17,6 +17,7 @@ function evalDsl(expr: string): number {
 function samplePoint(name: string, arity: number, r: () => number): number[] {
   const xs = Array.from({ length: arity }, () => 4 * r() - 2);
   if (['log', 'sqrt', 'pow'].includes(name)) xs[0] = 0.2 + 2 * r();
+  if (name === 'lgamma') xs[0] = 0.2 + 10 * r();
   if (name === 'clip') return [xs[0]!, -0.5, 0.5].map((v, i) => (i === 0 && Math.abs(Math.abs(v) - 0.5) < 0.05 ? v + 0.2 : v));
   if (name === 'select') xs[0] = r() < 0.5 ? 0 : 1;
   return xs;

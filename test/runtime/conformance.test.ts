@@ -40,6 +40,7 @@ function drawFor(op: OpDef, k: number): (r: () => number) => number {
   if (op.inputs[k]?.kind === 'bool') return bit;
   if (['lt', 'le', 'gt', 'ge', 'eq', 'ne'].includes(op.name)) return small;
   if (['log', 'sqrt'].includes(op.name) || (op.name === 'pow' && k === 0)) return uniform(0.5, 2);
+  if (op.name === 'lgamma') return uniform(0.05, 12);
   if (op.name === 'div' && k === 1) return signedAway;
   if (op.name === 'clip' && k === 1) return uniform(-1, -0.5);
   if (op.name === 'clip' && k === 2) return uniform(0.5, 1);
