@@ -100,6 +100,7 @@ function resolveParams(g: IrGraph, set: Readonly<Record<string, string>>): Map<s
   for (const [k, raw] of Object.entries(set)) {
     const p = g.meta.params.find((x) => x.name === k);
     if (p === undefined) throw new TrainError(`\`${k}\` is not a param of \`${g.meta.pipeline}\`; its params are ${g.meta.params.map((x) => x.name).join(', ')}`);
+    if (p.type === 'choice') continue; // picked and checked at compile time
     const v = parseParam(p.type, raw);
     if (v === null) throw new TrainError(`param \`${k}\` is \`${p.type}\`, but \`${raw}\` is not one`);
     if (typeof v !== 'string') out.set(k, v);

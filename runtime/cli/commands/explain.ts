@@ -41,6 +41,7 @@ export function describePipeline(g: IrGraph, file: string, bold: (s: string) => 
   for (const p of g.meta.params) {
     const d = p.default === null ? '(required)' : `= ${typeof p.default === 'number' ? formatNumber(p.default) : JSON.stringify(p.default)}`;
     lines.push(`  ${`${p.name}: ${p.type} ${d}`.padEnd(36)} ${p.doc}`);
+    if (p.choices !== undefined) lines.push(`  ${''.padEnd(36)} one of ${p.choices.map((c) => JSON.stringify(c)).join(', ')}`);
   }
   const inputs = g.ordered().filter((n) => n.op === 'input');
   lines.push('', bold('inputs'));
