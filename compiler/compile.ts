@@ -39,6 +39,8 @@ export interface CompileOptions {
   readonly rewardColumns?: Readonly<Record<string, readonly string[]>>;
   /** The data a run reads: every column a named reward function reads must be in every row. */
   readonly data?: DataColumns;
+  /** `--set NAME=VALUE` values: those naming a choice param pick its value at compile time (others are runtime params). */
+  readonly set?: Readonly<Record<string, string>>;
 }
 
 /** The columns of a run's data (a JSONL file or a built-in task). */
@@ -70,7 +72,7 @@ export function compileFiles(paths: readonly string[], opts: CompileOptions = {}
       if (item.kind !== 'Pipeline') continue;
       const flat = flattener.flatten(item, m);
       if (flat === null) continue;
-      const raw = new PipelineChecker(flat, dimOrder, diagnostics, opts.rewards ?? [], opts.rewardColumns ?? {}, opts.data ?? null).run();
+      const raw = new PipelineChecker(flat, dimOrder, diagnostics, opts.rewards ?? [], opts.rewardColumns ?? {}, opts.data ?? null, opts.set ?? {}).run();
       if (raw === null) continue;
       pipelines.push(optimize(item.name.name, m.file.path, raw, opts.passes ?? DEFAULT_PIPELINE));
     }

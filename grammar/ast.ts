@@ -99,12 +99,20 @@ export interface FnParam {
   readonly type: TypeExpr | null;
 }
 
-/** `f32[B,G,T]`, `float`, `int`... */
+/** `f32[B,G,T]`, `float`, `int`, `choice("a", "b")`... */
 export interface TypeExpr {
   readonly kind: 'Type';
   readonly span: Span;
   readonly name: Ident;
   readonly dims: readonly Ident[] | null;
+  /** The strings of `choice("a", "b")`, or null when the type has no parenthesized list. */
+  readonly choices: readonly StringChoice[] | null;
+}
+
+/** One string of a `choice(...)` type, as written. */
+export interface StringChoice {
+  readonly value: string;
+  readonly span: Span;
 }
 
 export type Expr = NumberExpr | StringExpr | BoolExpr | NameExpr | UnaryExpr | BinaryExpr | CallExpr | IndexExpr;

@@ -206,6 +206,7 @@ export class AstBuilder {
       span: this.nodeSpan(n),
       name: this.ident(ids[0]!),
       dims: hasDims ? ids.slice(1).map((t) => this.ident(t)) : null,
+      choices: this.tokens(n, 'LParen').length > 0 ? this.tokens(n, 'StringLit').map((t) => ({ value: unquote(t.image), span: this.tokSpan(t) })) : null,
     };
   }
 

@@ -142,12 +142,32 @@ class RlpParser extends CstParser {
     });
   });
 
+  /** `f32[B,G,T]`, `float`, or a choice among strings: `choice("a", "b")`. */
   typeExpr = this.RULE('typeExpr', () => {
     this.CONSUME(T.Identifier);
     this.OPTION(() => {
-      this.CONSUME(T.LBracket);
-      this.MANY_SEP({ SEP: T.Comma, DEF: () => this.CONSUME2(T.Identifier) });
-      this.CONSUME(T.RBracket);
+      this.OR([
+        {
+          ALT: () => {
+            this.CONSUME(T.LBracket);
+            this.MANY_SEP({ SEP: T.Comma, DEF: () => this.CONSUME2(T.Identifier) });
+            this.CONSUME(T.RBracket);
+          },
+        },
+        {
+          ALT: () => {
+            this.CONSUME(T.LParen);
+            this.OPTION2(() => {
+              this.CONSUME(T.StringLit);
+              this.MANY(() => {
+                this.CONSUME(T.Comma);
+                this.CONSUME2(T.StringLit);
+              });
+            });
+            this.CONSUME(T.RParen);
+          },
+        },
+      ]);
     });
   });
 

@@ -13,6 +13,7 @@ import { BINARY_OPS, dslNames, opByName, opsByDsl } from '../ops/index.js';
 import { didYouMean, listChoices } from '../suggest.js';
 import { formatType, sortDims, STRING, tensor, type TensorType, type Type } from '../types.js';
 import { matchArgs } from './args.js';
+import { compareStrings } from './choice.js';
 import { constEval, resolveTensorType } from './resolve-type.js';
 
 /** Where an expression is elaborated. */
@@ -63,6 +64,10 @@ export class Elaborator {
         const l = this.expr(e.left, ctx);
         const r = this.expr(e.right, ctx);
         if (l === null || r === null) return null;
+        if ((e.op === '==' || e.op === '!=') && (this.builder.typeOf(l).kind === 'string' || this.builder.typeOf(r).kind === 'string')) {
+          const v = compareStrings(e.op, this.builder.get(l), this.builder.get(r), [e.left.span, e.right.span], e.span, this.out);
+          return v === null ? null : this.constant(v, 'bool', e.span, ctx);
+        }
         return this.apply(BINARY_OPS[e.op]!, [l, r], [e.left.span, e.right.span], {}, e.span, ctx, `\`${e.op}\``);
       }
       case 'Call':

@@ -180,7 +180,6 @@ export class Flattener {
     const name = m.name.name;
     if (m.range !== null && block !== 'params') {
       this.diagnostics.push(diag('RLP3031', m.range.span, { what: `only params declare ranges; \`${name}\` is in \`${block}\`` }));
-      return;
     }
     if (block === 'inputs') {
       this.declaredInput(flat, m, module);

@@ -1,9 +1,11 @@
 /** Checking one flattened pipeline: params, state, bindings in stage order, minimize, updates -> IR. */
+import type { Binding } from '../../grammar/ast.js';
 import type { Span } from '../../grammar/source.js';
 import { diag, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { IrDeclaredInput, IrGraph, IrOutput, IrParam, IrState } from '../ir/graph.js';
 import { didYouMean } from '../suggest.js';
-import { formatType, tensor, type Type } from '../types.js';
+import { formatType, STRING, tensor, type Type } from '../types.js';
+import { checkChoiceParam, type CheckedChoice } from './choice.js';
 import { Elaborator, typeMatches, type Ctx, type NameResolver } from './elaborate.js';
 import { opByName } from '../ops/index.js';
 import type { FlatPipeline } from './flatten.js';
@@ -29,6 +31,7 @@ export class PipelineChecker implements NameResolver {
   private readonly inputs: IrDeclaredInput[] = [];
   private readonly inputTypes = new Map<string, Type>();
   private readonly usedInputs = new Set<string>();
+  private readonly choices = new Map<string, CheckedChoice>();
 
   private readonly rewardNames: readonly string[];
 
@@ -39,6 +42,7 @@ export class PipelineChecker implements NameResolver {
     private readonly extraRewards: readonly string[] = [],
     private readonly rewardColumns: Readonly<Record<string, readonly string[]>> = {},
     private readonly data: DataColumns | null = null,
+    private readonly set: Readonly<Record<string, string>> = {},
   ) {
     this.rewardNames = [...BUILTIN_REWARDS.map((r) => r.name), ...extraRewards];
     this.el = new Elaborator(dimOrder, out);
@@ -107,6 +111,10 @@ export class PipelineChecker implements NameResolver {
     for (const [name, p] of this.flat.params) {
       const t = resolveParamType(p.decl.type!, this.out);
       if (t === null) continue;
+      if (t === 'choice') {
+        this.checkChoice(name, p.decl);
+        continue;
+      }
       let dflt: number | string | boolean | null = null;
       const range = p.decl.range === null ? null : resolveRange(name, p.decl.range, t, this.out);
       if (p.decl.value !== null) {
@@ -120,6 +128,15 @@ export class PipelineChecker implements NameResolver {
       const dtype = t === 'int' ? 'i32' : t === 'float' ? 'f32' : t === 'bool' ? 'bool' : null;
       this.paramTypes.set(name, dtype === null ? { kind: 'string' } : tensor(dtype));
     }
+  }
+
+  /** A choice param: its list, its default, and the value `--set` or the default picks. */
+  private checkChoice(name: string, decl: Binding): void {
+    const choice = checkChoiceParam(name, decl, this.set[name], this.out);
+    if (choice === null) return;
+    this.params.push({ name, type: 'choice', default: choice.dflt, doc: decl.docString ?? decl.doc, choices: choice.choices, chosen: choice.chosen, range: null });
+    this.choices.set(name, choice);
+    this.paramTypes.set(name, STRING);
   }
 
   private checkState(): void {
@@ -166,6 +183,11 @@ export class PipelineChecker implements NameResolver {
   resolve(name: string, span: Span, ctx: Ctx): number | null | undefined {
     if (this.flat.bindings.has(name)) return this.binding(name, span, ctx);
     const pt = this.paramTypes.get(name);
+    const choice = this.choices.get(name);
+    if (choice !== undefined) {
+      this.usedParams.add(name);
+      return this.el.node('const', [], { value: choice.chosen, choice: name, choices: choice.choices }, STRING, span, ctx);
+    }
     if (pt !== undefined) {
       this.usedParams.add(name);
       return this.el.node('param', [], { name }, pt, span, ctx);

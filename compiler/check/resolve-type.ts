@@ -5,12 +5,16 @@ import { didYouMean, listChoices } from '../suggest.js';
 import { sortDims, tensor, type DType, type TensorType } from '../types.js';
 
 const TENSOR_DTYPES: Readonly<Record<string, DType>> = { f32: 'f32', i32: 'i32', bool: 'bool' };
-export const PARAM_TYPES: readonly string[] = Object.freeze(['int', 'float', 'bool', 'string']);
-export type ParamType = 'int' | 'float' | 'bool' | 'string';
+export const PARAM_TYPES: readonly string[] = Object.freeze(['int', 'float', 'bool', 'string', 'choice']);
+export type ParamType = 'int' | 'float' | 'bool' | 'string' | 'choice';
 
 /** Resolve `f32[B,G,T]`-style annotations; reports and returns null when unknown. */
 export function resolveTensorType(te: TypeExpr, dimOrder: readonly string[], out: Diagnostic[]): TensorType | null {
   const dtype = TENSOR_DTYPES[te.name.name];
+  if (te.choices !== null) {
+    out.push(diag('RLP3008', te.span, { name: `${te.name.name}(...)` }, { help: '`choice("a", "b")` is a param type; tensors are written `f32[B,G,T]`' }));
+    return null;
+  }
   if (dtype === undefined) {
     const valid = Object.keys(TENSOR_DTYPES);
     const alias: Record<string, string> = { float: 'f32', int: 'i32' };
@@ -29,9 +33,15 @@ export function resolveTensorType(te: TypeExpr, dimOrder: readonly string[], out
   return tensor(dtype, sortDims(dims, dimOrder));
 }
 
-/** Resolve a param type (`int`, `float`, `bool`, `string`). */
+/** Resolve a param type (`int`, `float`, `bool`, `string`, `choice("a", "b")`). */
 export function resolveParamType(te: TypeExpr, out: Diagnostic[]): ParamType | null {
   const n = te.name.name;
+  if (n === 'choice' && te.choices !== null) return 'choice';
+  if (n === 'choice' || te.choices !== null) {
+    const help = n === 'choice' ? 'list the strings it may take: `choice("a", "b")`' : 'only `choice` takes a list of strings: `choice("a", "b")`';
+    out.push(diag('RLP3008', te.span, { name: te.choices !== null ? `${n}(...)` : n }, { help }));
+    return null;
+  }
   if (te.dims === null && (PARAM_TYPES as readonly string[]).includes(n)) return n as ParamType;
   const alias: Record<string, string> = { f32: 'float', i32: 'int' };
   const help = te.dims !== null ? 'params are scalars: int, float, bool or string' : alias[n] !== undefined ? `param types are written \`${alias[n]}\`` : didYouMean(n, PARAM_TYPES) ?? `expected ${listChoices(PARAM_TYPES)}`;
@@ -92,5 +102,6 @@ export function constFits(c: ConstValue, t: ParamType): boolean {
     case 'float': return typeof c.value === 'number';
     case 'bool': return typeof c.value === 'boolean';
     case 'string': return typeof c.value === 'string';
+    case 'choice': return typeof c.value === 'string';
   }
 }

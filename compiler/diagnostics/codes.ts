@@ -96,7 +96,7 @@ export const CODES: readonly CodeInfo[] = Object.freeze([
   code('RLP3007', E, 'param default type', (a) => `param \`${a.name}\` is \`${a.type}\` but its default is ${a.found}`,
     'The default of a param must be a constant of the declared type; `int` values are accepted for `float` params.'),
   code('RLP3008', E, 'unknown type', (a) => `unknown type \`${a.name}\``,
-    'Param types: int, float, bool, string. Tensor types: f32, i32, bool, optionally with dimensions, e.g. `f32[B,G,T]`.'),
+    'Param types: int, float, bool, string, and `choice("a", "b", ...)` (one of the listed strings, fixed at compile time). Tensor types: f32, i32, bool, optionally with dimensions, e.g. `f32[B,G,T]`.'),
   code('RLP3009', E, 'wrong number of arguments', (a) => `\`${a.callee}\` takes ${a.want}, found ${a.found}`,
     'The call passes more positional arguments than the function or op declares.'),
   code('RLP3010', E, 'unknown keyword argument', (a) => `\`${a.callee}\` has no parameter \`${a.name}\``,
@@ -131,6 +131,14 @@ export const CODES: readonly CodeInfo[] = Object.freeze([
     'A param may declare the values it accepts after its default: `group: int = 8 in [1, 4096]`, `clip_low: float = 0.2 in [0, 1)`. `[` and `]` include a bound, `(` and `)` exclude it, and `inf` leaves an end open. The default must lie in the range; so must every `--set` value.'),
   code('RLP3031', E, 'malformed param range', (a) => `${a.what}`,
     'A range is written after a numeric param\'s default: `in [lo, hi]`, `in [lo, hi)`, `in (lo, hi]` or `in (lo, hi)`, with number bounds (or `inf`, `-inf`), the lower first. Only `int` and `float` params in a `params` block declare ranges.'),
+
+  // ---- choice params (issue 13) -----------------------------------------------------------------
+  code('RLP3040', E, 'bad choice declaration', (a) => `choice param \`${a.name}\` ${a.what}`,
+    'A choice param lists the strings it may take and names one of them as its default: `agg: choice("token-mean", "token-sum") = "token-mean"`. The list is not empty and has no string twice.'),
+  code('RLP3041', E, 'not one of the choices', (a) => `${a.what} is not a choice of \`${a.name}\`; it takes ${a.choices}`,
+    'A choice param takes one of the strings its declaration lists, as its default, from `--set NAME=VALUE`, and in comparisons `NAME == "value"`. The choice is made at compile time, so a comparison with a string it can never equal is an error, not a silently false condition.'),
+  code('RLP3042', E, 'string comparison needs constants', (a) => `${a.what}`,
+    'Strings compare only when both sides are known at compile time: string literals and choice params (`agg == "token-sum"`). The comparison is folded to `true` or `false`, and a `select` on it keeps only the chosen branch in the IR.'),
 
   code('RLP4001', E, 'unknown block', (a) => `unknown block \`${a.name}\``,
     'A pipeline holds `params`, `state`, `update` and the stages `sample`, `reward`, `advantage`, `normalize`, `loss`.'),

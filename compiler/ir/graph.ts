@@ -28,11 +28,14 @@ export interface IrOutput {
 /** A pipeline param as the IR sees it. */
 export interface IrParam {
   readonly name: string;
-  readonly type: 'int' | 'float' | 'bool' | 'string';
+  readonly type: 'int' | 'float' | 'bool' | 'string' | 'choice';
   readonly default: number | string | boolean | null;
   /** The declared range of a numeric param (`in [1, 4096]`), or null. */
   readonly range: ParamRange | null;
   readonly doc: string;
+  /** For a `choice(...)` param: the strings it may take, and the one this compilation chose. */
+  readonly choices?: readonly string[];
+  readonly chosen?: string;
 }
 
 /** A state variable: its type and initial value. */

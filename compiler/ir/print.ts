@@ -24,7 +24,7 @@ function nodeLine(n: IrNode): string {
 /** Print one pipeline graph. */
 export function printIr(g: IrGraph): string {
   const params = g.meta.params
-    .map((p) => `${p.name}: ${p.type}${p.default === null ? '' : ` = ${typeof p.default === 'number' ? formatNumber(p.default) : JSON.stringify(p.default)}`}${p.range === null ? '' : ` in ${formatRange(p.range)}`}`)
+    .map((p) => (p.chosen !== undefined ? `${p.name}: choice = ${JSON.stringify(p.chosen)}` : `${p.name}: ${p.type}${p.default === null ? '' : ` = ${typeof p.default === 'number' ? formatNumber(p.default) : JSON.stringify(p.default)}`}${p.range === null ? '' : ` in ${formatRange(p.range)}`}`))
     .join(', ');
   const lines = [`pipeline ${g.meta.pipeline}(${params}) {`];
   for (const s of g.meta.state) lines.push(`  state ${s.name} : ${formatTypeFull(s.type)} = ${String(s.init)}`);

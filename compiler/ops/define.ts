@@ -7,7 +7,8 @@ import type * as tfc from '@tensorflow/tfjs-core';
 import type { Label } from '../diagnostics/diagnostic.js';
 import type { DType, TensorType, Type } from '../types.js';
 
-export type Trait = 'elementwise' | 'reduction' | 'pure' | 'effect' | 'source' | 'commutative' | 'shape' | 'broadcast';
+/** `selects`: the result is input 1 where input 0 (a bool) holds, else input 2. */
+export type Trait = 'elementwise' | 'reduction' | 'pure' | 'effect' | 'source' | 'commutative' | 'shape' | 'broadcast' | 'selects';
 
 /** Attribute values stored on IR nodes. */
 export type AttrValue = number | string | boolean | readonly string[];

@@ -21,6 +21,8 @@ export interface ElementwiseSpec {
   /** The TF.js lowering needs inputs of the output's full shape (its gradient does not reduce broadcasts). */
   readonly sameShape?: boolean;
   readonly commutative?: boolean;
+  /** The op picks input 1 or input 2 by input 0 (`select`): constant folding may keep one branch. */
+  readonly selects?: boolean;
   readonly examples?: readonly { readonly dsl: string; readonly out: number }[];
 }
 
@@ -28,6 +30,7 @@ export interface ElementwiseSpec {
 export function elementwise(s: ElementwiseSpec): OpDef {
   const traits: Trait[] = ['elementwise', 'pure'];
   if (s.commutative === true) traits.push('commutative');
+  if (s.selects === true) traits.push('selects');
   return defineOp({
     name: s.name,
     dsl: s.dsl,

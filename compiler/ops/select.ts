@@ -21,7 +21,7 @@ export const maximum = elementwise({
 });
 
 export const select = elementwise({
-  name: 'select', lower: (tf, [c, a, b], _, ctx) => tf.where(tf.broadcastTo(c!, ctx.outShape as number[]), tf.broadcastTo(a!, ctx.outShape as number[]), tf.broadcastTo(b!, ctx.outShape as number[])), dsl: 'select', summary: 'Where cond is true, a; else b.', inputs: ['cond', 'a', 'b'], accepts: ['bool', 'number', 'number'], result: 'f32',
+  name: 'select', lower: (tf, [c, a, b], _, ctx) => tf.where(tf.broadcastTo(c!, ctx.outShape as number[]), tf.broadcastTo(a!, ctx.outShape as number[]), tf.broadcastTo(b!, ctx.outShape as number[])), dsl: 'select', summary: 'Where cond is true, a; else b.', inputs: ['cond', 'a', 'b'], accepts: ['bool', 'number', 'number'], result: 'f32', selects: true,
   scalar: (c, a, b) => (c !== 0 ? a : b), grad: ([c], g) => [0, c !== 0 ? g : 0, c !== 0 ? 0 : g],
   examples: [{ dsl: 'select(1 > 0, 2, 3)', out: 2 }],
 });

@@ -1,6 +1,11 @@
-/** Constant folding: elementwise ops whose inputs are all numeric literals become literals. */
+/**
+ * Constant folding: elementwise ops whose inputs are all numeric literals become literals, and a
+ * selection on a constant condition becomes its chosen branch (when the branch already has the
+ * selection's type), so a choice param leaves no runtime branch in the IR.
+ */
 import type { IrNode } from '../ir/graph.js';
 import { nodeKey, renumber } from '../ir/graph.js';
+import { sameType } from '../types.js';
 import { opByName } from '../ops/index.js';
 import { definePass } from './define.js';
 
@@ -20,6 +25,13 @@ export const foldConstants = definePass({
       const op = opByName(n.op);
       const ins = n.inputs.map((i) => nodes.get(i)!);
       let out: IrNode = n;
+      if (op?.traits.includes('selects') === true && isNumericConst(ins[0]!)) {
+        const chosen = ins[Number(ins[0]!.attrs['value']) !== 0 ? 1 : 2]!;
+        if (sameType(chosen.type, n.type)) {
+          alias.set(n.id, chosen.id);
+          continue;
+        }
+      }
       if (op?.scalar !== undefined && op.traits.includes('elementwise') && op.name !== 'stop_gradient' && ins.length > 0 && ins.every(isNumericConst)) {
         const xs = ins.map((c) => Number(c.attrs['value']));
         let v: number | boolean = op.scalar(...xs);

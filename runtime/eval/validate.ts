@@ -131,13 +131,14 @@ export function checkParamSets(g: IrGraph, set: Readonly<Record<string, string>>
       out.push(diag('RLP6006', here, { name: k, pipeline: g.meta.pipeline }, { help: didYouMean(k, names) ?? (names.length > 0 ? `its params are ${listChoices(names)}` : 'it has no params') }));
       continue;
     }
+    if (p.type === 'choice') continue; // picked and checked at compile time
     const v = parseParam(p.type, raw);
     if (v === null) out.push(diag('RLP6011', here, { name: k, type: p.type, value: raw, want: { int: 'an integer', float: 'a number', bool: '`true` or `false`', string: 'a string' }[p.type] }));
     else if (typeof v === 'number' && p.range !== null && !inRange(p.range, v)) out.push(diag('RLP6030', here, { name: k, value: raw, range: formatRange(p.range) }));
     else if (typeof v !== 'string') params.set(k, v);
   }
   for (const p of g.meta.params) {
-    if (params.has(p.name) || p.type === 'string') continue;
+    if (params.has(p.name) || p.type === 'string' || p.type === 'choice') continue;
     if (p.default === null) {
       if (set[p.name] === undefined) out.push(diag('RLP6013', at.all, { name: p.name }, { help: `add \`--set ${p.name}=...\`` }));
     } else if (typeof p.default !== 'string') params.set(p.name, p.default);

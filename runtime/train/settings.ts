@@ -13,6 +13,7 @@ export function resolveParams(g: IrGraph, set: Readonly<Record<string, string>>)
   for (const [k, raw] of Object.entries(set)) {
     const p = g.meta.params.find((x) => x.name === k);
     if (p === undefined) throw new TrainError(`\`${k}\` is not a param of \`${g.meta.pipeline}\`; its params are ${g.meta.params.map((x) => x.name).join(', ')}`);
+    if (p.type === 'choice') continue; // picked and checked at compile time
     const v = parseParam(p.type, raw);
     if (v === null) throw new TrainError(`param \`${k}\` is \`${p.type}\`, but \`${raw}\` is not one`);
     if (typeof v === 'number' && p.range !== null && !inRange(p.range, v)) throw new TrainError(`param \`${k}\` is set to ${raw}, outside its range ${formatRange(p.range)}`);

@@ -52,7 +52,7 @@ export async function runEval(target: string, opts: EvalCmdOptions): Promise<num
   }
   const set = parseSets(opts.set);
   const t = resolveTarget(target);
-  const compiled = compileFiles([t.file]);
+  const compiled = compileFiles([t.file], { set });
   report(compiled.diagnostics);
   if (hasErrors(compiled.diagnostics)) return EXIT.user;
   const cl = opts.commandLine ?? commandLine([]);

@@ -43,6 +43,7 @@ export function describePipeline(g: IrGraph, file: string, bold: (s: string) => 
     const d = (p.default === null ? '(required)' : `= ${typeof p.default === 'number' ? formatNumber(p.default) : JSON.stringify(p.default)}`) +
       (p.range === null ? '' : ` in ${formatRange(p.range)}`);
     lines.push(`  ${`${p.name}: ${p.type} ${d}`.padEnd(36)} ${p.doc}`);
+    if (p.choices !== undefined) lines.push(`  ${''.padEnd(36)} one of ${p.choices.map((c) => JSON.stringify(c)).join(', ')}`);
   }
   const declared = g.meta.inputs ?? [];
   const standard = g.ordered().filter((n) => n.op === 'input' && !declared.some((i) => i.name === n.attrs['name']));

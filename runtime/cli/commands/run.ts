@@ -90,7 +90,7 @@ export async function runRun(target: string, o: RunCmdOptions): Promise<number> 
     process.stderr.write(`error: ${e.message}\n`);
     return EXIT.user;
   }
-  const compiled = compileFiles([t.file], inputs);
+  const compiled = compileFiles([t.file], { ...inputs, set });
   if (compiled.diagnostics.length > 0) process.stderr.write(renderAll(compiled.diagnostics, 'human', useColor(process.stderr)) + '\n');
   if (hasErrors(compiled.diagnostics)) return EXIT.user;
   const cl = o.commandLine ?? commandLine([]);
