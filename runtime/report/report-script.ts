@@ -10,7 +10,7 @@ export const REPORT_SCRIPT = String.raw`
     })));
     const u = new uPlot({
       title: c.title, width: Math.max(320, el.clientWidth - 8), height: 220,
-      scales: { x: { time: false } }, series, axes: [{ label: 'step' }, { size: 60 }], legend: { live: false },
+      scales: { x: { time: false } }, series, axes: [{ label: 'step', incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000] }, { size: 64, values: (u, vals) => vals.map((v) => (v === null ? '' : String(+v.toPrecision(3)))) }], legend: { live: false },
     }, [d.steps].concat(c.series.map((s) => s.values)), el);
     el.dataset.points = String(u.data[0].length);
     el.dataset.series = String(u.series.length - 1);

@@ -3,7 +3,7 @@
  * first few groups of each step, with its reward(s) and advantage. A resumed run appends the steps
  * it redoes again; readers keep the last lines of each step.
  */
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { IrGraph } from '../../compiler/ir/graph.js';
 import type { Tokenizer } from '../policy/tokenizer.js';
@@ -89,4 +89,12 @@ export function pairSamples(step: number, rows: readonly Record<string, unknown>
   return rows.slice(0, SAMPLE_GROUPS).flatMap((r, b) => (['chosen', 'rejected'] as const).map((role, gi) => ({
     step, group: b, prompt: String(r['prompt']), completion: String(r[role]), reward: implicit(b * 2 + gi), advantage: null, rewards: {}, role,
   })));
+}
+
+/** Keep only the rows of steps up to `step` (0: none), as a fresh or resumed run starts. */
+export function keepSamplesUpTo(dir: string, step: number): void {
+  const file = join(dir, 'samples.jsonl');
+  if (!existsSync(file)) return;
+  const kept = readFileSync(file, 'utf8').split('\n').filter((l) => l !== '' && (JSON.parse(l) as SampleRow).step <= step);
+  writeFileSync(file, kept.map((l) => l + '\n').join(''));
 }

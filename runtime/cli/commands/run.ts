@@ -13,6 +13,7 @@ import { TASKS, taskByName } from '../../tasks/index.js';
 import { EXIT, progressLogger, UsageError, useColor } from '../io.js';
 import { compileInputs } from '../compile-inputs.js';
 import { resolveTarget } from '../resolve-target.js';
+import { VERSION } from '../version.js';
 import { pickPipeline } from './pick.js';
 
 /** Options of `rlp run`. */
@@ -118,6 +119,10 @@ export async function runRun(target: string, o: RunCmdOptions): Promise<number> 
     progress.done();
     process.off('SIGINT', onSigint);
   }
-  process.stderr.write(`run written to ${out}\n`);
+  if (!o.dryRun) {
+    const { writeReport } = await import('../../report/write.js');
+    await writeReport(out, VERSION);
+  }
+  process.stderr.write(`run written to ${out} (report: ${join(out, 'report.html')})\n`);
   return stop ? 130 : EXIT.ok;
 }
