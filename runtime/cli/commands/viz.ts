@@ -49,6 +49,12 @@ function parseSets(sets: readonly string[]): Record<string, string> {
   return out;
 }
 
+/** A `--set` value as a label shows it: numbers and booleans as such, anything else as a string. */
+function displayValue(v: string): number | boolean | string {
+  if (v === 'true' || v === 'false') return v === 'true';
+  return v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v;
+}
+
 /** Run `rlp viz`; returns the exit code. */
 export async function runViz(target: string, o: VizCmdOptions): Promise<number> {
   const ext = extname(o.output).toLowerCase();
@@ -66,7 +72,8 @@ export async function runViz(target: string, o: VizCmdOptions): Promise<number> 
     if (s === null) return EXIT.user;
     summaries = s;
   }
-  const drawn = drawPipeline(a.result.program, p, { optimized: o.optimized, paramValues: set, ...(summaries !== undefined ? { summaries } : {}) });
+  const paramValues = Object.fromEntries(Object.entries(set).map(([k, v]) => [k, displayValue(v)]));
+  const drawn = drawPipeline(a.result.program, p, { optimized: o.optimized, paramValues, ...(summaries !== undefined ? { summaries } : {}) });
   let views: { name: string; graph: VizGraph }[];
   if (o.diff !== undefined) {
     const b = compileTarget(o.diff);
