@@ -18,6 +18,16 @@ function uplotAssets(): { js: string; css: string } {
   return { js: read('uPlot.iife.min.js'), css: read('uPlot.min.css') };
 }
 
+/** The version of an installed package (read from its package.json; the package is not loaded), or null. */
+function installedVersion(pkg: string): string | null {
+  try {
+    const require = createRequire(import.meta.url);
+    return String((JSON.parse(readFileSync(require.resolve(`${pkg}/package.json`), 'utf8')) as { version?: unknown }).version ?? '') || null;
+  } catch {
+    return null;
+  }
+}
+
 const inlineScript = (js: string): string => js.replace(/<\/script/gi, '<\\/script');
 
 const CSS = `
@@ -61,7 +71,8 @@ function manifest(config: Readonly<Record<string, unknown>>, version: string): s
     }
     return `<tr><th>${escapeHtml(k)}</th><td class="text">${cell(v)}</td></tr>`;
   });
-  return `<table id="manifest-table">${rows.join('\n')}<tr><th>report</th><td class="text">written by rlp ${escapeHtml(version)}</td></tr></table>`;
+  const tf = installedVersion('@tensorflow/tfjs-core');
+  return `<table id="manifest-table">${rows.join('\n')}<tr><th>report</th><td class="text">written by rlp ${escapeHtml(version)}${tf !== null ? ` (TF.js ${escapeHtml(tf)} installed)` : ''}</td></tr></table>`;
 }
 
 /** The whole report page. `graphSvg` is the pipeline's drawing, or a sentence saying why there is none. */

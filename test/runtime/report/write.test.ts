@@ -21,6 +21,7 @@ describe('writeReport', () => {
     expect(html).toContain('id="b:advantage.A"');
     expect(html).toContain('params: beta = 0.5');
     expect(html).toContain('written by rlp 9.9.9');
+    expect(html).toMatch(/TF\.js \d+\.\d+\.\d+ installed/);
     expect(html).toContain('last step 1: loss 0.5, reward 0.25');
     expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=/);
   });
