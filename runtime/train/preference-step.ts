@@ -3,6 +3,7 @@ import { BOS, EOS, UnknownCharacter } from '../policy/tokenizer.js';
 import { adamStep, ADAM_DEFAULTS } from './adam.js';
 import { TrainError, type Metrics } from './options.js';
 import type { PromptSource } from './prompts.js';
+import { appendSamples, pairSamples } from './samples.js';
 import { applyUpdates, meanStd, policyOnHost, type StepContext } from './step-context.js';
 import { lossAndGrads, type RolloutBatch } from './step.js';
 
@@ -46,6 +47,7 @@ export async function preferenceStep(c: StepContext, source: PromptSource, stepI
     for (let t = 0; t < R; t++) acc += (oldLogp[s * R + t]! - refLogp[s * R + t]!) * mask[s * R + t]!;
     return beta * acc;
   };
+  appendSamples(o.out, pairSamples(stepIndex + 1, rows, u));
   const chosen = Array.from({ length: B }, (_, b) => u(b * G));
   const rejected = Array.from({ length: B }, (_, b) => u(b * G + 1));
   const n = mask.reduce((a, x) => a + x, 0);

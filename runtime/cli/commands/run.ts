@@ -17,6 +17,7 @@ import { resolveTarget } from '../resolve-target.js';
 import { checkPipelineFlag, pickPipeline } from './pick.js';
 import { commandLine, type CommandLine } from '../command-line.js';
 import { checkParamSets } from '../../eval/validate.js';
+import { VERSION } from '../version.js';
 
 /** Options of `rlp run`. */
 export interface RunCmdOptions {
@@ -140,7 +141,11 @@ export async function runRun(target: string, o: RunCmdOptions): Promise<number> 
     progress.done();
     process.off('SIGINT', onSigint);
   }
-  process.stderr.write(`run written to ${out}\n`);
+  if (!o.dryRun) {
+    const { writeReport } = await import('../../report/write.js');
+    await writeReport(out, VERSION);
+  }
+  process.stderr.write(`run written to ${out} (report: ${join(out, 'report.html')})\n`);
   return stop ? 130 : EXIT.ok;
 }
 
