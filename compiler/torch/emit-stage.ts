@@ -39,6 +39,8 @@ export interface StageFn {
   readonly fn: string;
   readonly args: readonly StageArg[];
   readonly params: readonly IrParam[];
+  /** The names of the values it returns as metrics (`advantage.A`, `loss.ratio`...). */
+  readonly outputs: readonly string[];
   readonly code: string;
 }
 
@@ -192,7 +194,7 @@ function finish(g: IrGraph, spec: StageSpec, allArgs: StageArg[], lines: Line[],
     ...body,
     `    return ${vars.get(spec.main.node)!}, {${metrics}}`,
   ].join('\n');
-  return { fn: spec.fn, args, params, code };
+  return { fn: spec.fn, args, params, outputs: spec.metrics.map((m) => m.name), code };
 }
 
 function signature(fn: string, args: readonly StageArg[], params: readonly IrParam[]): string {

@@ -51,6 +51,8 @@ export function dependsOn(g: IrGraph, out: number, target: number): boolean {
   return false;
 }
 
+export type { StageFn } from './emit-stage.js';
+
 const bare = (o: IrOutput): string => o.name.slice(o.name.indexOf('.') + 1);
 
 /** The stage functions to emit, with what each is given rather than computes. */
