@@ -1,0 +1,133 @@
+/**
+ * Standard library II written out by hand from the formulas of methods.md / methods-full.md,
+ * in plain float64 TS over flat arrays. Nothing here uses the compiler or its ops (lgamma here
+ * is Stirling's series, not the op's Lanczos). Each reference takes the batch and `lp`, the
+ * log-probs to differentiate.
+ */
+import type { RefBatch, RefResult, Reference } from './references.js';
+
+const clamp = (x: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, x));
+
+/** log Gamma(x), x > 0: shift above 30, then Stirling's series (6 terms). */
+export function lgammaRef(x: number): number {
+  let shift = 0;
+  let z = x;
+  while (z < 30) {
+    shift += Math.log(z);
+    z += 1;
+  }
+  const z2 = 1 / (z * z);
+  const series = (1 / z) * (1 / 12 - z2 * (1 / 360 - z2 * (1 / 1260 - z2 * (1 / 1680 - z2 * (1 / 1188 - z2 * (691 / 360360))))));
+  return (z - 0.5) * Math.log(z) - z + 0.5 * Math.log(2 * Math.PI) + series - shift;
+}
+
+/** Beta(a, b) density at p in [0, 1], with 0^0 = 1. */
+export function betaPdf(p: number, a: number, b: number): number {
+  const xlogy = (x: number, y: number): number => (x === 0 ? 0 : x * Math.log(y));
+  return Math.exp(xlogy(a - 1, p) + xlogy(b - 1, 1 - p) - (lgammaRef(a) + lgammaRef(b) - lgammaRef(a + b)));
+}
+
+/** BNPO's advantage of rewards in [0, 1], `r` flat [B, G] (stride `stride` between a completion's entries). */
+export function bnpoAdvantage(r: ArrayLike<number>, B: number, G: number, wMax = 1e6): Float64Array {
+  const p = Array.from({ length: B }, (_, i) => {
+    if (G < 2) return 0;
+    let s = 0;
+    for (let g = 0; g < G; g++) s += r[i * G + g]!;
+    return s / G;
+  });
+  const m = B < 2 ? 0 : p.reduce((x, y) => x + y, 0) / B;
+  const v = B < 2 ? 1 : p.reduce((x, y) => x + (y - m) ** 2, 0) / (B - 1);
+  let alpha = 1;
+  let beta = 1;
+  if (v !== 0) {
+    const k = (m * (1 - m)) / v - 1;
+    alpha = Math.max(1, 1 + (k * m) / 3);
+    beta = Math.max(1, 1 + (k * (1 - m)) / 3);
+  }
+  const A = new Float64Array(B * G);
+  for (let i = 0; i < B; i++) {
+    const w = clamp(1 / betaPdf(p[i]!, alpha, beta), 0, wMax);
+    for (let g = 0; g < G; g++) A[i * G + g] = w * (r[i * G + g]! - p[i]!);
+  }
+  return A;
+}
+
+/** Dual-clip PPO loss of one token. */
+function dualClip(ratio: number, A: number, lo: number, hi: number, c: number): number {
+  const l = -Math.min(ratio * A, clamp(ratio, 1 - lo, 1 + hi) * A);
+  return A < 0 ? Math.min(l, -c * A) : l;
+}
+
+/** Per-completion aggregation: sum over tokens (or mean with `mean`), then sum over completions / N. */
+function seqAggregate(b: RefBatch, f: (s: number, k: number) => number, mean: boolean): { loss: number; scale: number } {
+  const N = b.B * b.G;
+  let loss = 0;
+  let scale = 0;
+  for (let s = 0; s < N; s++) {
+    let acc = 0;
+    let abs = 0;
+    let n = 0;
+    for (let t = 0; t < b.T; t++) {
+      const k = s * b.T + t;
+      if (b.mask[k] === 0) continue;
+      const v = f(s, k);
+      acc += v;
+      abs += Math.abs(v);
+      n += 1;
+    }
+    if (n === 0) continue;
+    loss += mean ? acc / n : acc;
+    scale += mean ? abs / n : abs;
+  }
+  return { loss: loss / N, scale: scale / N };
+}
+
+/** BNPO (defaults: rewards in [0, 1], w_max 1e6, clip 0.2 / 0.28, dual clip 10, seq-mean-token-sum). */
+export function bnpoWith(A: Float64Array): Reference {
+  return (b, lp): RefResult => {
+    const { loss, scale } = seqAggregate(b, (s, k) => dualClip(Math.exp(lp[k]! - b.old_logp[k]!), A[s]!, 0.2, 0.28, 10), false);
+    const maxA = A.reduce((x, y) => Math.max(x, Math.abs(y)), 0);
+    return { loss, scale, A, AScale: maxA };
+  };
+}
+
+export const bnpo: Reference = (b, lp) => bnpoWith(bnpoAdvantage(b.reward, b.B, b.G))(b, lp);
+
+/** BNPO with advantage decomposition: the mean over components of each component's BNPO advantage. */
+export function bnpoDecomposed(components: Float64Array, C: number): Reference {
+  return (b, lp) => {
+    const N = b.B * b.G;
+    const A = new Float64Array(N);
+    for (let c = 0; c < C; c++) {
+      const rc = Float64Array.from({ length: N }, (_, s) => components[s * C + c]!);
+      bnpoAdvantage(rc, b.B, b.G).forEach((a, s) => (A[s] = A[s]! + a / C));
+    }
+    return bnpoWith(A)(b, lp);
+  };
+}
+
+/** GRPO's group advantage (r - mean) / (std + eps), unbiased std, 0 for a group of one. */
+function groupAdvantage(b: RefBatch, eps = 1e-6): Float64Array {
+  const A = new Float64Array(b.B * b.G);
+  for (let i = 0; i < b.B; i++) {
+    const r = Array.from(b.reward.subarray(i * b.G, (i + 1) * b.G));
+    const m = r.reduce((x, y) => x + y, 0) / b.G;
+    const sd = b.G > 1 ? Math.sqrt(r.reduce((x, y) => x + (y - m) ** 2, 0) / (b.G - 1)) : 0;
+    r.forEach((v, g) => (A[i * b.G + g] = b.G > 1 ? (v - m) / (sd + eps) : 0));
+  }
+  return A;
+}
+
+/** MDPO at `step` of `total`: seq-mean-token-mean of -ratio A + (ratio log ratio - ratio + 1) / t. */
+export function mdpo(step: number, total: number): Reference {
+  return (b, lp) => {
+    const A = groupAdvantage(b);
+    const t = Math.max(1 - step / total, 1 / total);
+    const { loss, scale } = seqAggregate(b, (s, k) => {
+      const d = lp[k]! - b.old_logp[k]!;
+      const ratio = Math.exp(d);
+      return -ratio * A[s]! + (ratio * d - ratio + 1) / t;
+    }, true);
+    return { loss, scale, A };
+  };
+}

@@ -1,0 +1,99 @@
+/**
+ * Standard library II against independent references written from the formulas
+ * (test/helpers/references-ii.ts): loss, advantage and grad.logp within 1e-5 relative on cpu, on
+ * a hand-sized batch with padding, random batches, and each method's edge cases.
+ */
+import { describe, expect, it } from 'vitest';
+import { bnpo, bnpoAdvantage, bnpoDecomposed, mdpo } from '../helpers/references-ii.js';
+import type { RefBatch, Reference } from '../helpers/references.js';
+import { firstMiss, makeBatch, referenceGrad, runPipeline, stdlibPipeline, type BatchSpec } from '../helpers/stdlib-harness.js';
+
+const TOL = 1e-5;
+type Extra = Parameters<typeof runPipeline>[2];
+
+async function check(name: string, ref: Reference, b: RefBatch, extra: Extra = {}, set: Record<string, string> = {}): Promise<void> {
+  const out = await runPipeline(stdlibPipeline(name), b, extra, set);
+  const want = ref(b, b.logp);
+  const loss = out['loss']!.data[0]!;
+  expect(Math.abs(loss - want.loss) <= TOL * Math.max(Math.abs(want.loss), want.scale), `loss ${loss} vs ${want.loss} (scale ${want.scale})`).toBe(true);
+  if (want.A !== undefined) {
+    const got = out['advantage']!.data;
+    const onTokens = got.length === b.mask.length;
+    const keep = (x: ArrayLike<number>): number[] => Array.from(x).filter((_, k) => !onTokens || b.mask[k] !== 0);
+    expect(firstMiss(keep(got), keep(want.A), TOL, 1e-2, TOL * (want.AScale ?? 0)), 'advantage').toBeNull();
+  }
+  const g = out['grad.logp']!.data;
+  b.mask.forEach((m, k) => {
+    if (m === 0) expect(Math.abs(g[k]!), `grad on padding [${k}]`).toBe(0);
+  });
+  const fd = referenceGrad(ref, b);
+  const maxAbs = (x: ArrayLike<number>): number => Array.from(x).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  const inherited = want.AScale !== undefined && want.A !== undefined ? (TOL * want.AScale * maxAbs(fd)) / Math.max(maxAbs(want.A), 1e-12) : 0;
+  // Plus 1e-6 of the largest gradient entry: float32 rounding where large terms cancel in one
+  // token's gradient (MDPO's KL weight reaches total_steps).
+  expect(firstMiss(g, fd, TOL, 1e-2, 1e-9 * Math.max(1, want.scale) + inherited + 1e-6 * maxAbs(fd)), 'grad.logp').toBeNull();
+}
+
+const common: Record<string, BatchSpec> = {
+  'a hand-sized batch with padding': { B: 2, G: 4, T: 5, seed: 11, lengths: [5, 3, 1, 4, 2, 5, 5, 3] },
+  'random batch 1': { B: 3, G: 4, T: 6, seed: 1, reward: (r) => r() },
+  'random batch 2': { B: 4, G: 6, T: 4, seed: 2 },
+  'a fully masked row': { B: 2, G: 4, T: 5, seed: 5, lengths: [3, 0, 5, 2, 1, 4, 0, 5], reward: (r) => r() },
+  'extreme log-ratios between 18 and 20': { B: 2, G: 4, T: 5, seed: 16, spread: 20, reward: (r) => r() },
+};
+
+describe('bnpo against its reference', () => {
+  const cases: Record<string, BatchSpec> = {
+    ...common,
+    // Every prompt has the same success rate 1/2: v = 0 (the guard: alpha = beta = 1).
+    'zero variance of the success rates': { B: 3, G: 4, T: 5, seed: 31, reward: (_, i) => (i % 2 === 0 ? 1 : 0) },
+    'all rewards 0': { B: 3, G: 4, T: 5, seed: 32, reward: () => 0 },
+    'all rewards 1': { B: 3, G: 4, T: 5, seed: 33, reward: () => 1 },
+    'groups all 0 and all 1 beside mixed ones': { B: 4, G: 4, T: 5, seed: 34, reward: (r, i) => (i < 4 ? 0 : i < 8 ? 1 : r() < 0.5 ? 0 : 1) },
+    'one prompt (m = 0, v = 1)': { B: 1, G: 6, T: 5, seed: 35 },
+    'groups of one sample (p = 0)': { B: 4, G: 1, T: 5, seed: 36, reward: (r) => r() },
+  };
+  for (const [label, spec] of Object.entries(cases)) it(label, async () => check('bnpo', bnpo, makeBatch(spec)));
+
+  it('gives all-0 and all-1 groups a zero advantage and weights mixed groups by 1 / BetaPDF', () => {
+    const r = Float64Array.from([0, 0, 0, 0, 1, 1, 1, 1, 1, 0, 0, 0, 1, 1, 0, 0]);
+    const A = bnpoAdvantage(r, 4, 4);
+    expect(Array.from(A.subarray(0, 8))).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
+    // p = (0, 1, 1/4, 1/2): m = 7/16, v = 0.1848958..., alpha = max(1, 1 + k m / 3) with k = m(1-m)/v - 1 > 0.
+    expect(A[8]! > 0 && A[9]! < 0).toBe(true);
+  });
+});
+
+describe('bnpo_decomposed against its reference', () => {
+  const C = 2;
+  const comps = (B: number, G: number, seed: number): Float64Array => {
+    let s = seed;
+    return Float64Array.from({ length: B * G * C }, () => ((s = (s * 16807) % 2147483647) % 2 === 0 ? 1 : 0));
+  };
+  for (const [label, spec] of Object.entries({ 'a hand-sized batch': common['a hand-sized batch with padding']!, 'a random batch': common['random batch 2']! })) {
+    it(label, async () => {
+      const b = makeBatch(spec);
+      const x = comps(b.B, b.G, spec.seed + 7);
+      await check('bnpo_decomposed', bnpoDecomposed(x, C), b, { components: { shape: [b.B, b.G, C], data: x } });
+    });
+  }
+  it('with one component equals bnpo', async () => {
+    const b = makeBatch({ B: 3, G: 4, T: 5, seed: 41 });
+    await check('bnpo_decomposed', bnpo, b, { components: { shape: [b.B, b.G, 1], data: Float64Array.from(b.reward) } });
+  });
+});
+
+describe('mdpo against its reference', () => {
+  const K = 30;
+  for (const [label, spec] of Object.entries(common)) {
+    it(`${label}, mid-run`, async () => check('mdpo', mdpo(12, K), makeBatch(spec), { step: 12, total_steps: K }));
+  }
+  it('at step 0 (KL weight 1)', async () => check('mdpo', mdpo(0, K), makeBatch({ B: 3, G: 4, T: 5, seed: 51 }), { step: 0, total_steps: K }));
+  it('at the last step (KL weight total_steps)', async () => check('mdpo', mdpo(K - 1, K), makeBatch({ B: 3, G: 4, T: 5, seed: 52 }), { step: K - 1, total_steps: K }));
+  it('past the last step (the weight stays at total_steps)', async () => check('mdpo', mdpo(K + 5, K), makeBatch({ B: 2, G: 4, T: 5, seed: 53 }), { step: K + 5, total_steps: K }));
+  it('where logp equals old_logp: the KL term and its gradient vanish', async () => {
+    const b = makeBatch({ B: 2, G: 4, T: 5, seed: 54 });
+    const same = { ...b, logp: Float64Array.from(b.old_logp) };
+    await check('mdpo', mdpo(3, K), same, { step: 3, total_steps: K });
+  });
+});
