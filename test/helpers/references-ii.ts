@@ -131,3 +131,98 @@ export function mdpo(step: number, total: number): Reference {
     return { loss, scale, A };
   };
 }
+
+/** Token mean of x over completion s (0 for an empty completion). */
+function tokenMean(b: RefBatch, x: (k: number) => number, s: number): number {
+  let acc = 0;
+  let n = 0;
+  for (let t = 0; t < b.T; t++) {
+    const k = s * b.T + t;
+    if (b.mask[k] === 0) continue;
+    acc += x(k);
+    n += 1;
+  }
+  return n === 0 ? 0 : acc / n;
+}
+
+/** Which prompts have both a positive (reward > 0) and a negative completion: 1 or 0, [B]. */
+function mixedGroups(b: RefBatch): Float64Array {
+  return Float64Array.from({ length: b.B }, (_, i) => {
+    const r = Array.from(b.reward.subarray(i * b.G, (i + 1) * b.G));
+    return r.some((v) => v > 0) && r.some((v) => v <= 0) ? 1 : 0;
+  });
+}
+
+/** DisCO (log-sum-exp over negatives) or DisCO-b (mean), log-L or L-ratio scores. */
+export function disco(opts: { mean?: boolean; ratio?: boolean; tau?: number; delta?: number; penalty?: number } = {}): Reference {
+  const tau = opts.tau ?? 10;
+  const delta = opts.delta ?? 1e-4;
+  const penalty = opts.penalty ?? 1000;
+  return (b, lp) => {
+    const mixed = mixedGroups(b);
+    const s = Float64Array.from({ length: b.B * b.G }, (_, i) => tokenMean(b, (k) => (opts.ratio === true ? Math.exp(lp[k]! - b.old_logp[k]!) : lp[k]!), i));
+    let J = 0;
+    let scale = 0;
+    for (let q = 0; q < b.B; q++) {
+      if (mixed[q] === 0) continue;
+      const pos: number[] = [];
+      const neg: number[] = [];
+      for (let g = 0; g < b.G; g++) (b.reward[q * b.G + g]! > 0 ? pos : neg).push(s[q * b.G + g]!);
+      const mp = pos.reduce((x, y) => x + y, 0) / pos.length;
+      const contrast = opts.mean === true ? neg.reduce((x, y) => x + y, 0) / neg.length : tau * Math.log(neg.reduce((x, y) => x + Math.exp(y / tau), 0));
+      J += mp - contrast;
+      scale += Math.abs(mp) + Math.abs(contrast);
+    }
+    J /= b.B;
+    let klSum = 0;
+    let tokens = 0;
+    let dl = 0;
+    b.mask.forEach((m, k) => {
+      if (m === 0) return;
+      klSum += b.old_logp[k]! - lp[k]!;
+      dl += Math.abs(b.old_logp[k]!) + Math.abs(lp[k]!);
+      tokens += 1;
+    });
+    const kl = klSum / tokens;
+    // The penalty's coefficient is held constant (stop-gradient): computed from b.logp.
+    let kl0 = 0;
+    b.mask.forEach((m, k) => (kl0 += m === 0 ? 0 : b.old_logp[k]! - b.logp[k]!));
+    const coef = Math.max(0, penalty * (kl0 / tokens - delta));
+    return { loss: -J + coef * kl, scale: scale / b.B + coef * (dl / tokens), A: mixed };
+  };
+}
+
+/** NFT with its defaults (w_neg 1, eps_neg 1, norm 1000). */
+export const nft: Reference = (b, lp) => {
+  const mixed = mixedGroups(b);
+  let loss = 0;
+  let scale = 0;
+  for (let i = 0; i < b.B; i++) {
+    if (mixed[i] === 0) continue;
+    let pc = 0;
+    for (let g = 0; g < b.G; g++) pc += b.reward[i * b.G + g]! > 0 ? 1 : 0;
+    const q = clamp(pc / b.G, 0.02, 0.98);
+    for (let g = 0; g < b.G; g++) {
+      const s = i * b.G + g;
+      const positive = b.reward[s]! > 0;
+      for (let t = 0; t < b.T; t++) {
+        const k = s * b.T + t;
+        if (b.mask[k] === 0) continue;
+        const R = Math.exp(Math.min(lp[k]! - b.old_logp[k]!, 10));
+        let v: number;
+        if (positive) v = -Math.log(R);
+        else {
+          // Value: -log(max(proxy, 1)); gradient: -d proxy / max(proxy, 1) (straight through). The
+          // value at lp and the held-constant clamp at b.logp give exactly that gradient.
+          const R0 = Math.exp(Math.min(b.logp[k]! - b.old_logp[k]!, 10));
+          const proxy0 = (1 - q * R0) / (1 - q);
+          const proxy = (1 - q * R) / (1 - q);
+          v = -Math.log(Math.max(proxy0, 1)) - (proxy - proxy0) / Math.max(proxy0, 1);
+        }
+        loss += (1 - q) * v;
+        scale += Math.abs((1 - q) * v);
+      }
+    }
+  }
+  return { loss: loss / 1000, scale: scale / 1000, A: mixed };
+};

@@ -4,7 +4,7 @@
  * a hand-sized batch with padding, random batches, and each method's edge cases.
  */
 import { describe, expect, it } from 'vitest';
-import { bnpo, bnpoAdvantage, bnpoDecomposed, mdpo } from '../helpers/references-ii.js';
+import { bnpo, bnpoAdvantage, bnpoDecomposed, disco, mdpo, nft } from '../helpers/references-ii.js';
 import type { RefBatch, Reference } from '../helpers/references.js';
 import { firstMiss, makeBatch, referenceGrad, runPipeline, stdlibPipeline, type BatchSpec } from '../helpers/stdlib-harness.js';
 
@@ -96,4 +96,27 @@ describe('mdpo against its reference', () => {
     const same = { ...b, logp: Float64Array.from(b.old_logp) };
     await check('mdpo', mdpo(3, K), same, { step: 3, total_steps: K });
   });
+});
+
+const binary: Record<string, BatchSpec> = {
+  'a hand-sized batch with padding': { B: 2, G: 4, T: 5, seed: 11, lengths: [5, 3, 1, 4, 2, 5, 5, 3], reward: (_, i) => [1, 0, 0, 1, 1, 1, 0, 1][i]! },
+  'random batch 1': { B: 3, G: 4, T: 6, seed: 1 },
+  'random batch 2': { B: 4, G: 6, T: 4, seed: 2 },
+  'a fully masked row': { B: 2, G: 4, T: 5, seed: 5, lengths: [3, 0, 5, 2, 1, 4, 0, 5], reward: (_, i) => i % 3 === 0 ? 1 : 0 },
+  'groups with no positives and with no negatives beside mixed ones': { B: 3, G: 4, T: 5, seed: 61, reward: (_, i) => (i < 4 ? 0 : i < 8 ? 1 : i % 2) },
+  'no mixed group at all': { B: 2, G: 4, T: 5, seed: 62, reward: (_, i) => (i < 4 ? 0 : 1) },
+};
+
+for (const [name, ref] of Object.entries({ disco: disco(), disco_b: disco({ mean: true }) })) {
+  describe(`${name} against its reference`, () => {
+    for (const [label, spec] of Object.entries(binary)) it(label, async () => check(name, ref, makeBatch(spec)));
+    it('with a KL above delta (the detached penalty is active)', async () => check(name, ref, makeBatch({ B: 3, G: 4, T: 5, seed: 63, spread: 0.5 })));
+    it('with L-ratio scores and tau = 1', async () => check(name, disco({ mean: name === 'disco_b', ratio: true, tau: 1 }), makeBatch({ B: 3, G: 4, T: 5, seed: 64 }), {}, { ratio_score: 'true', tau: '1' }));
+  });
+}
+
+describe('nft against its reference', () => {
+  for (const [label, spec] of Object.entries(binary)) it(label, async () => check('nft', nft, makeBatch(spec)));
+  it('with ratios above 1 / q (the negative proxy clamps at 1)', async () => check('nft', nft, makeBatch({ B: 3, G: 4, T: 5, seed: 65, spread: 3, reward: (_, i) => (i % 4 === 0 ? 1 : 0) })));
+  it('with log-ratios beyond 10 (R is capped)', async () => check('nft', nft, makeBatch({ B: 2, G: 4, T: 5, seed: 66, spread: 20, exact: true })));
 });
