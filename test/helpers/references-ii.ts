@@ -226,3 +226,40 @@ export const nft: Reference = (b, lp) => {
   }
   return { loss: loss / 1000, scale: scale / 1000, A: mixed };
 };
+
+/** PPO-max's running moments of the RM scores (count, mean, sum of squared deviations). */
+export interface Moments {
+  readonly n: number;
+  readonly mu: number;
+  readonly m2: number;
+}
+
+/** Merge a batch of scores into the moments (Chan et al.'s parallel update). */
+export function mergeMoments(s: Moments, xs: ArrayLike<number>): Moments {
+  const k = xs.length;
+  let bm = 0;
+  for (let i = 0; i < k; i++) bm += xs[i]! / k;
+  let bm2 = 0;
+  for (let i = 0; i < k; i++) bm2 += (xs[i]! - bm) ** 2;
+  const n = s.n + k;
+  const d = bm - s.mu;
+  return { n, mu: s.mu + (d * k) / n, m2: s.m2 + bm2 + (d * d * s.n * k) / n };
+}
+
+/**
+ * PPO-max with the moments `before` this batch: token rewards -0.01 (old_logp - ref_logp) plus
+ * reward / running std on the last token, then `ppoRef` (the stdlib's PPO reference) on them.
+ */
+export function ppoMax(before: Moments, ppoRef: Reference): Reference {
+  return (b, lp) => {
+    const after = mergeMoments(before, b.reward);
+    const sd = after.m2 > 0 ? Math.sqrt(after.m2 / after.n) : 1;
+    const tr = Float64Array.from(b.mask, (m, k) => {
+      if (m === 0) return 0;
+      const s = Math.floor(k / b.T);
+      const last = k % b.T === b.T - 1 || b.mask[k + 1] === 0;
+      return -0.01 * (b.old_logp[k]! - b.ref_logp[k]!) + (last ? b.reward[s]! / sd : 0);
+    });
+    return ppoRef({ ...b, token_reward: tr }, lp);
+  };
+}

@@ -4,9 +4,15 @@
  * a hand-sized batch with padding, random batches, and each method's edge cases.
  */
 import { describe, expect, it } from 'vitest';
-import { bnpo, bnpoAdvantage, bnpoDecomposed, disco, mdpo, nft } from '../helpers/references-ii.js';
+import { useBackend } from '../../runtime/backends/index.js';
+import { runPlan } from '../../runtime/exec/executor.js';
+import { validateBatch } from '../../runtime/eval/validate.js';
+import { makeSource, span } from '../../grammar/source.js';
+import type { Tensor } from '../../compiler/ops/define.js';
+import { bnpo, bnpoAdvantage, bnpoDecomposed, disco, mdpo, mergeMoments, nft, ppoMax, type Moments } from '../helpers/references-ii.js';
+import { ppo } from '../helpers/references.js';
 import type { RefBatch, Reference } from '../helpers/references.js';
-import { firstMiss, makeBatch, referenceGrad, runPipeline, stdlibPipeline, type BatchSpec } from '../helpers/stdlib-harness.js';
+import { entriesFor, firstMiss, makeBatch, referenceGrad, runPipeline, stdlibPipeline, type BatchSpec } from '../helpers/stdlib-harness.js';
 
 const TOL = 1e-5;
 type Extra = Parameters<typeof runPipeline>[2];
@@ -119,4 +125,42 @@ describe('nft against its reference', () => {
   for (const [label, spec] of Object.entries(binary)) it(label, async () => check('nft', nft, makeBatch(spec)));
   it('with ratios above 1 / q (the negative proxy clamps at 1)', async () => check('nft', nft, makeBatch({ B: 3, G: 4, T: 5, seed: 65, spread: 3, reward: (_, i) => (i % 4 === 0 ? 1 : 0) })));
   it('with log-ratios beyond 10 (R is capped)', async () => check('nft', nft, makeBatch({ B: 2, G: 4, T: 5, seed: 66, spread: 20, exact: true })));
+});
+
+describe('ppo_max', () => {
+  for (const [label, spec] of Object.entries(common)) {
+    it(`${label}: matches its reference from fresh state`, async () => check('ppo_max', ppoMax({ n: 0, mu: 0, m2: 0 }, ppo), makeBatch(spec)));
+  }
+  it('a single score (zero variance) is guarded', async () => check('ppo_max', ppoMax({ n: 0, mu: 0, m2: 0 }, ppo), makeBatch({ B: 1, G: 1, T: 5, seed: 71, reward: () => 0.7 })));
+
+  it('carries its running moments over consecutive batches through the library API', async () => {
+    const p = stdlibPipeline('ppo_max');
+    const { tf } = await useBackend('cpu');
+    const here = span(makeSource('batch', ''), 0, 0);
+    let want: Moments = { n: 0, mu: 0, m2: 0 };
+    let state = new Map<string, Tensor>();
+    for (let k = 0; k < 4; k++) {
+      const b = makeBatch({ B: 2 + k, G: 3, T: 4, seed: 80 + k, reward: (r) => 3 * r() - 1 + k });
+      const v = validateBatch(p.ir, entriesFor(p, b), { set: {}, grad: [], allowNonfinite: false, fileSpan: here });
+      expect(v.valid, v.diagnostics.map((d) => d.message).join('; ')).not.toBeNull();
+      const feeds = new Map(v.valid!.entries.map((e) => [e.name, tf.tensor(Array.from(e.tensor.data), [...e.tensor.shape], 'float32')] as [string, Tensor]));
+      const vals = runPlan(v.valid!.plan, { tf, backend: 'cpu', sizes: v.valid!.sizes, feeds, params: v.valid!.params, state });
+      const read = async (name: string): Promise<number> => (await vals.get(v.valid!.plan.outputs.get(name)!)!.data())[0]!;
+      const loss = await read('loss');
+      const ref = ppoMax(want, ppo)(b, b.logp);
+      expect(Math.abs(loss - ref.loss), `step ${k}: loss ${loss} vs ${ref.loss}`).toBeLessThanOrEqual(1e-5 * Math.max(Math.abs(ref.loss), ref.scale));
+      want = mergeMoments(want, b.reward);
+      const got = { n: await read('update.n'), mu: await read('update.mu'), m2: await read('update.m2') };
+      expect(got.n).toBe(want.n);
+      expect(Math.abs(got.mu - want.mu), `step ${k}: mu`).toBeLessThan(1e-5 * Math.max(1, Math.abs(want.mu)));
+      expect(Math.abs(got.m2 - want.m2), `step ${k}: m2`).toBeLessThan(1e-5 * Math.max(1, want.m2));
+      const next = new Map<string, Tensor>();
+      for (const name of ['n', 'mu', 'm2']) next.set(name, tf.keep(tf.scalar(got[name as keyof Moments])));
+      tf.dispose([...state.values(), ...feeds.values(), ...vals.values()]);
+      state = next;
+    }
+    // Four batches of 6, 9, 12, 15 scores.
+    expect(want.n).toBe(42);
+    tf.dispose([...state.values()]);
+  });
 });
