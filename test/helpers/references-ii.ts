@@ -263,3 +263,31 @@ export function ppoMax(before: Moments, ppoRef: Reference): Reference {
     return ppoRef({ ...b, token_reward: tr }, lp);
   };
 }
+
+/** The ensemble reward: min over K (WCO), or mean - lambda * unbiased var (UWO; lambda 0: the mean). */
+export function ensembleReward(rewards: Float64Array, N: number, K: number, wco: boolean, lambda: number): Float64Array {
+  return Float64Array.from({ length: N }, (_, s) => {
+    const r = Array.from(rewards.subarray(s * K, (s + 1) * K));
+    if (wco) return Math.min(...r);
+    const m = r.reduce((x, y) => x + y, 0) / K;
+    const v = K > 1 ? r.reduce((x, y) => x + (y - m) ** 2, 0) / (K - 1) : 0;
+    return m - lambda * v;
+  });
+}
+
+/** OTC-PO's GRPO reward alpha * r_tool * correctness (c = 1, alpha = 1 by default). */
+export function otcReward(calls: Float64Array, correct: Float64Array, B: number, G: number, alpha = 1, c = 1): Float64Array {
+  const out = new Float64Array(B * G);
+  for (let i = 0; i < B; i++) {
+    const ok = Array.from({ length: G }, (_, g) => i * G + g).filter((s) => correct[s]! > 0);
+    const n = ok.length === 0 ? 0 : Math.min(...ok.map((s) => calls[s]!));
+    for (let g = 0; g < G; g++) {
+      const s = i * G + g;
+      const m = calls[s]!;
+      const f = m === 0 && n === 0 ? 0 : n === 0 ? m : (2 * m * n) / (m + n);
+      const rTool = f === 0 && n === 0 ? 1 : n === 0 ? Math.cos((m * Math.PI) / (2 * m + c)) : Math.sin((f * Math.PI) / (2 * n));
+      out[s] = alpha * rTool * correct[s]!;
+    }
+  }
+  return out;
+}

@@ -7,18 +7,29 @@ import { describe, expect, it } from 'vitest';
 import { useBackend } from '../../runtime/backends/index.js';
 import { runPlan } from '../../runtime/exec/executor.js';
 import { validateBatch } from '../../runtime/eval/validate.js';
+import { evaluate } from '../../runtime/eval/evaluate.js';
 import { makeSource, span } from '../../grammar/source.js';
 import type { Tensor } from '../../compiler/ops/define.js';
-import { bnpo, bnpoAdvantage, bnpoDecomposed, disco, mdpo, mergeMoments, nft, ppoMax, type Moments } from '../helpers/references-ii.js';
-import { ppo } from '../helpers/references.js';
+import { bnpo, bnpoAdvantage, bnpoDecomposed, disco, ensembleReward, mdpo, mergeMoments, nft, otcReward, ppoMax, type Moments } from '../helpers/references-ii.js';
+import { grpo, ppo } from '../helpers/references.js';
 import type { RefBatch, Reference } from '../helpers/references.js';
 import { entriesFor, firstMiss, makeBatch, referenceGrad, runPipeline, stdlibPipeline, type BatchSpec } from '../helpers/stdlib-harness.js';
 
 const TOL = 1e-5;
 type Extra = Parameters<typeof runPipeline>[2];
 
-async function check(name: string, ref: Reference, b: RefBatch, extra: Extra = {}, set: Record<string, string> = {}): Promise<void> {
-  const out = await runPipeline(stdlibPipeline(name), b, extra, set);
+/** Like runPipeline, without feeding `reward` (so a reward stage that reads declared inputs runs). */
+async function runOwnReward(name: string, b: RefBatch, extra: Extra, set: Record<string, string>): Promise<Awaited<ReturnType<typeof runPipeline>>> {
+  const p = stdlibPipeline(name);
+  const here = span(makeSource('batch', ''), 0, 0);
+  const v = validateBatch(p.ir, entriesFor(p, b, extra).filter((e) => e.name !== 'reward'), { set, grad: ['logp'], allowNonfinite: false, fileSpan: here });
+  if (v.valid === null) throw new Error(v.diagnostics.map((d) => `${d.code} ${d.message}`).join('; '));
+  const { tf } = await useBackend('cpu');
+  return evaluate(tf, 'cpu', v.valid, ['logp']);
+}
+
+async function check(name: string, ref: Reference, b: RefBatch, extra: Extra = {}, set: Record<string, string> = {}, ownReward = false): Promise<void> {
+  const out = ownReward ? await runOwnReward(name, b, extra, set) : await runPipeline(stdlibPipeline(name), b, extra, set);
   const want = ref(b, b.logp);
   const loss = out['loss']!.data[0]!;
   expect(Math.abs(loss - want.loss) <= TOL * Math.max(Math.abs(want.loss), want.scale), `loss ${loss} vs ${want.loss} (scale ${want.scale})`).toBe(true);
@@ -163,4 +174,49 @@ describe('ppo_max', () => {
     expect(want.n).toBe(42);
     tf.dispose([...state.values()]);
   });
+});
+
+describe('rm_ensemble against its reference', () => {
+  const K = 3;
+  const scores = (n: number, seed: number, same = false): Float64Array => {
+    let s = seed;
+    const next = (): number => ((s = (s * 16807) % 2147483647) / 2147483647);
+    return Float64Array.from({ length: n * K }, (_, i) => Math.fround(same ? [0.2, 0.9, 0.4][i % K]! : 4 * next() - 2));
+  };
+  const settings: [string, Record<string, string>, boolean, number][] = [['mean', {}, false, 0], ['WCO', { wco: 'true' }, true, 0], ['UWO, lambda 0.5', { lambda: '0.5' }, false, 0.5]];
+  for (const [mode, set, wco, lambda] of settings) {
+    for (const [label, spec] of Object.entries({ 'a hand-sized batch with padding': common['a hand-sized batch with padding']!, 'a random batch': common['random batch 2']!, 'a fully masked row': common['a fully masked row']! })) {
+      it(`${mode}: ${label}`, async () => {
+        const b = makeBatch(spec);
+        const x = scores(b.B * b.G, spec.seed + 3);
+        const R = ensembleReward(x, b.B * b.G, K, wco, lambda);
+        await check('rm_ensemble', (bb, lp) => grpo({ ...bb, reward: R }, lp), b, { rewards: { shape: [b.B, b.G, K], data: x } }, set, true);
+      });
+    }
+    it(`${mode}: every completion scored alike by the ensemble (A = 0)`, async () => {
+      const b = makeBatch({ B: 2, G: 4, T: 5, seed: 91 });
+      const x = scores(b.B * b.G, 1, true);
+      const R = ensembleReward(x, b.B * b.G, K, wco, lambda);
+      await check('rm_ensemble', (bb, lp) => grpo({ ...bb, reward: R }, lp), b, { rewards: { shape: [b.B, b.G, K], data: x } }, set, true);
+    });
+  }
+});
+
+describe('otc_grpo against its reference', () => {
+  const cases: [string, BatchSpec, (i: number) => number, (i: number) => number][] = [
+    ['a hand-sized batch with padding', common['a hand-sized batch with padding']!, (i) => [0, 2, 1, 3, 0, 0, 4, 1][i]!, (i) => [1, 1, 0, 1, 0, 1, 1, 0][i]!],
+    ['a random batch', { B: 3, G: 4, T: 5, seed: 92 }, (i) => (i * 7) % 5, (i) => ((i * 5) % 3 === 0 ? 1 : 0)],
+    ['a group with no correct answer', { B: 2, G: 4, T: 5, seed: 93 }, (i) => i % 3, (i) => (i < 4 ? 0 : i % 2)],
+    ['the fewest calls among correct answers is 0', { B: 2, G: 4, T: 5, seed: 94 }, (i) => [0, 0, 2, 3, 1, 2, 0, 4][i]!, (i) => [1, 0, 1, 1, 1, 1, 0, 1][i]!],
+  ];
+  for (const [label, spec, calls, ok] of cases) {
+    it(label, async () => {
+      const b = makeBatch(spec);
+      const N = b.B * b.G;
+      const m = Float64Array.from({ length: N }, (_, i) => calls(i));
+      const c = Float64Array.from({ length: N }, (_, i) => ok(i));
+      const R = otcReward(m, c, b.B, b.G);
+      await check('otc_grpo', (bb, lp) => grpo({ ...bb, reward: R }, lp), b, { tool_calls: { shape: [b.B, b.G], data: m }, correctness: { shape: [b.B, b.G], data: c } }, {}, true);
+    });
+  }
 });
