@@ -8,6 +8,7 @@ import { count, mean, reduceMax, reduceMin, std, sum, variance } from './reduce.
 import { clip, maximum, minimum, select } from './select.js';
 import { discountedCumsum, shift } from './scan.js';
 import { lgamma } from './special.js';
+import { rank } from './rank.js';
 import { expand, sort, take } from './shape.js';
 import { constant, input, param, rewardFn, stateRead } from './sources.js';
 
@@ -19,7 +20,7 @@ export const OPS: readonly OpDef[] = Object.freeze([
   clip, minimum, maximum, select,
   lt, le, gt, ge, eq, ne, and, or, not,
   sum, mean, variance, std, reduceMax, reduceMin, count,
-  expand, take, sort,
+  expand, take, sort, rank,
   shift, discountedCumsum,
   constant, param, input, stateRead, rewardFn,
   rollout, stateWrite,

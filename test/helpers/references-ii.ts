@@ -291,3 +291,33 @@ export function otcReward(calls: Float64Array, correct: Float64Array, B: number,
   }
   return out;
 }
+
+/** GRPO's loss with advantages A: seq-mean-token-mean of PPO-clip (0.2) + beta k3. */
+export function grpoLoss(b: RefBatch, lp: Float64Array, A: Float64Array, beta: number): { loss: number; scale: number } {
+  return seqAggregate(b, (s, k) => {
+    const ratio = Math.exp(lp[k]! - b.old_logp[k]!);
+    const d = b.ref_logp[k]! - lp[k]!;
+    return -Math.min(ratio * A[s]!, clamp(ratio, 0.8, 1.2) * A[s]!) + beta * (Math.exp(d) - d - 1);
+  }, true);
+}
+
+/** GRPO with the unlikeliness reward (rank penalty 0.25, KL weight 0.1). */
+export const unlikelyGrpo: Reference = (b, lp) => {
+  const N = b.B * b.G;
+  const M = Float64Array.from({ length: N }, (_, s) => tokenMean(b, (k) => b.old_logp[k]!, s));
+  const shaped = new Float64Array(N);
+  for (let i = 0; i < b.B; i++) {
+    for (let g = 0; g < b.G; g++) {
+      const s = i * b.G + g;
+      let rank = 0;
+      for (let h = 0; h < b.G; h++) if (M[i * b.G + h]! < M[s]!) rank += 1;
+      shaped[s] = b.reward[s]! * (1 - (0.25 * rank) / b.G);
+    }
+  }
+  const A = groupAdvantage({ ...b, reward: shaped });
+  for (let i = 0; i < b.B; i++) {
+    const r = Array.from(b.reward.subarray(i * b.G, (i + 1) * b.G));
+    if (Math.max(...r) === Math.min(...r)) for (let g = 0; g < b.G; g++) A[i * b.G + g] = 0;
+  }
+  return { ...grpoLoss(b, lp, A, 0.1), A };
+};

@@ -10,7 +10,7 @@ import { validateBatch } from '../../runtime/eval/validate.js';
 import { evaluate } from '../../runtime/eval/evaluate.js';
 import { makeSource, span } from '../../grammar/source.js';
 import type { Tensor } from '../../compiler/ops/define.js';
-import { bnpo, bnpoAdvantage, bnpoDecomposed, disco, ensembleReward, mdpo, mergeMoments, nft, otcReward, ppoMax, type Moments } from '../helpers/references-ii.js';
+import { bnpo, bnpoAdvantage, bnpoDecomposed, disco, ensembleReward, mdpo, mergeMoments, nft, otcReward, ppoMax, unlikelyGrpo, type Moments } from '../helpers/references-ii.js';
 import { grpo, ppo } from '../helpers/references.js';
 import type { RefBatch, Reference } from '../helpers/references.js';
 import { entriesFor, firstMiss, makeBatch, referenceGrad, runPipeline, stdlibPipeline, type BatchSpec } from '../helpers/stdlib-harness.js';
@@ -219,4 +219,15 @@ describe('otc_grpo against its reference', () => {
       await check('otc_grpo', (bb, lp) => grpo({ ...bb, reward: R }, lp), b, { tool_calls: { shape: [b.B, b.G], data: m }, correctness: { shape: [b.B, b.G], data: c } }, {}, true);
     });
   }
+});
+
+describe('unlikely_grpo against its reference', () => {
+  for (const [label, spec] of Object.entries(binary)) it(label, async () => check('unlikely_grpo', unlikelyGrpo, makeBatch(spec)));
+  it('continuous rewards', async () => check('unlikely_grpo', unlikelyGrpo, makeBatch({ B: 3, G: 5, T: 4, seed: 95, reward: (r) => r() })));
+  it('ties in likelihood share the lower rank', async () => {
+    const b = makeBatch({ B: 2, G: 4, T: 3, seed: 96, lengths: [3, 3, 3, 3, 3, 3, 3, 3] });
+    // Samples 0 and 1 of each group have the same old log-probs.
+    const old = Float64Array.from(b.old_logp, (v, k) => (Math.floor(k / b.T) % b.G === 1 ? b.old_logp[k - b.T]! : v));
+    await check('unlikely_grpo', unlikelyGrpo, { ...b, old_logp: old });
+  });
 });
