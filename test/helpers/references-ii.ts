@@ -321,3 +321,95 @@ export const unlikelyGrpo: Reference = (b, lp) => {
   }
   return { ...grpoLoss(b, lp, A, 0.1), A };
 };
+
+/** Sum over the completion tokens of x, for completion s. */
+function seqSum(b: RefBatch, x: ArrayLike<number>, s: number): number {
+  let acc = 0;
+  for (let t = 0; t < b.T; t++) if (b.mask[s * b.T + t] !== 0) acc += x[s * b.T + t]!;
+  return acc;
+}
+
+/** INPO over pairs (G = 2): mean of (z - 1/(2 eta))^2, z = D(logp) - D(ref)/3 - 2 D(iter)/3. */
+export function inpo(iter: Float64Array, eta = 0.0075): Reference {
+  return (b, lp) => {
+    let loss = 0;
+    let scale = 0;
+    for (let i = 0; i < b.B; i++) {
+      const D = (x: ArrayLike<number>): number => seqSum(b, x, 2 * i) - seqSum(b, x, 2 * i + 1);
+      const z = D(lp) - D(b.ref_logp) / 3 - (2 * D(iter)) / 3;
+      const v = (z - 1 / (2 * eta)) ** 2;
+      loss += v;
+      scale += v;
+    }
+    return { loss: loss / b.B, scale: scale / b.B };
+  };
+}
+
+/** EGPO over pairs: mean of (D - (pref_0 - pref_1) / tau)^2 with token-averaged log-ratios. */
+export function egpo(pref: Float64Array, tau = 0.1): Reference {
+  return (b, lp) => {
+    let loss = 0;
+    for (let i = 0; i < b.B; i++) {
+      const l = (s: number): number => tokenMean(b, (k) => lp[k]!, s) - tokenMean(b, (k) => b.ref_logp[k]!, s);
+      const v = (l(2 * i) - l(2 * i + 1) - (pref[2 * i]! - pref[2 * i + 1]!) / tau) ** 2;
+      loss += v;
+    }
+    return { loss: loss / b.B, scale: loss / b.B };
+  };
+}
+
+/** P3O: pairwise advantages 2 (r - mean_G r), sequence ratios, PPO clip 0.2, mean over samples. */
+export const p3o: Reference = (b, lp) => {
+  const N = b.B * b.G;
+  const A = new Float64Array(N);
+  for (let i = 0; i < b.B; i++) {
+    let m = 0;
+    for (let g = 0; g < b.G; g++) m += b.reward[i * b.G + g]! / b.G;
+    for (let g = 0; g < b.G; g++) A[i * b.G + g] = 2 * (b.reward[i * b.G + g]! - m);
+  }
+  let loss = 0;
+  let scale = 0;
+  for (let s = 0; s < N; s++) {
+    const ratio = Math.exp(seqSum(b, lp, s) - seqSum(b, b.old_logp, s));
+    const v = -Math.min(ratio * A[s]!, clamp(ratio, 0.8, 1.2) * A[s]!);
+    loss += v;
+    scale += Math.abs(v);
+  }
+  return { loss: loss / N, scale: scale / N, A };
+};
+
+/** Reg-GRPO: mean of (standardize_G(S(logp) - S(old_logp)) - A)^2, eps 1e-6. */
+export const regGrpo: Reference = (b, lp) => {
+  const N = b.B * b.G;
+  const A = groupAdvantage(b);
+  const u = Float64Array.from({ length: N }, (_, s) => seqSum(b, lp, s) - seqSum(b, b.old_logp, s));
+  let loss = 0;
+  let scale = 0;
+  for (let i = 0; i < b.B; i++) {
+    const xs = Array.from(u.subarray(i * b.G, (i + 1) * b.G));
+    const m = xs.reduce((x, y) => x + y, 0) / b.G;
+    const sd = b.G > 1 ? Math.sqrt(xs.reduce((x, y) => x + (y - m) ** 2, 0) / (b.G - 1)) : 0;
+    xs.forEach((v, g) => {
+      const z = (v - m) / (sd + 1e-6);
+      loss += (z - A[i * b.G + g]!) ** 2;
+      scale += z * z + A[i * b.G + g]! ** 2;
+    });
+  }
+  return { loss: loss / N, scale: scale / N, A };
+};
+
+/** chi^2 PPO: `ppoRef`'s loss plus 0.0008 sqrt(max(mean_i f(L_i), 1e-4)), f(L) = 2cosh L - 2 (linear beyond 10). */
+export function chi2Ppo(ppoRef: Reference): Reference {
+  return (b, lp) => {
+    const base = ppoRef(b, lp);
+    const N = b.B * b.G;
+    let chi2 = 0;
+    for (let s = 0; s < N; s++) {
+      const L = seqSum(b, lp, s) - seqSum(b, b.ref_logp, s);
+      const a = Math.min(Math.abs(L), 10);
+      chi2 += (2 * Math.cosh(a) - 2 + 2 * Math.sinh(10) * (Math.abs(L) - a)) / N;
+    }
+    const term = 0.0008 * Math.sqrt(Math.max(chi2, 1e-4));
+    return { ...base, loss: base.loss + term, scale: base.scale + term };
+  };
+}
