@@ -413,3 +413,28 @@ export function chi2Ppo(ppoRef: Reference): Reference {
     return { ...base, loss: base.loss + term, scale: base.scale + term };
   };
 }
+
+/** HAPO's reward (cos floor -0.7, weight 1) and the history after the batch; ids[i] is prompt i's dataset index, h[p] = Infinity while unset. */
+export function hapoReward(b: RefBatch, correct: Float64Array, ids: readonly number[], h: readonly number[]): { reward: Float64Array; next: number[] } {
+  const reward = new Float64Array(b.B * b.G);
+  const next = [...h];
+  for (let i = 0; i < b.B; i++) {
+    const hist = h[ids[i]!]!;
+    let shortest = Infinity;
+    for (let g = 0; g < b.G; g++) {
+      const s = i * b.G + g;
+      let L = 0;
+      for (let t = 0; t < b.T; t++) L += b.mask[s * b.T + t]!;
+      const ok = correct[s]! > 0;
+      if (ok) shortest = Math.min(shortest, L);
+      let bonus = 0;
+      if (Number.isFinite(hist)) {
+        const x = L / hist < 2 ? Math.cos(((L / hist) * Math.PI) / 2) : -1;
+        bonus = ok ? Math.max(-0.7, x) : Math.min(0, x);
+      }
+      reward[s] = correct[s]! + bonus;
+    }
+    next[ids[i]!] = Math.min(next[ids[i]!]!, shortest);
+  }
+  return { reward, next };
+}

@@ -10,7 +10,7 @@ import { validateBatch } from '../../runtime/eval/validate.js';
 import { evaluate } from '../../runtime/eval/evaluate.js';
 import { makeSource, span } from '../../grammar/source.js';
 import type { Tensor } from '../../compiler/ops/define.js';
-import { bnpo, bnpoAdvantage, bnpoDecomposed, disco, ensembleReward, mdpo, mergeMoments, nft, otcReward, ppoMax, unlikelyGrpo, inpo, egpo, p3o, regGrpo, chi2Ppo, type Moments } from '../helpers/references-ii.js';
+import { bnpo, bnpoAdvantage, bnpoDecomposed, disco, ensembleReward, mdpo, mergeMoments, nft, otcReward, ppoMax, unlikelyGrpo, inpo, egpo, p3o, regGrpo, chi2Ppo, hapoReward, type Moments } from '../helpers/references-ii.js';
 import { grpo, ppo } from '../helpers/references.js';
 import type { RefBatch, Reference } from '../helpers/references.js';
 import { entriesFor, firstMiss, makeBatch, referenceGrad, runPipeline, stdlibPipeline, type BatchSpec } from '../helpers/stdlib-harness.js';
@@ -306,4 +306,57 @@ describe('multi_objective_grpo against its reference', () => {
       await check('multi_objective_grpo', (bb, lp) => grpo({ ...bb, reward: R }, lp), b, { scores: { shape: [b.B, b.G, H], data: scores }, weights: { shape: [H], data: weights } }, {}, true);
     });
   }
+});
+
+describe('hapo over consecutive batches through the library API', () => {
+  it('with no history yet: GRPO on correctness, loss, advantage and grad.logp', async () => {
+    const b = makeBatch({ B: 2, G: 4, T: 5, seed: 120, lengths: [5, 3, 1, 4, 2, 5, 5, 3] });
+    const correct = Float64Array.from([1, 0, 1, 1, 0, 0, 1, 0]);
+    const want = hapoReward(b, correct, [0, 1], [Infinity, Infinity]);
+    expect(Array.from(want.reward)).toEqual(Array.from(correct));
+    await check('hapo', (bb, lp) => grpo({ ...bb, reward: want.reward }, lp), b, { correctness: { shape: [2, 4], data: correct }, prompt: { shape: [2, 2], data: Float64Array.of(1, 0, 0, 1) } }, {}, true);
+  });
+
+  it('matches its reference batch after batch, history state included (no correct answer yet, then shorter ones)', async () => {
+    const p = stdlibPipeline('hapo');
+    const { tf } = await useBackend('cpu');
+    const here = span(makeSource('batch', ''), 0, 0);
+    const P = 3;
+    let hist = [Infinity, Infinity, Infinity];
+    let state = new Map<string, Tensor>();
+    // Batch 0: prompt 0 has no correct answer (its history stays unset); later batches revisit
+    // prompts 0 and 1 with shorter and longer correct answers.
+    const plan = [
+      { ids: [0, 1], lengths: [5, 3, 2, 4, 3, 5, 1, 4], ok: [0, 0, 0, 0, 1, 0, 1, 1] },
+      { ids: [1, 0], lengths: [2, 5, 4, 1, 3, 2, 5, 4], ok: [1, 1, 0, 0, 0, 1, 1, 0] },
+      { ids: [0, 2], lengths: [1, 4, 2, 5, 3, 3, 2, 5], ok: [1, 0, 1, 0, 0, 0, 0, 0] },
+      { ids: [0, 1], lengths: [5, 2, 3, 1, 4, 5, 2, 1], ok: [1, 1, 0, 0, 1, 0, 0, 1] },
+    ];
+    for (const [k, step] of plan.entries()) {
+      const b = makeBatch({ B: 2, G: 4, T: 5, seed: 110 + k, lengths: step.lengths });
+      const correct = Float64Array.from(step.ok);
+      const onehot = Float64Array.from({ length: b.B * P }, (_, i) => (step.ids[Math.floor(i / P)] === i % P ? 1 : 0));
+      const want = hapoReward(b, correct, step.ids, hist);
+      const v = validateBatch(p.ir, entriesFor(p, b, { correctness: { shape: [b.B, b.G], data: correct }, prompt: { shape: [b.B, P], data: onehot } }).filter((e) => e.name !== 'reward'), { set: {}, grad: [], allowNonfinite: false, fileSpan: here });
+      expect(v.valid, v.diagnostics.map((d) => d.message).join('; ')).not.toBeNull();
+      const feeds = new Map(v.valid!.entries.map((e) => [e.name, tf.tensor(Array.from(e.tensor.data), [...e.tensor.shape], 'float32')] as [string, Tensor]));
+      const vals = runPlan(v.valid!.plan, { tf, backend: 'cpu', sizes: v.valid!.sizes, feeds, params: v.valid!.params, state });
+      const read = async (name: string): Promise<number[]> => Array.from(await vals.get(v.valid!.plan.outputs.get(name)!)!.data());
+      const reward = await read('reward.reward');
+      expect(firstMiss(reward, want.reward, 1e-5), `batch ${k}: reward`).toBeNull();
+      const ref = grpo({ ...b, reward: want.reward }, b.logp);
+      const loss = (await read('loss'))[0]!;
+      expect(Math.abs(loss - ref.loss), `batch ${k}: loss ${loss} vs ${ref.loss}`).toBeLessThanOrEqual(1e-5 * Math.max(Math.abs(ref.loss), ref.scale));
+      expect(firstMiss(await read('advantage.A'), ref.A!, 1e-5, 1e-2, 1e-5 * (ref.AScale ?? 0)), `batch ${k}: advantage`).toBeNull();
+      const h = await read('update.h');
+      hist = want.next;
+      expect(h.map((x) => (x >= 1e9 ? Infinity : x)), `batch ${k}: history`).toEqual(hist);
+      const next = new Map<string, Tensor>([['h', tf.keep(tf.tensor(h, [P]))]]);
+      tf.dispose([...state.values(), ...feeds.values(), ...vals.values()]);
+      state = next;
+    }
+    // Prompt 0: no correct answer in batch 0, then 2 (batch 1), then 1; prompt 1: 1 (batch 0); prompt 2: none.
+    expect(hist).toEqual([1, 1, Infinity]);
+    tf.dispose([...state.values()]);
+  });
 });
