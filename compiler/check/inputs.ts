@@ -23,6 +23,7 @@ export const STANDARD_INPUTS: readonly StandardInput[] = Object.freeze([
   { name: 'token_reward', type: tok, doc: 'per-token rewards (e.g. a reward at the last token)' },
   { name: 'greedy_reward', type: tensor('f32', ['B']), doc: 'reward of the greedy completion of each prompt (ReMax)' },
   { name: 'step', type: tensor('i32', []), doc: 'the training step, from 0' },
+  { name: 'total_steps', type: tensor('i32', []), doc: 'the number of training steps of the run (rlp run --steps; schedules such as MDPO\'s)' },
   { name: 'forced', type: tensor('f32', ['B', 'G', 'T']), doc: '1 on completion tokens the sampler forced (prompt suffixes, hints, DR-PO roll-in); mask is 0 there' },
   { name: 'variant', type: tensor('f32', ['B', 'G']), doc: 'which of the rollout\'s `suffixes` a sample continued (0, 1, ...; HBPO budgets)' },
   { name: 'hint_level', type: tensor('f32', ['B']), doc: 'how much of a hint a group was sampled with (0: none, 1..3: 25%, 50%, 75%; GHPO)' },

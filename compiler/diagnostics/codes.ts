@@ -174,6 +174,8 @@ export const CODES: readonly CodeInfo[] = Object.freeze([
     'An `inputs` block declares values the batch feeds: `tool_calls: f32[B,G] "number of tool calls"`. A value computed from other values belongs in a stage as a binding.'),
   code('RLP4031', E, 'declared standard input', (a) => `\`${a.name}\` is a standard input (\`${a.type}\`) and cannot be declared`,
     'Standard inputs (`logp`, `mask`, `reward`, ... listed by `rlp explain NAME`) are known to every pipeline with a fixed type. An `inputs` block declares only other names.'),
+  code('RLP3040', E, 'rank over a missing dimension', (a) => `\`rank\` needs one dimension of its value in \`over\`, found \`${a.dims}\` for \`${a.type}\``,
+    '`rank(x, over D)` ranks each entry of x among the entries of its line along D (0 = the smallest). D must be one dimension of x.'),
   code('RLP4032', W, 'unused input', (a) => `input \`${a.name}\` is declared but never read`,
     'A declared input that nothing reads is probably a mistake; remove it, or use it in a stage.'),
 

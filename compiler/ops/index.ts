@@ -3,11 +3,12 @@ import type { OpDef } from './define.js';
 import { add, div, mul, neg, pow, sub } from './arith.js';
 import { and, eq, ge, gt, le, lt, ne, not, or } from './compare.js';
 import { rollout, stateWrite } from './effects.js';
-import { abs, exp, log, logSigmoid, sigmoidOp, softplusOp, sqrt, stopGradient, tanh, toFloat } from './math.js';
+import { abs, cos, exp, log, logSigmoid, sigmoidOp, sin, softplusOp, sqrt, stopGradient, tanh, toFloat } from './math.js';
 import { count, mean, reduceMax, reduceMin, std, sum, variance } from './reduce.js';
 import { clip, maximum, minimum, select } from './select.js';
 import { discountedCumsum, shift } from './scan.js';
 import { lgamma } from './special.js';
+import { rank } from './rank.js';
 import { expand, sort, take } from './shape.js';
 import { constant, input, param, rewardFn, stateRead } from './sources.js';
 
@@ -15,11 +16,11 @@ import { constant, input, param, rewardFn, stateRead } from './sources.js';
 export const OPS: readonly OpDef[] = Object.freeze([
   add, sub, mul, div, pow, neg,
   exp, log, sqrt, abs, sigmoidOp, logSigmoid, softplusOp, tanh, toFloat, stopGradient,
-  lgamma,
+  lgamma, cos, sin,
   clip, minimum, maximum, select,
   lt, le, gt, ge, eq, ne, and, or, not,
   sum, mean, variance, std, reduceMax, reduceMin, count,
-  expand, take, sort,
+  expand, take, sort, rank,
   shift, discountedCumsum,
   constant, param, input, stateRead, rewardFn,
   rollout, stateWrite,

@@ -63,3 +63,13 @@ export const stopGradient = elementwise({
   name: 'stop_gradient', lower: (tf, [x]) => lowerStopGradient(tf, x!), torch: (_, __, c) => `${c.tensor(0)}.detach()`, dsl: 'stop_gradient', summary: 'x, with no gradient flowing back through it.', inputs: ['x'],
   result: 'arith', scalar: (x) => x, grad: () => [0], examples: [{ dsl: 'stop_gradient(3)', out: 3 }],
 });
+
+export const cos = elementwise({
+  name: 'cos', lower: (tf, [x]) => tf.cos(x!), dsl: 'cos', summary: 'Cosine (radians).', inputs: ['x'], result: 'f32',
+  scalar: Math.cos, grad: ([x], g) => [-g * Math.sin(x!)], examples: [{ dsl: 'cos(0)', out: 1 }],
+});
+
+export const sin = elementwise({
+  name: 'sin', lower: (tf, [x]) => tf.sin(x!), dsl: 'sin', summary: 'Sine (radians).', inputs: ['x'], result: 'f32',
+  scalar: Math.sin, grad: ([x], g) => [g * Math.cos(x!)], examples: [{ dsl: 'sin(0)', out: 0 }],
+});

@@ -96,7 +96,7 @@ export async function trainStep(c: StepContext, rng: Rng, source: PromptSource, 
     perPrompt['greedy_reward'] = await greedyRewards(tf, run, g, policy, prompts, rows, rewards, roll, params, tok, pipelineState);
     metrics['greedy_reward'] = meanStd(perPrompt['greedy_reward'])[0];
   }
-  const batch: RolloutBatch = { B, G, R, prompts, completions, mask, oldLogp, refLogp, perCompletion, perPrompt, perToken, step: stepIndex };
+  const batch: RolloutBatch = { B, G, R, prompts, completions, mask, oldLogp, refLogp, perCompletion, perPrompt, perToken, step: stepIndex, totalSteps: o.steps };
   const parts = B % o.microBatches === 0 ? o.microBatches : 1;
   let first: Awaited<ReturnType<typeof lossAndGrads>> | null = null;
   let gradNorm = 0;

@@ -35,6 +35,8 @@ export interface RolloutBatch {
   readonly perToken?: Readonly<Record<string, Float32Array>>;
   /** The training step, from 0 (the `step` input). */
   readonly step?: number;
+  /** The run's number of steps (the `total_steps` input: schedules such as MDPO's). */
+  readonly totalSteps?: number;
 }
 
 /**
@@ -144,6 +146,7 @@ export async function lossAndGrads(
     ...Object.entries(b.perPrompt ?? {}).map(([k, v]) => [k, tf.tensor(v, [b.B])] as [string, Tensor]),
     ...Object.entries(b.perToken ?? {}).map(([k, v]) => [k, tf.tensor(v, shape)] as [string, Tensor]),
     ...(b.step === undefined ? [] : [['step', tf.scalar(b.step, 'int32')] as [string, Tensor]]),
+    ...(b.totalSteps === undefined ? [] : [['total_steps', tf.scalar(b.totalSteps, 'int32')] as [string, Tensor]]),
   ]);
   // Feed what the pipeline reads (a fed `reward` replaces a reward stage's `reward` binding).
   const feedable = feedableNames(g);
