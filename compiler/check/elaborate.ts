@@ -58,6 +58,8 @@ export class Elaborator {
       case 'Unary': {
         const x = this.expr(e.operand, ctx);
         if (x === null || e.op === '+') return x;
+        const b = e.op === 'not' ? this.boolConst(x) : null;
+        if (b !== null) return this.constant(!b, 'bool', e.span, ctx);
         return this.apply(opByName(e.op === '-' ? 'neg' : 'not')!, [x], [e.operand.span], {}, e.span, ctx, `\`${e.op}\``);
       }
       case 'Binary': {
@@ -68,6 +70,8 @@ export class Elaborator {
           const v = compareStrings(e.op, this.builder.get(l), this.builder.get(r), [e.left.span, e.right.span], e.span, this.out);
           return v === null ? null : this.constant(v, 'bool', e.span, ctx);
         }
+        const [bl, br] = [this.boolConst(l), this.boolConst(r)];
+        if ((e.op === 'and' || e.op === 'or') && bl !== null && br !== null) return this.constant(e.op === 'and' ? bl && br : bl || br, 'bool', e.span, ctx);
         return this.apply(BINARY_OPS[e.op]!, [l, r], [e.left.span, e.right.span], {}, e.span, ctx, `\`${e.op}\``);
       }
       case 'Call':
@@ -75,6 +79,12 @@ export class Elaborator {
       case 'Index':
         return this.index(e, ctx);
     }
+  }
+
+  /** The value of a scalar bool constant node (folded choice comparisons, `true`), or null. */
+  private boolConst(id: number): boolean | null {
+    const n = this.builder.get(id);
+    return n.op === 'const' && n.type.kind === 'tensor' && n.type.dtype === 'bool' && n.type.dims.length === 0 ? n.attrs['value'] === true : null;
   }
 
   /** A literal constant node. */
@@ -216,7 +226,19 @@ export class Elaborator {
       specs.push({ name: 'where', kind: 'number' });
       attrs['where'] = true;
     }
-    return this.apply(op, inputs, spans, attrs, e.span, ctx, shown, specs);
+    const id = this.apply(op, inputs, spans, attrs, e.span, ctx, shown, specs);
+    return id === null ? null : this.constantBranch(op, inputs) ?? id;
+  }
+
+  /**
+   * A selection on a condition known at compile time (a choice compared with a string, `true`)
+   * is its chosen branch, with that branch's own type: a compile-time `if`. Both branches were
+   * checked above.
+   */
+  private constantBranch(op: OpDef, inputs: readonly number[]): number | null {
+    if (!op.traits.includes('selects')) return null;
+    if (this.boolConst(inputs[0]!) === null) return null;
+    return inputs[this.boolConst(inputs[0]!) === true ? 1 : 2]!;
   }
 
   private defaultInput(spec: InputSpec, at: Span, ctx: Ctx): number | null {

@@ -29,6 +29,8 @@ export const STANDARD_INPUTS: readonly StandardInput[] = Object.freeze([
   { name: 'hint_level', type: tensor('f32', ['B']), doc: 'how much of a hint a group was sampled with (0: none, 1..3: 25%, 50%, 75%; GHPO)' },
   { name: 'value_start', type: tok, doc: 'Monte-Carlo value of the prefix before this token\'s segment (SPO; rollout continuations)' },
   { name: 'value_end', type: tok, doc: 'Monte-Carlo value of the prefix after this token\'s segment (SPO; the reward after the last)' },
+  { name: 'rollout_logp', type: tok, doc: 'per-token log-probabilities under the sampler as it sampled (the inference engine; training-inference mismatch correction)' },
+  { name: 'label', type: tensor('f32', ['B', 'G']), doc: 'unpaired preference label of a completion: 1 desirable, 0 undesirable (KTO, BCO)' },
 ]);
 
 /** Built-in reward functions, readable by name in the `reward` stage. */

@@ -30,7 +30,9 @@ const byName: TorchFn = (_, a) => String(a['name']);
 
 export const constant = source('const', 'A literal constant (attr `value`).', (tf, _, a) => {
   const v = a['value'];
-  return typeof v === 'boolean' ? tf.scalar(v, 'bool') : tf.scalar(Number(v), Number.isInteger(v) ? 'int32' : 'float32');
+  // An integral value outside int32 (1e10, 1e30 written as a float) stays float32, not a wrapped int.
+  const int = Number.isInteger(v) && Math.abs(Number(v)) < 2 ** 31;
+  return typeof v === 'boolean' ? tf.scalar(v, 'bool') : tf.scalar(Number(v), int ? 'int32' : 'float32');
 }, (_, a) => pyLiteral(a['value']!, !Number.isInteger(a['value'])));
 export const param = source('param', 'A pipeline param (attr `name`): a scalar the user may `--set`.', (_, __, a, c) => c.env.param(String(a['name'])), byName);
 export const input = source('input', 'A standard input or fed value (attr `name`).', (_, __, a, c) => c.env.input(String(a['name'])), byName);

@@ -134,10 +134,11 @@ export function chooseToken(logits: ArrayLike<number>, temperature: number, topP
 }
 
 /**
- * Sample `n` completions of one prompt: ids row-major [n, R] padded with PAD after EOS, and the
- * length of each (EOS included when it was produced).
+ * Sample `n` completions of one prompt: ids row-major [n, R] padded with PAD after EOS, the
+ * length of each (EOS included when it was produced), and the sampler's log-probability of each
+ * token [n, R] (0 on padding).
  */
-export async function sampleCompletions(r: Runner, p: PolicyParams, prompt: Int32Array, o: SampleOptions): Promise<{ ids: Int32Array; lengths: number[]; R: number }> {
+export async function sampleCompletions(r: Runner, p: PolicyParams, prompt: Int32Array, o: SampleOptions): Promise<{ ids: Int32Array; lengths: number[]; R: number; logps: Float32Array }> {
   const room = p.config.maxLen - prompt.length;
   const forced = Array.from({ length: o.n }, (_, g) => (o.forced?.[g] ?? []).slice(0, room));
   // Each completion: its forced tokens, then up to maxTokens sampled ones, within the context.
@@ -145,6 +146,8 @@ export async function sampleCompletions(r: Runner, p: PolicyParams, prompt: Int3
   const steps = Math.max(0, ...limit);
   const dec = new Decoder(r, p, prompt, o.n);
   const seqs: number[][] = Array.from({ length: o.n }, () => []);
+  // The sampler's own log-probability of each token (untempered, from the KV-cached decode): `rollout_logp`.
+  const lps: number[][] = Array.from({ length: o.n }, () => []);
   const done = limit.map((l) => l === 0);
   try {
     for (let t = 0; t < steps && done.some((d) => !d); t++) {
@@ -160,6 +163,7 @@ export async function sampleCompletions(r: Runner, p: PolicyParams, prompt: Int3
         const tok = t < f.length ? f[t]! : chooseToken(logits.subarray(g * V, (g + 1) * V), o.temperature, o.topP, o.uniform);
         chosen[g] = tok;
         seqs[g]!.push(tok);
+        lps[g]!.push(logSoftmaxAt(logits.subarray(g * V, (g + 1) * V), tok));
         if (t >= f.length && (tok === EOS || o.stopAfter?.(seqs[g]!.slice(f.length)) === true)) done[g] = true;
         if (seqs[g]!.length >= limit[g]!) done[g] = true;
       }
@@ -171,5 +175,16 @@ export async function sampleCompletions(r: Runner, p: PolicyParams, prompt: Int3
   const R = Math.max(1, ...seqs.map((s) => s.length));
   const ids = new Int32Array(o.n * R).fill(PAD);
   seqs.forEach((s, g) => ids.set(s, g * R));
-  return { ids, lengths: seqs.map((s) => s.length), R };
+  const logps = new Float32Array(o.n * R);
+  lps.forEach((l, g) => logps.set(l, g * R));
+  return { ids, lengths: seqs.map((s) => s.length), R, logps };
+}
+
+/** log softmax(logits)[i], computed stably in float64. */
+function logSoftmaxAt(logits: ArrayLike<number>, i: number): number {
+  let mx = -Infinity;
+  for (let k = 0; k < logits.length; k++) mx = Math.max(mx, logits[k]!);
+  let z = 0;
+  for (let k = 0; k < logits.length; k++) z += Math.exp(logits[k]! - mx);
+  return logits[i]! - mx - Math.log(z);
 }

@@ -47,6 +47,14 @@ export async function trainStep(c: StepContext, rng: Rng, source: PromptSource, 
   const perCompletion: Record<string, Float32Array> = {};
   const perPrompt: Record<string, Float32Array> = {};
   const perToken: Record<string, Float32Array> = { forced };
+  if (readsInput(g, 'rollout_logp')) {
+    // The sampler's log-probs as it sampled (training-inference mismatch correction).
+    const rollout = new Float32Array(B * G * R);
+    groups.forEach(({ sample: s }, b) => {
+      for (let gi = 0; gi < G; gi++) rollout.set(s.logps.subarray(gi * s.R, gi * s.R + s.lengths[gi]!), (b * G + gi) * R);
+    });
+    perToken['rollout_logp'] = rollout;
+  }
   const metrics: Metrics = {};
   for (const name of rewards.keys()) {
     perCompletion[`reward_fn.${name}`] = Float32Array.from(groups.flatMap((x) => Array.from(x.scores[name]!)));
@@ -125,6 +133,9 @@ export async function trainStep(c: StepContext, rng: Rng, source: PromptSource, 
     metrics['clip_ratio/region_mean'] = clips.reduce((a, c) => a + c.region, 0) / clips.length;
   }
   const { loss, shared } = first!;
+  // Fractions a pipeline reports as scalar loss bindings `frac_*` (tokens truncated or masked by a
+  // mismatch correction), logged as `loss/frac_*`.
+  for (const [k, v] of Object.entries(shared)) if (k.startsWith('loss.frac_') && v.length === 1) metrics[k.replace('.', '/')] = v[0]!;
   const reward = shared['reward.reward'] ?? perCompletion[Object.keys(perCompletion)[0] ?? ''] ?? new Float32Array(B * G);
   const [rMean, rStd] = meanStd(reward);
   let zeroStd = 0;
