@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { standardInput } from '../../compiler/check/inputs.js';
-import type { IrGraph, IrNode } from '../../compiler/ir/graph.js';
+import type { IrGraph, IrNode, IrOutput } from '../../compiler/ir/graph.js';
 import { formatTypeFull, type Type } from '../../compiler/types.js';
 import type { BindingSource } from './sources.js';
 import {
@@ -77,52 +77,62 @@ function walk(g: IrGraph, out: string, root: number, owner: ReadonlyMap<number, 
   return { deps, params, fused, signature };
 }
 
+/** What drawing one output needs besides the output itself. */
+interface OutputCtx {
+  readonly g: IrGraph;
+  readonly sources: ReadonlyMap<string, BindingSource>;
+  readonly owner: ReadonlyMap<number, string>;
+  readonly paramValue: (name: string) => string;
+  readonly summaries: ReadonlyMap<string, string> | undefined;
+}
+
+/** One output as a node, with the walk of its computation (its dependencies and signature). */
+function outputNode(c: OutputCtx, o: IrOutput): { node: VizNode; walk: Walk; head: string } {
+  const n = c.g.node(o.node);
+  const w = walk(c.g, o.name, o.node, c.owner, c.paramValue);
+  const src = c.sources.get(o.name);
+  const stage = src?.stage ?? (o.name === 'loss' ? 'loss' : o.name.split('.')[0]!);
+  const short = o.name.includes('.') ? o.name.slice(o.name.indexOf('.') + 1) : o.name;
+  const head = o.name === 'loss' ? `minimize ${src?.expr ?? ''}` : stage === 'sample' ? (src?.expr ?? short) : `${short} = ${src?.expr ?? '?'}`;
+  const paramLine = [...w.params].sort().map((p) => `${p} = ${c.paramValue(p)}`).join(', ');
+  const notes = [
+    ...(paramLine !== '' ? [`params: ${paramLine}`] : []),
+    ...(w.fused.length > 0 ? [`fused kernel${w.fused.length > 1 ? 's' : ''}: ${w.fused.map((f) => `%${f} ${c.g.node(f).op}`).join(', ')}`] : []),
+    ...(c.summaries?.has(o.name) === true ? [c.summaries.get(o.name)!] : []),
+  ];
+  const node: VizNode = {
+    id: `b:${o.name}`,
+    kind: o.name === 'loss' ? 'loss' : n.effects ? 'effect' : 'binding',
+    lines: [...wrap(head), edgeType(n.type), ...notes.flatMap((x) => wrap(x, 56))],
+    cluster: stage,
+    fused: w.fused.length > 0,
+    sharedPrefix: false,
+    diff: null,
+    search: [o.name, short],
+    info: { title: o.name, op: n.op, type: formatTypeFull(n.type), stage, spans: src !== undefined ? [spanInfo(src.span)] : n.spans.slice(0, 3).map(spanInfo), notes },
+  };
+  return { node, walk: w, head };
+}
+
 /** Draw the binding view of a graph, using the bindings' source text. */
 export function bindingView(g: IrGraph, sources: ReadonlyMap<string, BindingSource>, opts: BindingViewOptions = {}): BindingView {
   const owner = new Map<number, string>();
   for (const o of g.outputs) if (!owner.has(o.node)) owner.set(o.node, o.name);
   const defaults = new Map(g.meta.params.map((p) => [p.name, p.default]));
   const paramValue = (name: string): string => formatValue(opts.paramValues?.[name] ?? defaults.get(name) ?? null);
+  const leafNodes = new Map(g.ordered().filter((n) => leafId(n) !== null).map((n) => [leafId(n)!, n]));
+  const ctx: OutputCtx = { g, sources, owner, paramValue, summaries: opts.summaries };
   const nodes: VizNode[] = [];
   const edges = new Map<string, VizEdge>();
   const leaves = new Map<string, IrNode>();
   const signatures = new Map<string, string>();
-  const stages = new Set<string>();
   for (const o of g.outputs) {
-    const n = g.node(o.node);
-    const w = walk(g, o.name, o.node, owner, paramValue);
-    const src = sources.get(o.name);
-    const stage = src?.stage ?? (o.name === 'loss' ? 'loss' : o.name.split('.')[0]!);
-    stages.add(stage);
-    const short = o.name.includes('.') ? o.name.slice(o.name.indexOf('.') + 1) : o.name;
-    const head = o.name === 'loss' ? `minimize ${src?.expr ?? ''}` : stage === 'sample' ? (src?.expr ?? short) : `${short} = ${src?.expr ?? '?'}`;
-    const paramLine = [...w.params].sort().map((p) => `${p} = ${paramValue(p)}`).join(', ');
-    const notes = [
-      ...(paramLine !== '' ? [`params: ${paramLine}`] : []),
-      ...(w.fused.length > 0 ? [`fused kernel${w.fused.length > 1 ? 's' : ''}: ${w.fused.map((f) => `%${f} ${g.node(f).op}`).join(', ')}`] : []),
-      ...(opts.summaries?.has(o.name) === true ? [opts.summaries.get(o.name)!] : []),
-    ];
-    const id = `b:${o.name}`;
-    signatures.set(id, `${o.name}|${head}|${w.signature}`);
-    nodes.push({
-      id,
-      kind: o.name === 'loss' ? 'loss' : n.effects ? 'effect' : 'binding',
-      lines: [...wrap(head), edgeType(n.type), ...notes.flatMap((x) => wrap(x, 56))],
-      cluster: stage,
-      fused: w.fused.length > 0,
-      sharedPrefix: false,
-      diff: null,
-      search: [o.name, short],
-      info: { title: o.name, op: n.op, type: formatTypeFull(n.type), stage, spans: src !== undefined ? [spanInfo(src.span)] : n.spans.slice(0, 3).map(spanInfo), notes },
-    });
+    const { node, walk: w, head } = outputNode(ctx, o);
+    nodes.push(node);
+    signatures.set(node.id, `${o.name}|${head}|${w.signature}`);
     for (const [from, t] of w.deps) {
-      if (from.startsWith('b:')) {
-        edges.set(`${from}->${id}`, { from, to: id, label: edgeType(t), diff: null });
-        continue;
-      }
-      const leaf = [...g.nodes.values()].find((x) => leafId(x) === from)!;
-      leaves.set(from, leaf);
-      edges.set(`${from}->${id}`, { from, to: id, label: edgeType(t), diff: null });
+      if (!from.startsWith('b:')) leaves.set(from, leafNodes.get(from)!);
+      edges.set(`${from}->${node.id}`, { from, to: node.id, label: edgeType(t), diff: null });
     }
   }
   for (const [id, n] of [...leaves].sort(([a], [b]) => a.localeCompare(b))) nodes.push(leafNode(id, n, opts.summaries));
@@ -131,7 +141,7 @@ export function bindingView(g: IrGraph, sources: ReadonlyMap<string, BindingSour
   if (rollout !== undefined) {
     for (const [id] of leaves) if (id !== 'in:step' && !id.startsWith('st:')) edges.set(`${rollout.id}->${id}`, { from: rollout.id, to: id, label: '', diff: null, implicit: true });
   }
-  const clusters = stageClusters(stages);
+  const clusters = stageClusters(new Set(nodes.filter((n) => n.id.startsWith('b:')).map((n) => n.cluster!)));
   if (nodes.some((n) => n.sharedPrefix)) clusters.unshift(SHARED_PREFIX_CLUSTER);
   return {
     graph: { name: g.meta.pipeline, title: `${g.meta.pipeline}: bindings`, nodes, edges: [...edges.values()], clusters },
