@@ -99,7 +99,7 @@ def _std(x, dims, w=None, correction=1):
 def compute_advantage(
     *,
     reward,
-    eps=0.000001,
+    eps=1e-6,
     singleton_verl=False,
 ):
     """The advantage stage of `grpo`: returns (A, metrics).
