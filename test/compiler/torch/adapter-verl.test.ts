@@ -69,7 +69,7 @@ describe('the verl adapter', () => {
   });
 
   withAdvantage.forEach((p, i) => {
-    const missing = verlCannotFeed(p);
+    const missing = [...new Set(verlCannotFeed(p))];
     if (missing.length > 0) {
       it.runIf(torchTestsRun())(`${p.name} stops with an error naming what verl does not pass (${missing.join(', ')})`, () => {
         const r = results[i]!;
