@@ -21,7 +21,9 @@ export function pyLiteral(v: Attrs[string], float = true): string {
   if (typeof v === 'string') return JSON.stringify(v);
   if (typeof v !== 'number') return JSON.stringify(v);
   if (!Number.isFinite(v)) return Number.isNaN(v) ? 'float("nan")' : v > 0 ? 'float("inf")' : '-float("inf")';
-  const s = formatNumber(v);
+  const plain = formatNumber(v);
+  const exp = v.toExponential().replace('e+', 'e');
+  const s = exp.length < plain.length && Number(exp) === v ? exp : plain;
   return float && Number.isInteger(v) && !/e/i.test(s) ? `${s}.0` : s;
 }
 

@@ -20,7 +20,7 @@ export interface StageArg {
   readonly node: number;
   readonly dims: readonly string[];
   readonly dtype: string;
-  /** The name `rlp eval` feeds this value under (`logp`, `reward`, `reward_fn.correct`...). */
+  /** The name `rlp eval` feeds this value under (`logp`, `reward.reward`, `advantage.A`...; `state.NAME` for state). */
   readonly feed: string;
 }
 
@@ -57,10 +57,25 @@ const LIKE = '__LIKE__';
 const dimsOf = (n: IrNode): readonly string[] => (n.type.kind === 'tensor' ? n.type.dims : []);
 const dtypeOf = (n: IrNode): string => (n.type.kind === 'tensor' ? n.type.dtype : n.type.kind);
 
+/** Balance the parentheses of a span's text (a binary op's span omits its operands' outer ones). */
+function balanced(text: string): string {
+  let depth = 0;
+  let open = 0;
+  for (const ch of text) {
+    if (ch === '(') depth++;
+    if (ch === ')') depth--;
+    if (depth < 0) {
+      open++;
+      depth = 0;
+    }
+  }
+  return '('.repeat(open) + text + ')'.repeat(depth);
+}
+
 function comment(n: IrNode): string {
   const s = n.spans[0];
   if (s === undefined) return `%${n.id} ${n.op}`;
-  const text = spanText(s).replace(/\s+/g, ' ').trim();
+  const text = balanced(spanText(s).replace(/\s+/g, ' ').trim());
   const short = text.length > 60 ? `${text.slice(0, 57)}...` : text;
   return `${short}  (${basename(s.file.path)}:${lineCol(s.file, s.start).line})`;
 }
@@ -95,7 +110,7 @@ export function emitStage(g: IrGraph, spec: StageSpec, diags: Diagnostic[]): Sta
     const op = opByName(n.op);
     const cut = spec.cut.get(n.id);
     if (cut !== undefined || (op?.traits.includes('source') === true && n.op !== 'const' && n.op !== 'param')) {
-      const feed = cut?.feed ?? (n.op === 'reward_fn' ? `reward_fn.${String(n.attrs['name'])}` : String(n.attrs['name']));
+      const feed = cut?.feed ?? (n.op === 'input' ? String(n.attrs['name']) : `${n.op}.${String(n.attrs['name'])}`);
       const v = fresh(cut?.name ?? String(n.attrs['name']), n.id);
       vars.set(n.id, v);
       args.push({ name: v, node: n.id, dims: dimsOf(n), dtype: dtypeOf(n), feed });
@@ -206,7 +221,12 @@ function docstring(doc: string, args: readonly StageArg[]): string[] {
   const std = new Map(STANDARD_INPUTS.map((s) => [s.name, s.doc]));
   const out = [`    """${doc}`, '', '    Arguments (tensors, dims in this order):'];
   for (const a of args) {
-    const what = std.get(a.feed) ?? (a.feed.startsWith('reward_fn.') ? `the reward function \`${a.feed.slice(10)}\`` : `\`${a.feed}\`, computed by an earlier stage`);
+    const stage = a.feed.slice(0, a.feed.indexOf('.'));
+    const from = stage === 'reward' ? 'the trainer\'s reward functions' : stage === 'advantage' ? 'compute_advantage' : 'an earlier step';
+    const name = a.feed.slice(stage.length + 1);
+    const what = std.get(a.feed) ?? (stage === 'reward_fn' ? `the reward function \`${name}\``
+      : stage === 'state' ? `the state \`${name}\` at the start of the step (compute_update gives the next)`
+        : `the ${stage} stage's \`${name}\` (from ${from})`);
     out.push(`      ${a.name}: ${a.dtype}[${a.dims.join(', ')}]  ${what}`);
   }
   out.push('    """');

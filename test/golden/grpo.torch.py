@@ -99,13 +99,13 @@ def _std(x, dims, w=None, correction=1):
 def compute_advantage(
     *,
     reward,
-    eps=0.000001,
+    eps=1e-6,
     singleton_verl=False,
 ):
     """The advantage stage of `grpo`: returns (A, metrics).
 
     Arguments (tensors, dims in this order):
-      reward: f32[B, G]  `reward.reward`, computed by an earlier stage
+      reward: f32[B, G]  the reward stage's `reward` (from the trainer's reward functions)
     """
     B, G = reward.shape
     t13 = _full((B,), G, reward)  # count(r, over G)  (prelude.rlp:50)
@@ -117,7 +117,7 @@ def compute_advantage(
     t22 = _std(reward, (1,), correction=1)  # std(r, over G)  (prelude.rlp:52)
     t23 = _where(t17, 1, t22, reward)  # select(single, 1, std(r, over G))  (prelude.rlp:52)
     t25 = t23 + eps  # sd + eps  (prelude.rlp:53)
-    A = t20 / t25[:, None]  # r - mu) / (sd + eps  (prelude.rlp:53)
+    A = t20 / t25[:, None]  # (r - mu) / (sd + eps)  (prelude.rlp:53)
     return A, {"advantage.A": A}
 
 
@@ -140,7 +140,7 @@ def compute_loss(
       old_logp: f32[B, G, T]  per-token log-probabilities under the behaviour policy that sampled
       ref_logp: f32[B, G, T]  per-token log-probabilities under the reference policy
       mask: f32[B, G, T]  1 on completion tokens, 0 on padding
-      advantages: f32[B, G]  `advantage.A`, computed by an earlier stage
+      advantages: f32[B, G]  the advantage stage's `A` (from compute_advantage)
     """
     B, G, T = logp.shape
     t29 = logp - old_logp  # logp - old_logp  (grpo.rlp:32)

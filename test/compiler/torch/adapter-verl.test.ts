@@ -4,6 +4,7 @@
  * batch, for every standard pipeline with an advantage stage; pipelines that read what verl does
  * not pass stop with an error naming it.
  */
+import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { compileFiles, type CompiledPipeline } from '../../../compiler/compile.js';
@@ -11,7 +12,7 @@ import { exportTorch } from '../../../compiler/torch/export.js';
 import { rng } from '../../helpers/random-batch.js';
 import { makeBatch } from '../../helpers/stdlib-harness.js';
 import { feedValue } from '../../helpers/torch-cases.js';
-import { pyCompile, runPython, torchTestsRun, writeModule, type PyTensor } from '../../helpers/torch.js';
+import { PYTHON, pyCompile, runPython, torchTestsRun, writeModule, type PyTensor } from '../../helpers/torch.js';
 
 const files = readdirSync('stdlib').filter((f) => f.endsWith('.rlp')).map((f) => `stdlib/${f}`);
 const withAdvantage = compileFiles(files).pipelines.filter((p) => p.ir.outputs.some((o) => o.name.startsWith('advantage.')));
@@ -68,7 +69,7 @@ describe('the verl adapter', () => {
   });
 
   withAdvantage.forEach((p, i) => {
-    const missing = verlCannotFeed(p);
+    const missing = [...new Set(verlCannotFeed(p))];
     if (missing.length > 0) {
       it.runIf(torchTestsRun())(`${p.name} stops with an error naming what verl does not pass (${missing.join(', ')})`, () => {
         const r = results[i]!;
@@ -88,6 +89,28 @@ describe('the verl adapter', () => {
       expect(r.grad!).toBeLessThanOrEqual(1e-12 * Math.max(1, r.grad_scale!));
       expect(r.metrics!.length).toBeGreaterThan(0);
     });
+  });
+
+  it.runIf(torchTestsRun())('refuses rows without a prompt index, or groups of unequal size, with a clear error', () => {
+    const grpo = withAdvantage.find((p) => p.name === 'grpo')!;
+    const module = writeModule('grpo_verl_errors', exportTorch(grpo, 'verl').code);
+    const script = [
+      'import importlib.util, torch',
+      `spec = importlib.util.spec_from_file_location("m", ${JSON.stringify(module)})`,
+      'm = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)',
+      'r, mask = torch.ones(5, 3), torch.ones(5, 3)',
+      'for index in (None, ["a", "a", "b", "b", "b"]):',
+      '    try:',
+      '        m.rlp_grpo_advantage(token_level_rewards=r, response_mask=mask, index=index)',
+      '    except ValueError as e:',
+      '        print(e)',
+    ].join('\n');
+    const r = spawnSync(PYTHON, ['-c', script], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim().split('\n')).toEqual([
+      "rlp: verl passed no `index` (each row's prompt uid); this pipeline needs its groups",
+      'rlp: every prompt needs the same number of responses (rollout.n); found group sizes [2, 3]',
+    ]);
   });
 
   it('for grpo compiles without verl installed and registers nothing then', () => {
