@@ -2,7 +2,7 @@
 import type { PipelineDecl } from '../../grammar/ast.js';
 import { KEYWORDS } from '../../grammar/tokens.js';
 import type { Module } from '../bind/modules.js';
-import { BLOCKS, BUILTIN_REWARDS, STANDARD_INPUTS } from '../check/inputs.js';
+import { BLOCKS, BUILTIN_REWARDS, STAGES, STANDARD_INPUTS } from '../check/inputs.js';
 import { OPS } from '../ops/index.js';
 import { formatTypeFull } from '../types.js';
 import type { Analysis } from './analysis.js';
@@ -47,7 +47,10 @@ export function completionsAt(a: Analysis | null, absPath: string, text: string,
   if (place.kind === 'fn') return [...place.params.map((p) => item(p, 'local', `parameter of ${place.fn}`)), ...callables, ...exprKeywords(cx, item)];
   if (place.block === 'params' || place.block === 'state') return [];
   const pd = findPipeline(module, place.pipeline);
-  return [...memberItems(a, pd, item), ...inputItems(place.block, item), ...callables, ...exprKeywords(cx, item, place.block)];
+  // A binding named like a standard input (`reward`) shadows it: the first of a label wins.
+  const all = [...memberItems(a, pd, place.block, item), ...inputItems(place.block, item), ...callables, ...exprKeywords(cx, item, place.block)];
+  const seen = new Set<string>();
+  return all.filter((c) => !seen.has(c.label) && seen.add(c.label) !== undefined);
 }
 
 type Make = (label: string, kind: CompletionKind, detail?: string, doc?: string) => Completion;
@@ -67,14 +70,16 @@ function findPipeline(module: Module | undefined, name: string): { decl: Pipelin
   return d !== undefined && d.decl.kind === 'Pipeline' ? { decl: d.decl, module: d.module } : null;
 }
 
-function memberItems(a: Analysis | null, pd: { decl: PipelineDecl; module: Module } | null, item: Make): Completion[] {
+function memberItems(a: Analysis | null, pd: { decl: PipelineDecl; module: Module } | null, block: string, item: Make): Completion[] {
   if (a === null || pd === null) return [];
   const flat = a.flat(pd.decl, pd.module);
   if (flat === null) return [];
   const types = a.types(pd.decl);
   const out: Completion[] = [];
+  const order = [...STAGES, 'update'];
   for (const [n, b] of flat.bindings) {
     if (b.decl.value === b.value && b.decl.span === b.value.span) continue; // a sample-stage call, not a name
+    if (order.indexOf(b.stage) > order.indexOf(block)) continue; // a later stage: not readable here
     const t = types?.get(n);
     out.push(item(n, 'binding', `${t === undefined ? '?' : formatTypeFull(t)}  (${b.stage})`, docOf(b.decl)));
   }

@@ -32,7 +32,7 @@ export function opSignature(op: OpDef): string {
 
 /** The parameter labels of an op's signature, in order. */
 export function opParams(op: OpDef): string[] {
-  const ins = op.inputs.map((i) => (i.default === undefined ? i.name : `${i.name} = ${String(i.default)}`));
+  const ins = op.inputs.map((i) => (i.default === undefined ? i.name : `${i.name} = ${typeof i.default === 'string' ? JSON.stringify(i.default) : String(i.default)}`));
   if (op.over === 'required') ins.push('over DIMS');
   if (op.where === true) ins.push('where MASK');
   return ins;

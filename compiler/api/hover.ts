@@ -46,7 +46,7 @@ export function describeSymbol(a: Analysis, s: RlpSymbol): string | null {
     case 'dim':
       return join(code(`dim ${s.name}`), s.decl === null ? `standard dimension: ${DIM_DOCS[s.name] ?? ''}` : s.decl.doc);
     case 'module':
-      return join(code(`import "${s.module?.file.path ?? s.path}"`), s.module === null ? 'not found' : null);
+      return s.module === null ? `no file \`${s.path}\`` : `the file \`${s.module.file.path}\``;
     case 'block':
       return BLOCK_DOCS[s.name] === undefined ? null : join(code(s.name), BLOCK_DOCS[s.name]);
     case 'type':

@@ -88,3 +88,153 @@ describe('diagnostics as you open a file', () => {
     });
   }
 });
+
+/** Ask at the position of `needle` (its `nth` occurrence, `delta` characters in). */
+const ask = <T>(method: string, file: string, needle: string, nth = 0, delta = 0, extra: object = {}): Promise<T> => {
+  const p: Pos = posOf(file, needle, nth, delta);
+  return c.at<T>(method, file, p.line, p.character, extra);
+};
+const hoverText = async (file: string, needle: string, nth = 0, delta = 0): Promise<string | null> =>
+  (await ask<{ contents: { value: string } } | null>('textDocument/hover', file, needle, nth, delta))?.contents.value ?? null;
+const fence = (s: string): string => '```rlp\n' + s + '\n```';
+
+describe('hover', () => {
+  const pins: [string, string, number, number, string][] = [
+    ['stdlib/grpo.rlp', 'advantage { A', 0, 12, fence('A: f32[B,G]') + '\n\nbinding of stage `advantage` in `grpo`, sequence level'],
+    ['stdlib/grpo.rlp', '    beta: float', 0, 4, fence('beta: float = 0.04') + '\n\nparam in `grpo`\n\nweight of the k3 KL penalty to the reference policy'],
+    ['stdlib/grpo.rlp', 'kl_k3(logp, ref_logp)', 0, 12, fence('ref_logp: f32[B,G,T]@mask') + '\n\nstandard input, token level\n\nper-token log-probabilities under the reference policy'],
+    ['stdlib/grpo.rlp', 'over [B, G]', 0, 6, fence('dim B') + '\n\nstandard dimension: prompts in the batch'],
+    ['stdlib/grpo.rlp', '  loss {', 0, 2, fence('loss') + '\n\nthe per-token and per-sequence terms, and one `minimize` of a scalar'],
+    ['stdlib/dr_grpo.rlp', 'per_token', 0, 0, fence('per_token: f32[B,G,T]@mask') + '\n\nbinding of stage `loss` in `dr_grpo` (declared by `grpo`), token level'],
+    ['stdlib/grpo.rlp', 'reward = correct', 0, 9, fence('correct: f32[B,G]') + '\n\nbuilt-in reward function: 1 when the completion holds the expected answer (the `answer` column), else 0'],
+    ['stdlib/prelude.rlp', 'exp(d)', 0, 4, fence('d') + '\n\na parameter or local of `kl_k3`'],
+    ['stdlib/ppo.rlp', 'pg_loss =', 0, 0, fence('pg_loss: f32') + '\n\nbinding of stage `loss` in `ppo`, batch level'],
+    ['stdlib/preference.rlp', 'length_normalize: bool', 0, 0, fence('length_normalize: bool = true') + '\n\nparam in `ipo`\n\naverage the log-ratios over tokens (TRL) rather than sum them (OpenRLHF)'],
+    ['stdlib/grpo.rlp', 'import "std/prelude"', 0, 8, 'the file `stdlib/prelude.rlp`'],
+  ];
+  for (const [file, needle, nth, delta, want] of pins) {
+    it(`over \`${needle}\` in ${file} shows ${JSON.stringify(want.split('\n')[1] ?? want)}`, async () => {
+      expect(await hoverText(file, needle, nth, delta)).toBe(want);
+    });
+  }
+
+  it('over an op shows its signature and summary', async () => {
+    expect(await hoverText('stdlib/grpo.rlp', '= exp(logp', 1, 2)).toBe(fence('exp(x)') + '\n\ne ** x.');
+  });
+
+  it('over a prelude function shows its signature, doc and file', async () => {
+    const h = await hoverText('stdlib/grpo.rlp', 'kl = kl_k3', 0, 5);
+    expect(h).toBe(fence('fn kl_k3(logp, ref_logp)') + '\n\nk3: e^(ref - logp) - (ref - logp) - 1 (unbiased, non-negative). TRL uses it unclamped;\nverl clamps it (`kl_k3_clamped`).\n\ndeclared in `stdlib/prelude.rlp`');
+  });
+
+  it('over a stdlib pipeline in `extends` shows its doc comment', async () => {
+    const h = await hoverText('stdlib/preference.rlp', 'extends dpo', 0, 8);
+    expect(h?.startsWith(fence('pipeline dpo') + '\n\nDirect Preference Optimization (Rafailov et al., 2023): the sigmoid loss')).toBe(true);
+    expect(h?.endsWith('declared in `stdlib/dpo.rlp`')).toBe(true);
+  });
+
+  it('over a keyword argument of an op shows the op\'s signature', async () => {
+    const h = await hoverText('stdlib/grpo.rlp', 'n = group', 0, 0);
+    expect(h?.startsWith(fence('rollout(n, temperature = 1, top_p = 1, max_tokens = 64,').slice(0, -4))).toBe(true);
+    expect(h?.endsWith('argument `n` of `rollout`')).toBe(true);
+  });
+
+  it('over a comment shows nothing', async () => {
+    expect(await hoverText('stdlib/grpo.rlp', 'Group Relative', 0, 2)).toBeNull();
+  });
+});
+
+type Loc = { uri: string; range: { start: Pos; end: Pos } };
+const where = (l: Loc | null): string | null => (l === null ? null : `${shown(l.uri)}:${l.range.start.line + 1}:${l.range.start.character + 1}-${l.range.end.character + 1}`);
+
+describe('go to definition', () => {
+  const pins: [string, string, number, number, string][] = [
+    ['stdlib/dr_grpo.rlp', 'extends grpo', 0, 8, 'stdlib/grpo.rlp:16:10-14'],
+    ['stdlib/dr_grpo.rlp', 'group_centered', 0, 0, 'stdlib/prelude.rlp:57:4-18'],
+    ['stdlib/dr_grpo.rlp', 'per_token', 0, 0, 'stdlib/grpo.rlp:35:5-14'],
+    ['stdlib/dr_grpo.rlp', 'singleton_verl', 0, 0, 'stdlib/grpo.rlp:25:5-19'],
+    ['stdlib/preference.rlp', 'beta * delta', 0, 0, 'stdlib/dpo.rlp:16:5-9'],
+    ['stdlib/preference.rlp', 'beta * delta', 0, 8, 'stdlib/dpo.rlp:23:5-10'],
+    ['stdlib/grpo.rlp', 'import "std/prelude"', 0, 9, 'stdlib/prelude.rlp:1:1-1'],
+    ['stdlib/grpo.rlp', 'minimize seq_mean_token_mean(per_token', 0, 29, 'stdlib/grpo.rlp:35:5-14'],
+    ['stdlib/prelude.rlp', 'exp(d)', 0, 4, 'stdlib/prelude.rlp:20:3-4'],
+  ];
+  for (const [file, needle, nth, delta, want] of pins) {
+    it(`of \`${needle.slice(delta)}\` in ${file} is ${want}`, async () => {
+      expect(where(await ask<Loc | null>('textDocument/definition', file, needle, nth, delta))).toBe(want);
+    });
+  }
+
+  it('of a built-in op is nowhere', async () => {
+    expect(await ask<Loc | null>('textDocument/definition', 'stdlib/grpo.rlp', 'surrogate = clipped', 0, 0).then(where)).toBe('stdlib/grpo.rlp:33:5-14');
+    expect(await ask<Loc | null>('textDocument/definition', 'stdlib/grpo.rlp', '= exp(logp', 1, 2)).toBeNull();
+  });
+});
+
+type Item = { label: string; detail?: string; textEdit?: { range: { start: Pos; end: Pos }; newText: string } };
+const labels = async (file: string, needle: string, nth = 0, delta = 0): Promise<string[]> => (await ask<Item[]>('textDocument/completion', file, needle, nth, delta)).map((i) => i.label);
+
+describe('completion', () => {
+  it('offers the dims after `over`', async () => {
+    expect(await labels('stdlib/grpo.rlp', 'over [B, G]', 0, 6)).toEqual(['B', 'G', 'T', 'V']);
+  });
+
+  it('offers every stdlib module inside an import string', async () => {
+    const items = await ask<Item[]>('textDocument/completion', 'stdlib/grpo.rlp', '"std/prelude"', 0, 1);
+    expect(items.map((i) => i.label)).toEqual(stdlib.map((f) => 'std/' + f.slice('stdlib/'.length, -'.rlp'.length)));
+    expect(items[0]!.textEdit!.range.end).toEqual(posOf('stdlib/grpo.rlp', '"std/prelude"', 0, 1));
+  });
+
+  it('offers the block keywords inside a pipeline', async () => {
+    expect(await labels('stdlib/grpo.rlp', '  loss {', 0, 2)).toEqual(['params', 'state', 'sample', 'reward', 'advantage', 'normalize', 'loss', 'update']);
+  });
+
+  it('offers the top-level keywords outside pipelines', async () => {
+    expect(await labels('stdlib/grpo.rlp', 'pipeline grpo', 0, 0)).toEqual(['import', 'pipeline', 'fn', 'dim']);
+  });
+
+  it('offers bindings of this and earlier stages, params, inputs, reward functions, ops and prelude functions in the reward stage', async () => {
+    const items = await ask<Item[]>('textDocument/completion', 'stdlib/grpo.rlp', 'reward = correct', 0, 9);
+    const byLabel = new Map(items.map((i) => [i.label, i.detail]));
+    expect(byLabel.get('reward')).toBe('f32[B,G]  (reward)');
+    expect(byLabel.has('A')).toBe(false);
+    expect(byLabel.get('beta')).toBe('beta: float = 0.04');
+    expect(byLabel.get('logp')).toBe('f32[B,G,T]@mask');
+    expect(byLabel.get('correct')).toBe('f32[B,G]');
+    expect(byLabel.get('mean')).toBe('mean(x, over DIMS, where MASK)');
+    expect(byLabel.get('kl_k3')).toBe('fn kl_k3(logp, ref_logp)');
+  });
+
+  it('offers loss-stage bindings and `minimize` in the loss stage, with their types', async () => {
+    const items = await ask<Item[]>('textDocument/completion', 'stdlib/grpo.rlp', 'per_token = -surrogate', 0, 13);
+    const byLabel = new Map(items.map((i) => [i.label, i.detail]));
+    expect(byLabel.get('surrogate')).toBe('f32[B,G,T]@mask  (loss)');
+    expect(byLabel.get('A')).toBe('f32[B,G]  (advantage)');
+    expect(byLabel.has('minimize')).toBe(true);
+  });
+
+  it('still offers names while the file does not parse (from its last version that did)', async () => {
+    const file = 'test/cases/names-unknown-name.rlp';
+    const text = readFileSync(file, 'utf8');
+    await c.open(file, text);
+    const p = posOf(file, '    minimize');
+    await c.change(file, { start: p, end: p }, '    broken = mean(rat\n');
+    const items = await c.at<Item[]>('textDocument/completion', file, p.line, p.character + '    broken = mean(rat'.length);
+    expect(items.find((i) => i.label === 'ratio')?.detail).toBe('f32[B,G,T]@mask  (loss)');
+    expect(items.find((i) => i.label === 'ratio')?.textEdit?.range.start).toEqual({ line: p.line, character: p.character + '    broken = mean('.length });
+  });
+});
+
+describe('signature help', () => {
+  it('shows a prelude function\'s parameters with the active one', async () => {
+    const s = await ask<{ signatures: { label: string }[]; activeParameter: number }>('textDocument/signatureHelp', 'stdlib/grpo.rlp', 'clip_low, clip_high)', 0, 0);
+    expect(s.signatures.map((x) => x.label)).toEqual(['clipped_surrogate(ratio, A, clip_low, clip_high)']);
+    expect(s.activeParameter).toBe(2);
+  });
+
+  it('picks the reduction and its `over` parameter after `over`', async () => {
+    const s = await ask<{ signatures: { label: string }[]; activeSignature: number; activeParameter: number }>('textDocument/signatureHelp', 'stdlib/grpo.rlp', 'over [B, G])', 0, 5);
+    expect(s.signatures[s.activeSignature]!.label).toBe('sum(x, over DIMS, where MASK)');
+    expect(s.activeParameter).toBe(1);
+  });
+});
