@@ -238,3 +238,165 @@ describe('signature help', () => {
     expect(s.activeParameter).toBe(1);
   });
 });
+
+type Edit = { range: { start: Pos; end: Pos }; newText: string };
+type WorkspaceEdit = { changes: Record<string, Edit[]> };
+
+/** Open `file` with `text` (as an unsaved editor buffer) and return its diagnostics. */
+const openAs = async (file: string, text: string): Promise<readonly LspDiagnostic[]> => (await c.open(file, text)).diagnostics;
+
+describe('rename', () => {
+  it('renames a binding in its pipeline and in every child that uses it, across files', async () => {
+    const we = await ask<WorkspaceEdit>('textDocument/rename', 'stdlib/dpo.rlp', '    delta =', 0, 4, { newName: 'margin' });
+    const files = Object.keys(we.changes).map(shown).sort();
+    expect(files).toEqual(['stdlib/dpo.rlp', 'stdlib/preference.rlp']);
+    const dpo = applyEdits(readFileSync('stdlib/dpo.rlp', 'utf8'), we.changes[uriOf('stdlib/dpo.rlp')]!);
+    const pref = applyEdits(readFileSync('stdlib/preference.rlp', 'utf8'), we.changes[uriOf('stdlib/preference.rlp')]!);
+    expect(dpo).toContain('    margin = u_c - u_r');
+    expect(pref).not.toMatch(/beta \* delta/);
+    // The renamed files check cleanly together (the server reads the open buffers, not the disk).
+    expect(await openAs('stdlib/dpo.rlp', dpo)).toEqual([]);
+    expect(await openAs('stdlib/preference.rlp', pref)).toEqual([]);
+    await openAs('stdlib/dpo.rlp', readFileSync('stdlib/dpo.rlp', 'utf8'));
+    await openAs('stdlib/preference.rlp', readFileSync('stdlib/preference.rlp', 'utf8'));
+  });
+
+  it('renames a binding from a child\'s override: the parent\'s declaration and every other override follow', async () => {
+    const we = await ask<WorkspaceEdit>('textDocument/rename', 'stdlib/preference.rlp', '    losses = (norm_delta', 0, 4, { newName: 'per_pair' });
+    const dpo = applyEdits(readFileSync('stdlib/dpo.rlp', 'utf8'), we.changes[uriOf('stdlib/dpo.rlp')]!);
+    const pref = applyEdits(readFileSync('stdlib/preference.rlp', 'utf8'), we.changes[uriOf('stdlib/preference.rlp')]!);
+    expect(dpo).toMatch(/\n {4}per_pair = -\(1 - label_smoothing\)/);
+    expect(dpo).toContain('minimize sum(per_pair, over B) / pairs');
+    const overrides = readFileSync('stdlib/preference.rlp', 'utf8').match(/losses = /g)!.length;
+    expect(pref.match(/per_pair = /g)!.length).toBe(overrides);
+    expect(await openAs('stdlib/dpo.rlp', dpo)).toEqual([]);
+    expect(await openAs('stdlib/preference.rlp', pref)).toEqual([]);
+    await openAs('stdlib/dpo.rlp', readFileSync('stdlib/dpo.rlp', 'utf8'));
+    await openAs('stdlib/preference.rlp', readFileSync('stdlib/preference.rlp', 'utf8'));
+  });
+
+  it('renames a param with its uses in extends children', async () => {
+    const we = await ask<WorkspaceEdit>('textDocument/rename', 'stdlib/grpo.rlp', '    singleton_verl: bool', 0, 4, { newName: 'singleton_mode' });
+    const files = Object.keys(we.changes).map(shown).sort();
+    expect(files).toContain('stdlib/dr_grpo.rlp');
+    expect(we.changes[uriOf('stdlib/dr_grpo.rlp')]!.map((e) => e.newText)).toEqual(['singleton_mode']);
+  });
+
+  it('refuses to rename an op or a standard input', async () => {
+    expect(await ask('textDocument/prepareRename', 'stdlib/grpo.rlp', '= exp(logp', 1, 2)).toBeNull();
+    expect(await ask('textDocument/prepareRename', 'stdlib/grpo.rlp', 'kl_k3(logp, ref_logp)', 0, 12)).toBeNull();
+    expect(await ask('textDocument/prepareRename', 'stdlib/grpo.rlp', 'advantage { A', 0, 12)).toEqual({ start: posOf('stdlib/grpo.rlp', 'advantage { A', 0, 12), end: posOf('stdlib/grpo.rlp', 'advantage { A', 0, 13) });
+  });
+
+  it('finds every reference of a prelude function across the stdlib', async () => {
+    const refs = await ask<Loc[]>('textDocument/references', 'stdlib/prelude.rlp', 'fn kl_k3(', 0, 3, { context: { includeDeclaration: true } });
+    const files = [...new Set(refs.map((r) => shown(r.uri)))].sort();
+    expect(files).toContain('stdlib/prelude.rlp');
+    expect(files).toContain('stdlib/grpo.rlp');
+    expect(refs.filter((r) => shown(r.uri) === 'stdlib/prelude.rlp')).toHaveLength(1);
+  });
+});
+
+type Action = { title: string; kind: string; edit: WorkspaceEdit };
+
+/** Open a golden case, ask for the fixes of its first diagnostic, apply `title`, send it as a didChange; the new diagnostics. */
+async function fix(file: string, title: string): Promise<{ text: string; diagnostics: readonly LspDiagnostic[] }> {
+  const text = readFileSync(file, 'utf8');
+  const ds = await openAs(file, text);
+  const actions = await c.conn.sendRequest<Action[]>('textDocument/codeAction', { textDocument: { uri: uriOf(file) }, range: ds[0]!.range, context: { diagnostics: [ds[0]] } });
+  const a = actions.find((x) => x.title === title);
+  expect(a, `${file}: ${actions.map((x) => x.title).join('; ')}`).toBeDefined();
+  expect(a!.kind).toBe('quickfix');
+  const edits = a!.edit.changes[uriOf(file)]!;
+  const published = await c.change(file, edits[0]!.range, edits[0]!.newText);
+  return { text: applyEdits(text, edits), diagnostics: published.diagnostics };
+}
+
+describe('code actions', () => {
+  it('add `where mask` to an unmasked reduction, which then checks', async () => {
+    const r = await fix('test/cases/mask-unmasked-reduction.rlp', 'add `where mask`');
+    expect(r.text).toContain('minimize mean(ratio, over [B, G, T], where mask)');
+    expect(r.diagnostics).toEqual([]);
+  });
+
+  it('apply a did-you-mean', async () => {
+    const r = await fix('test/cases/names-unknown-name.rlp', 'replace `ratoi` with `ratio`');
+    expect(r.text).toContain('minimize mean(ratio, over [B, G, T], where mask)');
+    expect(r.diagnostics).toEqual([]);
+  });
+
+  it('spread a coarser operand with expand(x, over G)', async () => {
+    const r = await fix('test/cases/dims-mismatch.rlp', 'spread with `expand(..., over G)`');
+    expect(r.text).toContain('x = logp - expand(per_prompt_token, over G)');
+    expect(r.diagnostics.filter((d) => d.severity === 1)).toEqual([]);
+  });
+
+  it('spread a value to its declared type with expand(x, over T)', async () => {
+    const r = await fix('test/cases/level-implicit-spread.rlp', 'spread with `expand(..., over T)`');
+    expect(r.text).toContain('A: f32[B,G,T] = expand(reward - mean(reward, over G), over T)');
+    expect(r.diagnostics.filter((d) => d.severity === 1)).toEqual([]);
+  });
+
+  it('offer nothing for a diagnostic without a mechanical fix', async () => {
+    const ds = await openAs('test/cases/cycle-self.rlp', readFileSync('test/cases/cycle-self.rlp', 'utf8'));
+    const actions = await c.conn.sendRequest<Action[]>('textDocument/codeAction', { textDocument: { uri: uriOf('test/cases/cycle-self.rlp') }, range: ds[0]!.range, context: { diagnostics: ds } });
+    expect(actions).toEqual([]);
+  });
+});
+
+describe('typing', () => {
+  it('republishes diagnostics after each one-character edit', async () => {
+    const file = 'test/cases/names-unknown-name.rlp';
+    expect((await openAs(file, readFileSync(file, 'utf8'))).map((d) => d.code)).toEqual(['RLP2008']);
+    const p = posOf(file, 'ratoi', 0, 3);
+    const fixed = await c.change(file, { start: { line: p.line, character: p.character }, end: { line: p.line, character: p.character + 1 } }, '');
+    // `rati` is still unknown, and the message follows the text.
+    expect(fixed.diagnostics.map((d) => [d.code, d.message.split('\n')[0], d.data.help])).toEqual([['RLP2008', 'unknown name `rati`', 'did you mean `ratio`?']]);
+    const after = { line: p.line, character: p.character + 1 };
+    const done = await c.change(file, { start: after, end: after }, 'o');
+    expect(done.diagnostics).toEqual([]);
+  });
+});
+
+describe('outline and semantic tokens', () => {
+  it('lists pipelines, their blocks and bindings', async () => {
+    type Sym = { name: string; detail: string; children: Sym[] };
+    const syms = await c.conn.sendRequest<Sym[]>('textDocument/documentSymbol', { textDocument: { uri: uriOf('stdlib/dr_grpo.rlp') } });
+    expect(syms.map((s) => [s.name, s.detail])).toEqual([['dr_grpo', 'extends grpo']]);
+    expect(syms[0]!.children.map((b) => [b.name, b.children.map((x) => x.name)])).toEqual([['advantage', ['A']], ['loss', []]]);
+  });
+
+  it('classifies names: a pipeline, a stage, a binding declaration, a prelude function, an input', async () => {
+    const legend = ['namespace', 'type', 'typeParameter', 'parameter', 'variable', 'property', 'function', 'class', 'keyword'];
+    const { data } = await c.conn.sendRequest<{ data: number[] }>('textDocument/semanticTokens/full', { textDocument: { uri: uriOf('stdlib/dr_grpo.rlp') } });
+    const text = readFileSync('stdlib/dr_grpo.rlp', 'utf8').split('\n');
+    const decoded: string[] = [];
+    let line = 0;
+    let ch = 0;
+    for (let i = 0; i < data.length; i += 5) {
+      line += data[i]!;
+      ch = data[i]! === 0 ? ch + data[i + 1]! : data[i + 1]!;
+      decoded.push(`${text[line]!.slice(ch, ch + data[i + 2]!)}:${legend[data[i + 3]!]}${data[i + 4]! & 1 ? ':decl' : ''}`);
+    }
+    expect(decoded.slice(0, 6)).toEqual(['dr_grpo:class:decl', 'grpo:class', 'advantage:keyword', 'A:variable:decl', 'group_centered:function', 'reward:variable']);
+  });
+});
+
+describe('the server process', () => {
+  it('loads no TF.js: nothing the lsp command imports statically reaches @tensorflow', () => {
+    const seen = new Set<string>();
+    const visit = (f: string): void => {
+      if (seen.has(f)) return;
+      seen.add(f);
+      const src = readFileSync(f, 'utf8');
+      expect(src, f).not.toMatch(/from\s*["']@tensorflow|import\s*["']@tensorflow|require\(["']@tensorflow/);
+      for (const m of src.matchAll(/(?:^|\n)import\s*(?:[^"';]*?from\s*)?["'](\.[^"']+)["']/g)) visit(resolve(f, '..', m[1]!));
+    };
+    const main = readFileSync('dist/rlp.mjs', 'utf8');
+    const lsp = /import\("(\.\/chunks\/lsp-[A-Z0-9]+\.mjs)"\)/.exec(main);
+    expect(lsp).not.toBeNull();
+    visit(resolve('dist/rlp.mjs'));
+    visit(resolve('dist', lsp![1]!));
+    expect(seen.size).toBeGreaterThan(2);
+  });
+});
