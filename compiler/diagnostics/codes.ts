@@ -176,6 +176,8 @@ export const CODES: readonly CodeInfo[] = Object.freeze([
     'Standard inputs (`logp`, `mask`, `reward`, ... listed by `rlp explain NAME`) are known to every pipeline with a fixed type. An `inputs` block declares only other names.'),
   code('RLP3040', E, 'rank over a missing dimension', (a) => `\`rank\` needs one dimension of its value in \`over\`, found \`${a.dims}\` for \`${a.type}\``,
     '`rank(x, over D)` ranks each entry of x among the entries of its line along D (0 = the smallest). D must be one dimension of x.'),
+  code('RLP3041', E, 'group_mean arguments', (a) => `\`group_mean\` needs x and key of the same dims, one of them in \`over\`: found x \`${a.x}\`, key \`${a.key}\`, over \`${a.dims}\``,
+    '`group_mean(x, key, over D)` averages, for each entry, the entries of its line along D with the same key. x and key must have the same dims, and D must be one of them.'),
   code('RLP4032', W, 'unused input', (a) => `input \`${a.name}\` is declared but never read`,
     'A declared input that nothing reads is probably a mistake; remove it, or use it in a stage.'),
 

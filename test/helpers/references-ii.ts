@@ -438,3 +438,44 @@ export function hapoReward(b: RefBatch, correct: Float64Array, ids: readonly num
   }
   return { reward, next };
 }
+
+/** HBPO (default budgets 512, 1024, 2048, 2560, l_max 4096), clip 0.2 / 0.28, token-mean. */
+export function hbpo(variant: Float64Array, correct: Float64Array, formatted: Float64Array, budgets = [512, 1024, 2048, 2560], lMax = 4096): Reference {
+  return (b, lp) => {
+    const N = b.B * b.G;
+    const R = new Float64Array(N);
+    const within = new Float64Array(N);
+    for (let s = 0; s < N; s++) {
+      let n = 0;
+      for (let t = 0; t < b.T; t++) n += b.mask[s * b.T + t]!;
+      const bud = budgets[variant[s]!]!;
+      within[s] = 4 * Math.cos((Math.PI * bud) / 8192);
+      if (formatted[s]! <= 0) R[s] = -1;
+      else if (correct[s]! > 0 && n <= lMax) R[s] = n <= bud ? within[s]! : 4 * Math.cos((Math.PI * n) / 8192) - Math.abs(n - bud) / 4096;
+    }
+    const A = new Float64Array(N);
+    for (let i = 0; i < b.B; i++) {
+      const idx = Array.from({ length: b.G }, (_, g) => i * b.G + g);
+      const m = idx.reduce((x, s) => x + R[s]!, 0) / b.G;
+      const sd = Math.sqrt(idx.reduce((x, s) => x + (R[s]! - m) ** 2, 0) / (b.G - 1));
+      for (const s of idx) {
+        const same = idx.filter((j) => variant[j] === variant[s]);
+        const mu = same.reduce((x, j) => x + R[j]!, 0) / same.length;
+        A[s] = mu - within[s]! + (R[s]! - m) / (sd + 1e-6);
+      }
+    }
+    let sum = 0;
+    let abs = 0;
+    let tokens = 0;
+    b.mask.forEach((mk, k) => {
+      if (mk === 0) return;
+      const s = Math.floor(k / b.T);
+      const ratio = Math.exp(lp[k]! - b.old_logp[k]!);
+      const v = -Math.min(ratio * A[s]!, clamp(ratio, 0.8, 1.28) * A[s]!);
+      sum += v;
+      abs += Math.abs(v);
+      tokens += 1;
+    });
+    return { loss: sum / tokens, scale: abs / tokens, A, AScale: A.reduce((x, y) => Math.max(x, Math.abs(y)), 0) };
+  };
+}

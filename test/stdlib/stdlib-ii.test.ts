@@ -10,7 +10,7 @@ import { validateBatch } from '../../runtime/eval/validate.js';
 import { evaluate } from '../../runtime/eval/evaluate.js';
 import { makeSource, span } from '../../grammar/source.js';
 import type { Tensor } from '../../compiler/ops/define.js';
-import { bnpo, bnpoAdvantage, bnpoDecomposed, disco, ensembleReward, mdpo, mergeMoments, nft, otcReward, ppoMax, unlikelyGrpo, inpo, egpo, p3o, regGrpo, chi2Ppo, hapoReward, type Moments } from '../helpers/references-ii.js';
+import { bnpo, bnpoAdvantage, bnpoDecomposed, disco, ensembleReward, mdpo, mergeMoments, nft, otcReward, ppoMax, unlikelyGrpo, inpo, egpo, p3o, regGrpo, chi2Ppo, hapoReward, hbpo, type Moments } from '../helpers/references-ii.js';
 import { grpo, ppo } from '../helpers/references.js';
 import type { RefBatch, Reference } from '../helpers/references.js';
 import { entriesFor, firstMiss, makeBatch, referenceGrad, runPipeline, stdlibPipeline, type BatchSpec } from '../helpers/stdlib-harness.js';
@@ -359,4 +359,25 @@ describe('hapo over consecutive batches through the library API', () => {
     expect(hist).toEqual([1, 1, Infinity]);
     tf.dispose([...state.values()]);
   });
+});
+
+describe('hbpo against its reference', () => {
+  // G = 8: two samples per budget; variant g -> budget g / 2. Lengths in tokens are small, so the
+  // budgets are lowered with --set to make every branch of the reward happen.
+  const cases: [string, BatchSpec, number[], number[]][] = [
+    ['a hand-sized batch with padding', { B: 2, G: 8, T: 5, seed: 130 }, [1, 1, 0, 1, 1, 0, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1], [1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1]],
+    ['a random batch', { B: 3, G: 8, T: 6, seed: 131 }, Array.from({ length: 24 }, (_, i) => ((i * 7) % 3 === 0 ? 0 : 1)), Array.from({ length: 24 }, (_, i) => (i % 11 === 0 ? 0 : 1))],
+    ['a group whose samples are all wrong (A = per-budget offsets only)', { B: 2, G: 8, T: 5, seed: 132 }, [0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0, 1, 1, 0, 1], Array(16).fill(1)],
+  ];
+  for (const [label, spec, ok, fmt] of cases) {
+    it(label, async () => {
+      const b = makeBatch(spec);
+      const N = b.B * b.G;
+      const variant = Float64Array.from({ length: N }, (_, s) => Math.floor((s % b.G) / 2));
+      const feeds = { variant: { shape: [b.B, b.G], data: variant }, correctness: { shape: [b.B, b.G], data: Float64Array.from(ok) }, formatted: { shape: [b.B, b.G], data: Float64Array.from(fmt) } };
+      await check('hbpo', hbpo(variant, Float64Array.from(ok), Float64Array.from(fmt)), b, feeds, {}, true);
+      // Budgets of 1..4 tokens and l_max 4: over-budget and too-long completions happen too.
+      await check('hbpo', hbpo(variant, Float64Array.from(ok), Float64Array.from(fmt), [1, 2, 3, 4], 4), b, feeds, { b0: '1', b1: '2', b2: '3', b3: '4', l_max: '4' }, true);
+    });
+  }
 });

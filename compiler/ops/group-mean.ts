@@ -1,0 +1,57 @@
+/**
+ * `group_mean(x, key, over D)`: group-by a second key. Each entry becomes the mean of the
+ * entries of its line along D that share its key (itself included): sub-group means, such as
+ * HBPO's per-budget mean within a prompt's group or GiGPO's anchor-state groups.
+ */
+import { formatType, tensor } from '../types.js';
+import { asTensor, defineOp } from './define.js';
+
+function strides(shape: readonly number[]): number[] {
+  const s = shape.map(() => 1);
+  for (let i = shape.length - 2; i >= 0; i--) s[i] = s[i + 1]! * shape[i + 1]!;
+  return s;
+}
+
+export const groupMean = defineOp({
+  name: 'group_mean',
+  dsl: 'group_mean',
+  summary: 'Mean over the `over` dim of the entries whose key equals this entry\'s key (group-by a second key); x and key have the same dims.',
+  traits: ['pure'],
+  inputs: [{ name: 'x', kind: 'number' }, { name: 'key', kind: 'number' }],
+  over: 'required',
+  infer: (types, ctx) => {
+    const x = asTensor(types[0]);
+    const key = asTensor(types[1]);
+    if (x === null || key === null) return null;
+    const over = ctx.attrs['over'] as readonly string[];
+    if (over.length !== 1 || !x.dims.includes(over[0]!) || x.dims.join(',') !== key.dims.join(',')) {
+      return ctx.error('RLP3041', { x: formatType(x), key: formatType(key), dims: over.join(', ') }, { operand: 1 });
+    }
+    return tensor('f32', x.dims, x.mask, null);
+  },
+  reference: ([x, key], attrs, out) => {
+    const axis = x!.dims.indexOf((attrs['over'] as readonly string[])[0]!);
+    const n = x!.shape[axis]!;
+    const step = strides(x!.shape)[axis]!;
+    const data = new Float64Array(x!.data.length);
+    for (let i = 0; i < data.length; i++) {
+      const base = i - (Math.floor(i / step) % n) * step;
+      let s = 0;
+      let c = 0;
+      for (let j = 0; j < n; j++) {
+        if (key!.data[base + j * step] !== key!.data[i]) continue;
+        s += x!.data[base + j * step]!;
+        c += 1;
+      }
+      data[i] = s / c;
+    }
+    return { ...out, data };
+  },
+  // same[i, j] = key_i == key_j along the axis (no gradient through keys); a masked mean over j.
+  lower: (tf, [x, key], _, ctx) => {
+    const axis = ctx.axes[0]!;
+    const same = tf.cast(tf.equal(tf.expandDims(key!, axis + 1), tf.expandDims(key!, axis)), 'float32');
+    const num = tf.sum(tf.mul(same, tf.expandDims(x!, axis)), axis + 1);
+    return tf.div(num, tf.sum(same, axis + 1));
+  },
+});
