@@ -54,4 +54,6 @@ export const groupMean = defineOp({
     const num = tf.sum(tf.mul(same, tf.expandDims(x!, axis)), axis + 1);
     return tf.div(num, tf.sum(same, axis + 1));
   },
+  // The same masked mean (`_group_mean`, compiler/torch/prelude.ts).
+  torch: (_, __, c) => `_group_mean(${c.tensor(0)}, ${c.tensor(1)}, ${c.axes[0]!})`,
 });

@@ -65,11 +65,11 @@ export const stopGradient = elementwise({
 });
 
 export const cos = elementwise({
-  name: 'cos', lower: (tf, [x]) => tf.cos(x!), dsl: 'cos', summary: 'Cosine (radians).', inputs: ['x'], result: 'f32',
+  name: 'cos', lower: (tf, [x]) => tf.cos(x!), torch: (_, __, c) => `torch.cos(${c.tensor(0)})`, dsl: 'cos', summary: 'Cosine (radians).', inputs: ['x'], result: 'f32',
   scalar: Math.cos, grad: ([x], g) => [-g * Math.sin(x!)], examples: [{ dsl: 'cos(0)', out: 1 }],
 });
 
 export const sin = elementwise({
-  name: 'sin', lower: (tf, [x]) => tf.sin(x!), dsl: 'sin', summary: 'Sine (radians).', inputs: ['x'], result: 'f32',
+  name: 'sin', lower: (tf, [x]) => tf.sin(x!), torch: (_, __, c) => `torch.sin(${c.tensor(0)})`, dsl: 'sin', summary: 'Sine (radians).', inputs: ['x'], result: 'f32',
   scalar: Math.sin, grad: ([x], g) => [g * Math.cos(x!)], examples: [{ dsl: 'sin(0)', out: 0 }],
 });

@@ -53,4 +53,6 @@ export const rank = defineOp({
     });
     return f(x!);
   },
+  // The same pairwise comparison (`_rank`, compiler/torch/prelude.ts); comparisons carry no gradient in torch.
+  torch: (_, __, c) => `_rank(${c.tensor(0)}, ${c.axes[0]!})`,
 });

@@ -85,7 +85,10 @@ function lowerLgamma(tf: TF, x: Tensor): Tensor {
 }
 
 export const lgamma = elementwise({
-  name: 'lgamma', lower: (tf, [x]) => lowerLgamma(tf, x!), dsl: 'lgamma', summary: 'log Gamma(x), for x > 0 (NaN otherwise); its gradient is digamma(x).', inputs: ['x'], result: 'f32',
+  name: 'lgamma', lower: (tf, [x]) => lowerLgamma(tf, x!),
+  // torch.lgamma: the same function (its own float evaluation), gradient digamma.
+  torch: (_, __, c) => `torch.lgamma(${c.tensor(0)})`,
+  dsl: 'lgamma', summary: 'log Gamma(x), for x > 0 (NaN otherwise); its gradient is digamma(x).', inputs: ['x'], result: 'f32',
   scalar: lgammaScalar, grad: ([x], g) => [g * digammaScalar(x!)],
   examples: [{ dsl: 'lgamma(1)', out: 0 }, { dsl: 'lgamma(5)', out: Math.log(24) }],
 });

@@ -204,7 +204,7 @@ function finish(g: IrGraph, spec: StageSpec, allArgs: StageArg[], lines: Line[],
   const metrics = spec.metrics.map((m) => `${JSON.stringify(m.name)}: ${vars.get(m.node)!}`).join(', ');
   const code = [
     signature(spec.fn, args, params),
-    ...docstring(spec.doc, args),
+    ...docstring(spec.doc, args, g),
     ...sizeLines.map((l) => `    ${l}`),
     ...body,
     `    return ${vars.get(spec.main.node)!}, {${metrics}}`,
@@ -217,8 +217,10 @@ function signature(fn: string, args: readonly StageArg[], params: readonly IrPar
   return `def ${fn}(\n    *,\n${parts.map((p) => `    ${p},`).join('\n')}\n):`;
 }
 
-function docstring(doc: string, args: readonly StageArg[]): string[] {
+function docstring(doc: string, args: readonly StageArg[], g: IrGraph): string[] {
   const std = new Map(STANDARD_INPUTS.map((s) => [s.name, s.doc]));
+  // The pipeline's declared inputs (`inputs { ... }`), with their docs.
+  for (const d of g.meta.inputs ?? []) std.set(d.name, d.doc === '' ? `declared input \`${d.name}\`` : d.doc);
   const out = [`    """${doc}`, '', '    Arguments (tensors, dims in this order):'];
   for (const a of args) {
     const stage = a.feed.slice(0, a.feed.indexOf('.'));

@@ -130,6 +130,19 @@ const HELPERS: readonly Helper[] = [
         out.append(acc)
     return torch.stack(out[::-1], dim)`,
   },
+  {
+    name: '_rank', uses: [],
+    py: `def _rank(x, dim):
+    """rank(x, over dim): how many entries of x's line along dim are strictly smaller (no gradient)."""
+    return (x.unsqueeze(dim) < x.unsqueeze(dim + 1)).sum(dim + 1).to(x.dtype)`,
+  },
+  {
+    name: '_group_mean', uses: [],
+    py: `def _group_mean(x, key, dim):
+    """group_mean(x, key, over dim): mean of the entries of x's line along dim sharing this entry's key."""
+    same = (key.unsqueeze(dim + 1) == key.unsqueeze(dim)).to(x.dtype)
+    return torch.sum(same * x.unsqueeze(dim), dim=dim + 1) / torch.sum(same, dim=dim + 1)`,
+  },
 ];
 
 const BY_NAME = new Map(HELPERS.map((h) => [h.name, h]));

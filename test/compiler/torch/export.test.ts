@@ -14,7 +14,7 @@ import type { EvalOutputs } from '../../../runtime/eval/evaluate.js';
 import type { RefBatch } from '../../helpers/references.js';
 import { firstMiss, makeBatch, runPipeline, type BatchSpec } from '../../helpers/stdlib-harness.js';
 import { runTorchCases, torchAvailable, torchTestsRun, writeModule, type TorchCase, type TorchResult } from '../../helpers/torch.js';
-import { interpretFloat64, torchCase } from '../../helpers/torch-cases.js';
+import { extraFeeds, extraInputs, interpretFloat64, torchCase, type ExtraFeeds } from '../../helpers/torch-cases.js';
 
 const files = readdirSync('stdlib').filter((f) => f.endsWith('.rlp')).map((f) => `stdlib/${f}`);
 const pipelines: readonly CompiledPipeline[] = compileFiles(files).pipelines;
@@ -29,7 +29,7 @@ const SPECS = (p: CompiledPipeline): Record<string, BatchSpec> =>
       'a random batch': { B: 3, G: 4, T: 6, seed: 34, reward: (r) => 2 * r() - 1 },
     };
 
-interface Planned { readonly p: CompiledPipeline; readonly label: string; readonly b: RefBatch; readonly dtype: 'float64' | 'float32'; readonly index: number }
+interface Planned { readonly p: CompiledPipeline; readonly label: string; readonly b: RefBatch; readonly x: ExtraFeeds; readonly dtype: 'float64' | 'float32'; readonly index: number }
 
 describe('the PyTorch forms of ops', () => {
   it('exist for every op that has a TF.js lowering', () => {
@@ -58,7 +58,10 @@ describe('every standard pipeline exported to torch', () => {
   const planned: Planned[] = [];
   for (const p of pipelines) {
     for (const [label, spec] of Object.entries(SPECS(p))) {
-      for (const dtype of ['float64', 'float32'] as const) planned.push({ p, label, b: makeBatch(spec), dtype, index: planned.length });
+      const b = makeBatch(spec);
+      // Inputs a RefBatch does not carry (declared inputs, rollout_logp, variant...) from their types.
+      const x = extraFeeds(unfusedGraph(p), b, spec.seed);
+      for (const dtype of ['float64', 'float32'] as const) planned.push({ p, label, b, x, dtype, index: planned.length });
     }
   }
   let torch: TorchResult[] = [];
@@ -66,9 +69,9 @@ describe('every standard pipeline exported to torch', () => {
   beforeAll(async () => {
     if (!torchTestsRun()) return;
     const modules = new Map(pipelines.map((p) => [p.name, writeModule(p.name, exportTorch(p).code)]));
-    const cases: TorchCase[] = planned.map((c) => torchCase(modules.get(c.p.name)!, exportTorch(c.p).functions, c.b, c.dtype));
+    const cases: TorchCase[] = planned.map((c) => torchCase(modules.get(c.p.name)!, exportTorch(c.p).functions, c.b, c.dtype, c.x));
     torch = runTorchCases(cases);
-    for (const c of planned) if (!evals.has(`${c.p.name}/${c.label}`)) evals.set(`${c.p.name}/${c.label}`, await runPipeline(c.p, c.b));
+    for (const c of planned) if (!evals.has(`${c.p.name}/${c.label}`)) evals.set(`${c.p.name}/${c.label}`, await runPipeline(c.p, c.b, extraInputs(c.x)));
   }, 120_000);
 
   for (const c of planned) {
@@ -90,7 +93,7 @@ describe('every standard pipeline exported to torch', () => {
       if (c.dtype === 'float32') return;
       // rlp's own float64 semantics: the reference interpreter, and central differences of it
       // where no stop_gradient makes them differ from the gradient the pipeline defines.
-      const ref = interpretFloat64(unfusedGraph(c.p), c.b);
+      const ref = interpretFloat64(unfusedGraph(c.p), c.b, c.x);
       expect(firstMiss(got['loss']!, [ref.loss], 1e-9, 1e-2, 1e-12), 'loss vs the interpreter').toBeNull();
       if (ref.advantage !== null) expect(firstMiss(keep(got['advantage']!), keep(ref.advantage), 1e-9), 'advantage vs the interpreter').toBeNull();
       if (!c.p.ir.ordered().some((n) => n.op === 'stop_gradient')) expect(firstMiss(got['grad.logp']!, ref.grad, 1e-5, 1e-2, 1e-9), 'grad.logp vs differences').toBeNull();
