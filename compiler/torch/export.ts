@@ -115,6 +115,17 @@ export function exportTorch(p: CompiledPipeline, target: ExportFor = 'plain'): T
   return { code, functions: fns, diagnostics: diags };
 }
 
+/** Choice params are resolved at compile time: say which branch this file is, and how to get another. */
+function choiceLines(g: IrGraph): string[] {
+  const chosen = g.meta.params.filter((p) => p.type === 'choice' && p.chosen !== undefined);
+  if (chosen.length === 0) return [];
+  return [
+    'Choices fixed at export (compile time; this code is the chosen branch only):',
+    ...chosen.map((p) => `  ${p.name} = ${JSON.stringify(p.chosen)}  (of ${p.choices!.map((c) => JSON.stringify(c)).join(', ')})`),
+    `To change one, export again: rlp export ... --set ${chosen[0]!.name}=VALUE.`,
+  ];
+}
+
 function header(p: CompiledPipeline, g: IrGraph, sampling: string, notExported: readonly string[], fns: readonly StageFn[]): string {
   const doc = g.meta.doc.trim().split('\n').map((l) => l.trimEnd());
   const rewards = [...new Set(fns.flatMap((f) => f.args.filter((a) => a.feed.startsWith('reward.')).map((a) => `\`${a.name}\``)))];
@@ -127,6 +138,7 @@ function header(p: CompiledPipeline, g: IrGraph, sampling: string, notExported: 
     '',
     `Not exported (stays with the trainer): sampling, ${sampling}.`,
     ...notExported.map((w) => `  Not reproduced: ${w}.`),
+    ...choiceLines(g),
     ...(rewards.length > 0 ? [`The reward stage is the trainer's reward functions: pass its result as ${rewards.join(', ')}.`] : []),
     '"""',
   ];

@@ -133,6 +133,7 @@ function program(setCode: (c: number) => void, argv: readonly string[]): Command
     .addOption(new Option('--for <trainer>', 'wrap the functions for a trainer: verl (registered estimator and policy loss), trl (a GRPOTrainer subclass) or plain').choices(['plain', 'verl', 'trl']).default('plain'))
     .option('-o, --output <file>', 'write the Python module here (.py) instead of printing it')
     .option('--pipeline <name>', 'the pipeline to export, when the file declares several')
+    .option('--set <name=value>', 'pick a choice param (resolved at compile time; repeatable)', collect, [])
     .addOption(formatOption())
     .action(async (target: string, o: import('./commands/export.js').ExportCmdOptions) => {
       const { runExport } = await import('./commands/export.js');

@@ -65,7 +65,7 @@ describe('rlp export --target torch', () => {
       const r = spawnSync(PYTHON, ['-c', script], { encoding: 'utf8' });
       expect(r.stderr).toBe('');
       // r = [1, 0, 1]: mean 2/3, unbiased std 1/sqrt(3); ratio 1 and k3 0, so the loss is -mean A = 0.
-      expect(r.stdout.trim()).toBe(`${(1 / 3 / (Math.sqrt(1 / 3) + 1e-6)).toFixed(6)} 0.0 ['loss.kl', 'loss.per_token', 'loss.ratio', 'loss.seqs', 'loss.surrogate']`);
+      expect(r.stdout.trim()).toBe(`${(1 / 3 / (Math.sqrt(1 / 3) + 1e-6)).toFixed(6)} 0.0 ['loss.kl', 'loss.per_token', 'loss.ratio', 'loss.seqs', 'loss.surrogate', 'loss.tokens']`);
     });
   }
 
@@ -86,6 +86,25 @@ describe('rlp export --target torch', () => {
     const r = rlp(['export', 'pipelines/running_baseline.rlp', '--target', 'torch']);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^def compute_update\(\n    \*,\n    reward,\n    baseline,\n    momentum=0\.9,\n\):$/m);
+  });
+
+  it('exports the chosen branch of a choice param, names the choice in the header, and --set picks another', () => {
+    const dflt = rlp(['export', 'grpo', '--target', 'torch']);
+    expect(dflt.code).toBe(0);
+    expect(dflt.out).toContain('  agg = "seq-mean-token-mean"  (of "token-mean", "token-sum",');
+    expect(dflt.out).toMatch(/^    loss = t\d+ \/ seqs {2}#/m);
+    const sum = rlp(['export', 'grpo', '--target', 'torch', '--set', 'agg=token-sum']);
+    expect(sum.err).toBe('');
+    expect(sum.code).toBe(0);
+    expect(sum.out).toContain('  agg = "token-sum"  (of ');
+    expect(sum.out).toMatch(/^    loss = _sum\(per_token, \(0, 1, 2\), mask\) {2}#/m);
+    expect(sum.out).not.toMatch(/\bagg=/);
+  });
+
+  it('refuses --set of a runtime param (a keyword argument of the functions) with exit 2', () => {
+    const r = rlp(['export', 'grpo', '--target', 'torch', '--set', 'beta=1']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/`beta` is a runtime param: pass it as a keyword argument/);
   });
 
   it('refuses bad flags with exit 2', () => {

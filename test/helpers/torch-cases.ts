@@ -1,5 +1,5 @@
 /** Building torch-runner cases from a reference batch and an export's function signatures. */
-import type { IrGraph } from '../../compiler/ir/graph.js';
+import { IrGraph } from '../../compiler/ir/graph.js';
 import type { StageFn } from '../../compiler/torch/export.js';
 import { advantageOutput } from '../../runtime/eval/evaluate.js';
 import { interpretOutputs } from '../../runtime/reference/interpreter.js';
@@ -9,7 +9,7 @@ import type { RefBatch } from './references.js';
 import type { PyTensor, TorchCase } from './torch.js';
 
 /** Values a RefBatch does not carry (other standard inputs, declared inputs, state), by feed name. */
-export type ExtraFeeds = Readonly<Record<string, { readonly shape: number[]; readonly data: Float64Array }>>;
+export type ExtraFeeds = Readonly<Record<string, { readonly shape: number[]; readonly data: Float64Array; readonly bool?: boolean }>>;
 
 /** The RefBatch's own inputs (everything else a pipeline reads comes from `extraFeeds`). */
 const IN_BATCH = new Set(['logp', 'old_logp', 'ref_logp', 'mask', 'token_reward', 'old_values', 'values', 'value_start', 'value_end', 'reward', 'greedy_reward']);
@@ -26,7 +26,7 @@ const OTHER_DIM = 3;
 export function extraFeeds(g: IrGraph, b: RefBatch, seed = 71): ExtraFeeds {
   const r = rng(seed);
   const f = Math.fround;
-  const out: Record<string, { shape: number[]; data: Float64Array }> = {};
+  const out: Record<string, { shape: number[]; data: Float64Array; bool?: boolean }> = {};
   const sizeOf = (d: string): number => (d === 'B' ? b.B : d === 'G' ? b.G : d === 'T' ? b.T : OTHER_DIM);
   for (const n of g.ordered()) {
     const name = String(n.attrs['name']);
@@ -35,7 +35,9 @@ export function extraFeeds(g: IrGraph, b: RefBatch, seed = 71): ExtraFeeds {
     const shape = dims.map(sizeOf);
     const count = shape.reduce((a, x) => a * x, 1);
     const tok = dims.join(',') === 'B,G,T';
+    const bool = n.type.dtype === 'bool';
     const pick = (i: number): number => {
+      if (bool) return r() < 0.5 ? 0 : 1;
       if (name === 'step') return 3;
       if (name === 'total_steps') return 10;
       if (name === 'variant' || name === 'hint_level') return Math.floor(4 * r());
@@ -44,8 +46,17 @@ export function extraFeeds(g: IrGraph, b: RefBatch, seed = 71): ExtraFeeds {
       if (name.endsWith('logp')) return name === 'rollout_logp' ? b.logp[i]! + 0.2 * (r() - 0.5) : -0.05 - 2 * r();
       return 0.05 + 0.9 * r();
     };
-    const data = Float64Array.from({ length: count }, (_, i) => (tok && b.mask[i] === 0 && name !== 'forced' ? 1e4 : f(pick(i))));
-    out[name] = { shape, data };
+    const data = Float64Array.from({ length: count }, (_, i) => (tok && b.mask[i] === 0 && !bool && name !== 'forced' ? 1e4 : f(pick(i))));
+    out[name] = bool ? { shape, data, bool } : { shape, data };
+  }
+  // The reward stage is the trainer's: each of its results is fed (reward.reward the batch's reward).
+  for (const o of g.outputs) {
+    const n = g.node(o.node);
+    if (!o.name.startsWith('reward.') || o.name === 'reward.reward' || n.type.kind !== 'tensor') continue;
+    const shape = n.type.dims.map(sizeOf);
+    const count = shape.reduce((a, x) => a * x, 1);
+    if (n.type.dtype === 'bool') out[o.name] = { shape, data: Float64Array.from({ length: count }, () => (r() < 0.5 ? 0 : 1)), bool: true };
+    else out[o.name] = { shape, data: n.type.dims.join(',') === 'B,G' ? Float64Array.from(b.reward) : Float64Array.from({ length: count }, () => f(0.05 + 0.9 * r())) };
   }
   for (const s of g.meta.state) {
     const shape = s.type.kind === 'tensor' ? s.type.dims.map(sizeOf) : [];
@@ -54,15 +65,25 @@ export function extraFeeds(g: IrGraph, b: RefBatch, seed = 71): ExtraFeeds {
   return out;
 }
 
-/** The extra feeds that are inputs (not state), as `runPipeline`'s `extra` bindings. */
+/** The extra feeds as `runPipeline`'s `extra` bindings: inputs, and reward results by their bare names (not state). */
 export function extraInputs(x: ExtraFeeds): ExtraFeeds {
-  return Object.fromEntries(Object.entries(x).filter(([k]) => !k.startsWith('state.')));
+  return Object.fromEntries(Object.entries(x).filter(([k]) => !k.startsWith('state.')).map(([k, v]) => [k.startsWith('reward.') ? k.slice(7) : k, v]));
+}
+
+/** The graph with each reward-stage result replaced by an input named `reward.NAME` (the trainer computes them). */
+function rewardsAsInputs(g: IrGraph): IrGraph {
+  const fed = new Map(g.outputs.filter((o) => o.name.startsWith('reward.')).map((o) => [o.node, o.name]));
+  const nodes = g.ordered().map((n) => {
+    const name = fed.get(n.id);
+    return name === undefined || n.type.kind !== 'tensor' ? n : { ...n, op: 'input', inputs: [], attrs: { name } };
+  });
+  return new IrGraph(nodes, g.outputs, g.meta);
 }
 
 /** The batch value fed under `feed` (a standard input, the reward stage's result, or one of `extra`). */
 export function feedValue(b: RefBatch, feed: string, extra: ExtraFeeds = {}): PyTensor | null {
   const x = extra[feed];
-  if (x !== undefined) return { shape: x.shape, data: Array.from(x.data) };
+  if (x !== undefined) return { shape: x.shape, data: Array.from(x.data), ...(x.bool === true ? { bool: true } : {}) };
   const tok = [b.B, b.G, b.T];
   const std: Record<string, [number[], Float64Array]> = {
     logp: [tok, b.logp], old_logp: [tok, b.old_logp], ref_logp: [tok, b.ref_logp], mask: [tok, b.mask],
@@ -95,7 +116,8 @@ export function torchCase(module: string, fns: readonly StageFn[], b: RefBatch, 
 }
 
 /** Loss, advantage and d loss / d logp of a pipeline in float64: rlp's reference interpreter, and central differences of it. */
-export function interpretFloat64(g: IrGraph, b: RefBatch, extra: ExtraFeeds = {}): { loss: number; advantage: Float64Array | null; grad: Float64Array } {
+export function interpretFloat64(full: IrGraph, b: RefBatch, extra: ExtraFeeds = {}): { loss: number; advantage: Float64Array | null; grad: Float64Array } {
+  const g = rewardsAsInputs(full);
   const inputs = (logp: Float64Array): Record<string, NamedArray> => {
     const out: Record<string, NamedArray> = {};
     for (const n of g.ordered()) {

@@ -28,6 +28,8 @@ export function torchTestsRun(): boolean {
 export interface PyTensor {
   readonly shape: readonly number[];
   readonly data: readonly number[];
+  /** A bool tensor (data 0 or 1); otherwise the case's float dtype. */
+  readonly bool?: boolean;
 }
 
 /** One case: a module, a dtype, fed values by feed name, and the calls in order. */
@@ -49,14 +51,16 @@ export function writeModule(name: string, code: string): string {
   return path;
 }
 
-/** Run a Python script with a JSON request on stdin; returns its parsed JSON stdout. */
+const NON_FINITE: Readonly<Record<string, number>> = { Infinity: Infinity, '-Infinity': -Infinity, NaN: Number.NaN };
+
+/** Run a Python script with a JSON request on stdin; returns its parsed JSON stdout (the strings "Infinity", "-Infinity", "NaN" read as those numbers). */
 export function runPython(script: string, request: unknown): unknown {
   if (!torchAvailable()) {
     throw new Error(`${PYTHON} cannot import torch: install Debian's python3-torch (apt-get install python3-torch; .ci/run does this in CI)`);
   }
   const r = spawnSync(PYTHON, [script], { input: JSON.stringify(request), encoding: 'utf8', maxBuffer: 1 << 28 });
   if (r.status !== 0) throw new Error(`${script} failed (${r.status}): ${r.stderr}`);
-  return JSON.parse(r.stdout) as unknown;
+  return JSON.parse(r.stdout, (_, v: unknown) => (typeof v === 'string' && v in NON_FINITE ? NON_FINITE[v] : v)) as unknown;
 }
 
 /** Run every case in one Python process. */

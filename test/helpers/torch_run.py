@@ -1,6 +1,6 @@
 """Runs exported rlp modules on batches for the torch export tests (one process, many cases).
 
-stdin: {"cases": [{"module": PATH, "dtype": "float64"|"float32", "inputs": {FEED: {"shape", "data"}},
+stdin: {"cases": [{"module": PATH, "dtype": "float64"|"float32", "inputs": {FEED: {"shape", "data", "bool"?}},
                    "calls": [{"fn": NAME, "args": {ARG: FEED}, "params": {NAME: VALUE}}],
                    "verl": null | {...}}]}
 stdout: {"results": [{"loss", "advantage", "grad.logp", ...} | {"error": TEXT}]}
@@ -26,14 +26,24 @@ def load(path):
     return _modules[path]
 
 
+def num(v):
+    """A float for JSON: non-finite values as the strings "Infinity", "-Infinity", "NaN" (runPython reads them back)."""
+    v = float(v)
+    if v != v:
+        return "NaN"
+    if v in (float("inf"), -float("inf")):
+        return "Infinity" if v > 0 else "-Infinity"
+    return v
+
+
 def flat(t):
-    return [float(v) for v in t.detach().reshape(-1).tolist()]
+    return [num(v) for v in t.detach().reshape(-1).tolist()]
 
 
 def run_plain(case):
     mod = load(case["module"])
     dtype = getattr(torch, case["dtype"])
-    values = {k: torch.tensor(v["data"], dtype=dtype).reshape(v["shape"]) for k, v in case["inputs"].items()}
+    values = {k: torch.tensor(v["data"], dtype=torch.bool if v.get("bool") else dtype).reshape(v["shape"]) for k, v in case["inputs"].items()}
     logp = values.get("logp")
     if logp is not None:
         logp.requires_grad_(True)

@@ -1,6 +1,8 @@
 /**
- * `rlp export FILE|NAME --target torch [--for verl|trl|plain] [-o OUT.py]`: a pipeline as Python
- * for PyTorch trainers (compiler/torch). Compiles only: TF.js is never loaded.
+ * `rlp export FILE|NAME --target torch [--for verl|trl|plain] [--set CHOICE=VALUE]... [-o OUT.py]`:
+ * a pipeline as Python for PyTorch trainers (compiler/torch). Compiles only: TF.js is never loaded.
+ * Choice params are resolved at compile time, so `--set` picks them here; other params are the
+ * functions' keyword arguments.
  */
 import { writeFileSync } from 'node:fs';
 import { compileFiles } from '../../../compiler/compile.js';
@@ -19,20 +21,39 @@ export interface ExportCmdOptions {
   readonly for: ExportFor;
   readonly output?: string;
   readonly pipeline?: string;
+  /** `--set NAME=VALUE`: choice params only (the others are keyword arguments of the functions). */
+  readonly set?: readonly string[];
   readonly format: DiagnosticFormat;
+}
+
+function parseSets(sets: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const s of sets) {
+    const i = s.indexOf('=');
+    if (i <= 0) throw new UsageError(`--set takes NAME=VALUE, found \`${s}\``);
+    out[s.slice(0, i)] = s.slice(i + 1);
+  }
+  return out;
 }
 
 /** Run `rlp export`; returns the exit code. */
 export function runExport(target: string, opts: ExportCmdOptions): number {
   if (opts.output !== undefined && !opts.output.endsWith('.py')) throw new UsageError(`-o takes a .py file, found \`${opts.output}\``);
   const t = resolveTarget(target);
-  const r = compileFiles([t.file]);
+  const set = parseSets(opts.set ?? []);
+  const r = compileFiles([t.file], { set });
   const report = (ds: Parameters<typeof renderAll>[0]): void => {
     if (ds.length > 0) process.stderr.write(renderAll(ds, opts.format, useColor(process.stderr)) + '\n');
   };
   report(r.diagnostics);
   if (hasErrors(r.diagnostics)) return EXIT.user;
   const p = pickPipeline(r.pipelines, opts.pipeline ?? t.pipeline, t.file);
+  for (const name of Object.keys(set)) {
+    const param = p.ir.meta.params.find((x) => x.name === name);
+    if (param?.type !== 'choice') {
+      throw new UsageError(`--set picks choice params at export; \`${name}\` is ${param === undefined ? `not a param of \`${p.name}\`` : 'a runtime param: pass it as a keyword argument of the exported functions'}`);
+    }
+  }
   const e = exportTorch(p, opts.for);
   report(e.diagnostics);
   if (hasErrors(e.diagnostics)) return EXIT.user;

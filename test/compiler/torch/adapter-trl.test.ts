@@ -33,6 +33,6 @@ describe('the TRL adapter', () => {
     expect(out.advantage).toBe(0);
     expect(Math.abs(out.loss[0] - out.loss[1])).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(out.loss[1])));
     expect(out.grad).toBeLessThanOrEqual(1e-12 * out.grad_scale);
-    expect(out.metrics).toEqual(['rlp/loss.kl', 'rlp/loss.per_token', 'rlp/loss.ratio', 'rlp/loss.seqs', 'rlp/loss.surrogate']);
+    expect(out.metrics).toEqual(['rlp/loss.kl', 'rlp/loss.per_token', 'rlp/loss.ratio', 'rlp/loss.seqs', 'rlp/loss.surrogate', 'rlp/loss.tokens']);
   });
 });

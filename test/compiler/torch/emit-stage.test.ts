@@ -37,6 +37,6 @@ describe('emitting a stage to torch', () => {
     const code = exportTorch(grpo).code;
     expect(code).toMatch(/^    ratio = torch\.exp\(t29\)  # exp\(logp - old_logp\)  \(grpo\.rlp:\d+\)$/m);
     expect(code).toMatch(/^def compute_loss\(\n    \*,\n    logp,\n    old_logp,\n    ref_logp,\n    mask,\n    advantages,\n    clip_low=0\.2,/m);
-    expect(code).toContain('return loss, {"loss.ratio": ratio, "loss.surrogate": surrogate, "loss.kl": kl, "loss.per_token": per_token, "loss.seqs": seqs}');
+    expect(code).toContain('return loss, {"loss.ratio": ratio, "loss.surrogate": surrogate, "loss.kl": kl, "loss.per_token": per_token, "loss.seqs": seqs, "loss.tokens": tokens}');
   });
 });
