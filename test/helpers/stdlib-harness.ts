@@ -110,14 +110,14 @@ export function referenceGrad(ref: Reference, b: RefBatch): Float64Array {
   return g;
 }
 
-/** |a - b| <= tol * max(|b|, floor * max|b over the tensor|) + slack, elementwise; returns the first miss. */
+/** a == b (equal infinities too) or |a - b| <= tol * max(|b|, floor * max|b over the tensor|) + slack, elementwise; returns the first miss. */
 export function firstMiss(a: ArrayLike<number>, b: ArrayLike<number>, tol: number, floor = 1e-2, slack = 0): string | null {
   if (a.length !== b.length) return `length ${a.length} vs ${b.length}`;
   let maxAbs = 0;
   for (let i = 0; i < b.length; i++) maxAbs = Math.max(maxAbs, Math.abs(b[i]!));
   for (let i = 0; i < b.length; i++) {
     const scale = Math.max(Math.abs(b[i]!), floor * maxAbs, 1e-12);
-    if (!(Math.abs(a[i]! - b[i]!) <= tol * scale + slack)) return `[${i}] got ${a[i]}, want ${b[i]} (tol ${tol} x ${scale.toExponential(2)})`;
+    if (a[i] !== b[i] && !(Math.abs(a[i]! - b[i]!) <= tol * scale + slack)) return `[${i}] got ${a[i]}, want ${b[i]} (tol ${tol} x ${scale.toExponential(2)})`;
   }
   return null;
 }

@@ -49,10 +49,12 @@ export function extraFeeds(g: IrGraph, b: RefBatch, seed = 71): ExtraFeeds {
     const data = Float64Array.from({ length: count }, (_, i) => (tok && b.mask[i] === 0 && !bool && name !== 'forced' ? 1e4 : f(pick(i))));
     out[name] = bool ? { shape, data, bool } : { shape, data };
   }
-  // The reward stage is the trainer's: each of its results is fed (reward.reward the batch's reward).
+  // The reward stage is the trainer's: each of its results is fed (reward.reward the batch's reward,
+  // which entriesFor already feeds where the stage calls a reward function).
+  const rewardFed = g.ordered().some((n) => n.op === 'reward_fn' || (n.op === 'input' && n.attrs['name'] === 'reward'));
   for (const o of g.outputs) {
     const n = g.node(o.node);
-    if (!o.name.startsWith('reward.') || o.name === 'reward.reward' || n.type.kind !== 'tensor') continue;
+    if (!o.name.startsWith('reward.') || (o.name === 'reward.reward' && rewardFed) || n.type.kind !== 'tensor') continue;
     const shape = n.type.dims.map(sizeOf);
     const count = shape.reduce((a, x) => a * x, 1);
     if (n.type.dtype === 'bool') out[o.name] = { shape, data: Float64Array.from({ length: count }, () => (r() < 0.5 ? 0 : 1)), bool: true };

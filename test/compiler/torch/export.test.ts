@@ -21,12 +21,15 @@ const pipelines: readonly CompiledPipeline[] = compileFiles(files).pipelines;
 /** Preference pipelines index `G` (chosen 0, rejected 1): their batches have G = 2. */
 const isPreference = (p: CompiledPipeline): boolean => p.ir.ordered().some((n) => n.op === 'take');
 
+/** Pipelines that map rewards to [0, 1] with `r_min`, `r_max` (BNPO) take rewards in that range (outside it they are NaN). */
+const rewardsIn01 = (p: CompiledPipeline): boolean => p.ir.meta.params.some((x) => x.name === 'r_min');
+
 const SPECS = (p: CompiledPipeline): Record<string, BatchSpec> =>
   isPreference(p)
     ? { 'a batch with padding and an empty row': { B: 3, G: 2, T: 4, seed: 31, lengths: [4, 0, 2, 3, 1, 4] }, 'a random batch': { B: 4, G: 2, T: 5, seed: 32, spread: 2 } }
     : {
       'a batch with padding and an empty row': { B: 2, G: 4, T: 5, seed: 33, lengths: [3, 0, 5, 2, 1, 4, 2, 5], reward: (r) => r() },
-      'a random batch': { B: 3, G: 4, T: 6, seed: 34, reward: (r) => 2 * r() - 1 },
+      'a random batch': { B: 3, G: 4, T: 6, seed: 34, reward: (r) => (rewardsIn01(p) ? r() : 2 * r() - 1) },
     };
 
 interface Planned { readonly p: CompiledPipeline; readonly label: string; readonly b: RefBatch; readonly x: ExtraFeeds; readonly dtype: 'float64' | 'float32'; readonly index: number }
@@ -88,15 +91,26 @@ describe('every standard pipeline exported to torch', () => {
       const keep = (x: ArrayLike<number>): number[] => Array.from(x).filter((_, k) => !onTokens(x.length) || c.b.mask[k] !== 0);
       const e = evals.get(`${c.p.name}/${c.label}`)!;
       const tol = c.dtype === 'float64' ? 1e-5 : 1e-4;
-      expect(firstMiss(got['loss']!, e['loss']!.data, tol, 1e-2, tol * 1e-3), 'loss').toBeNull();
-      if (e['advantage'] !== undefined) expect(firstMiss(keep(got['advantage']!), keep(e['advantage'].data), tol), 'advantage').toBeNull();
+      // In float64, rlp's float64 values (below, 1e-9) are the reference; eval computes in float32,
+      // so it is compared at 1e-5 where it is itself within 1e-5 of them (BNPO's lgamma and the
+      // mismatch filters' exp(20) are not, by up to 4.4e-5: eval's float32 rounding, not the export's).
+      const ref = c.dtype === 'float64' ? interpretFloat64(unfusedGraph(c.p), c.b, c.x) : null;
+      const evalExact = (want: ArrayLike<number>, exact: ArrayLike<number> | null, floor: number, slack: number): boolean =>
+        ref === null || exact === null || firstMiss(want, exact, tol, floor, slack) === null;
+      if (evalExact(e['loss']!.data, ref === null ? null : [ref.loss], 1e-2, tol * 1e-3)) {
+        expect(firstMiss(got['loss']!, e['loss']!.data, tol, 1e-2, tol * 1e-3), 'loss').toBeNull();
+      }
+      if (e['advantage'] !== undefined && evalExact(keep(e['advantage'].data), ref?.advantage == null ? null : keep(ref.advantage), 1e-2, 0)) {
+        expect(firstMiss(keep(got['advantage']!), keep(e['advantage'].data), tol), 'advantage').toBeNull();
+      }
+      // An infinite loss (orpo with an empty completion: log(1 - exp(0))) is matched above, and has no gradient to compare.
+      const finite = Number.isFinite(e['loss']!.data[0]!);
       // In float64, relative to the gradient's largest entry: eval's float32 rounding of entries
       // that cancel (apo_down: 1.6e-5 of a 1e-2-scale entry) is its own, not the export's.
-      expect(firstMiss(got['grad.logp']!, e['grad.logp']!.data, tol, c.dtype === 'float64' ? 1 : 1e-2), 'grad.logp').toBeNull();
-      if (c.dtype === 'float32') return;
+      if (finite) expect(firstMiss(got['grad.logp']!, e['grad.logp']!.data, tol, c.dtype === 'float64' ? 1 : 1e-2), 'grad.logp').toBeNull();
+      if (ref === null || !finite) return;
       // rlp's own float64 semantics: the reference interpreter, and central differences of it
       // where no stop_gradient makes them differ from the gradient the pipeline defines.
-      const ref = interpretFloat64(unfusedGraph(c.p), c.b, c.x);
       expect(firstMiss(got['loss']!, [ref.loss], 1e-9, 1e-2, 1e-12), 'loss vs the interpreter').toBeNull();
       if (ref.advantage !== null) expect(firstMiss(keep(got['advantage']!), keep(ref.advantage), 1e-9), 'advantage vs the interpreter').toBeNull();
       if (!c.p.ir.ordered().some((n) => n.op === 'stop_gradient')) expect(firstMiss(got['grad.logp']!, ref.grad, 1e-5, 1e-2, 1e-9), 'grad.logp vs differences').toBeNull();
