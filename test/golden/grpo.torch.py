@@ -13,11 +13,16 @@ completions instead). `eps` is verl's 1e-6; TRL adds 1e-4. k3 is unclamped, as T
 clamps it: use `kl_k3_clamped`). `seqs` is the global denominator: feed the whole batch's value
 when evaluating micro-batches. `skip_empty_rows` leaves completions without tokens out of it,
 as verl and OpenRLHF do.
+`agg` picks verl's `loss_agg_mode` at compile time (prelude `agg_loss`; default: this pipeline's
+own aggregation), `horizon` its `loss_scale_factor` for seq-mean-token-sum-norm.
 
 Edit the .rlp source and export again rather than editing this file. Tensors are laid out
 [B, G, T]: B prompts, G completions per prompt, T completion tokens (padding where mask is 0).
 
 Not exported (stays with the trainer): sampling, rollout(n = group (8)).
+Choices fixed at export (compile time; this code is the chosen branch only):
+  agg = "seq-mean-token-mean"  (of "token-mean", "token-sum", "seq-mean-token-sum", "seq-mean-token-mean", "seq-mean-token-sum-norm")
+To change one, export again: rlp export ... --set agg=VALUE.
 The reward stage is the trainer's reward functions: pass its result as `reward`.
 """
 import torch
@@ -143,8 +148,8 @@ def compute_loss(
       advantages: f32[B, G]  the advantage stage's `A` (from compute_advantage)
     """
     B, G, T = logp.shape
-    t29 = logp - old_logp  # logp - old_logp  (grpo.rlp:32)
-    ratio = torch.exp(t29)  # exp(logp - old_logp)  (grpo.rlp:32)
+    t29 = logp - old_logp  # logp - old_logp  (grpo.rlp:36)
+    ratio = torch.exp(t29)  # exp(logp - old_logp)  (grpo.rlp:36)
     t31 = ratio * advantages[:, :, None]  # ratio * A  (prelude.rlp:37)
     t33 = 1 - clip_low  # 1 - clip_low  (prelude.rlp:37)
     t35 = 1 + clip_high  # 1 + clip_high  (prelude.rlp:37)
@@ -155,16 +160,17 @@ def compute_loss(
     t41 = torch.exp(t40)  # exp(d)  (prelude.rlp:21)
     t42 = t41 - t40  # exp(d) - d  (prelude.rlp:21)
     kl = t42 - 1  # exp(d) - d - 1  (prelude.rlp:21)
-    t44 = -surrogate  # -surrogate  (grpo.rlp:35)
-    t46 = beta * kl  # beta * kl  (grpo.rlp:35)
-    per_token = t44 + t46  # -surrogate + beta * kl  (grpo.rlp:35)
+    t44 = -surrogate  # -surrogate  (grpo.rlp:39)
+    t46 = beta * kl  # beta * kl  (grpo.rlp:39)
+    per_token = t44 + t46  # -surrogate + beta * kl  (grpo.rlp:39)
     t50 = _sum(mask, (2,))  # sum(m, over T)  (prelude.rlp:64)
-    t51 = t50 > 0  # seq_len(mask) > 0  (grpo.rlp:36)
-    t52 = t51.to(logp.dtype)  # float(seq_len(mask) > 0)  (grpo.rlp:36)
-    t53 = _sum(t52, (0, 1))  # sum(float(seq_len(mask) > 0), over [B, G])  (grpo.rlp:36)
-    t54 = _full((), B * G, logp)  # count(reward, over [B, G])  (grpo.rlp:36)
-    seqs = _where(skip_empty_rows, t53, t54, logp)  # select(skip_empty_rows, sum(float(seq_len(mask) > 0), ove...  (grpo.rlp:36)
-    t56 = _mean(per_token, (2,), mask)  # mean(x, over T, where m)  (prelude.rlp:85)
-    t57 = _sum(t56, (0, 1))  # sum(mean(x, over T, where m), over [B, G])  (prelude.rlp:85)
-    loss = t57 / seqs  # sum(mean(x, over T, where m), over [B, G]) / n  (prelude.rlp:85)
-    return loss, {"loss.ratio": ratio, "loss.surrogate": surrogate, "loss.kl": kl, "loss.per_token": per_token, "loss.seqs": seqs}
+    t51 = t50 > 0  # seq_len(mask) > 0  (grpo.rlp:40)
+    t52 = t51.to(logp.dtype)  # float(seq_len(mask) > 0)  (grpo.rlp:40)
+    t53 = _sum(t52, (0, 1))  # sum(float(seq_len(mask) > 0), over [B, G])  (grpo.rlp:40)
+    t54 = _full((), B * G, logp)  # count(reward, over [B, G])  (grpo.rlp:40)
+    seqs = _where(skip_empty_rows, t53, t54, logp)  # select(skip_empty_rows, sum(float(seq_len(mask) > 0), ove...  (grpo.rlp:40)
+    tokens = _sum(mask, (0, 1, 2))  # sum(mask, over [B, G, T])  (grpo.rlp:41)
+    t57 = _mean(per_token, (2,), mask)  # mean(x, over T, where m)  (prelude.rlp:85)
+    t58 = _sum(t57, (0, 1))  # sum(mean(x, over T, where m), over [B, G])  (prelude.rlp:85)
+    loss = t58 / seqs  # sum(mean(x, over T, where m), over [B, G]) / n  (prelude.rlp:85)
+    return loss, {"loss.ratio": ratio, "loss.surrogate": surrogate, "loss.kl": kl, "loss.per_token": per_token, "loss.seqs": seqs, "loss.tokens": tokens}
