@@ -18,6 +18,8 @@ import { extraFeeds, extraInputs, interpretFloat64, torchCase, type ExtraFeeds }
 
 const files = readdirSync('stdlib').filter((f) => f.endsWith('.rlp')).map((f) => `stdlib/${f}`);
 const pipelines: readonly CompiledPipeline[] = compileFiles(files).pipelines;
+/** Ops whose torch forms no standard pipeline runs outside a reward stage (rank, cos, sin), and group_mean and lgamma, with gradients. */
+const opForms: readonly CompiledPipeline[] = compileFiles(['test/compiler/torch/op-forms.rlp']).pipelines;
 /** Preference pipelines index `G` (chosen 0, rejected 1): their batches have G = 2. */
 const isPreference = (p: CompiledPipeline): boolean => p.ir.ordered().some((n) => n.op === 'take');
 
@@ -61,8 +63,13 @@ describe('every standard pipeline exported to torch', () => {
     for (const p of pipelines) expect(exportTorch(p).diagnostics.filter((d) => d.severity === 'error'), p.name).toEqual([]);
   });
 
+  it('includes a pipeline that runs rank, cos, sin, group_mean and lgamma in the advantage and the loss', () => {
+    const code = opForms.map((p) => exportTorch(p).code).join('\n');
+    for (const form of ['_rank(seq, 1)', 'torch.cos(seq)', 'torch.sin(seq)', 'torch.lgamma(', '_group_mean(seq, key, 1)', '_rank(reward, 1)']) expect(code).toContain(form);
+  });
+
   const planned: Planned[] = [];
-  for (const p of pipelines) {
+  for (const p of [...pipelines, ...opForms]) {
     for (const [label, spec] of Object.entries(SPECS(p))) {
       const b = makeBatch(spec);
       // Inputs a RefBatch does not carry (declared inputs, rollout_logp, variant...) from their types.
@@ -74,7 +81,7 @@ describe('every standard pipeline exported to torch', () => {
   const evals = new Map<string, EvalOutputs>();
   beforeAll(async () => {
     if (!torchTestsRun()) return;
-    const modules = new Map(pipelines.map((p) => [p.name, writeModule(p.name, exportTorch(p).code)]));
+    const modules = new Map([...pipelines, ...opForms].map((p) => [p.name, writeModule(p.name, exportTorch(p).code)]));
     const cases: TorchCase[] = planned.map((c) => torchCase(modules.get(c.p.name)!, exportTorch(c.p).functions, c.b, c.dtype, c.x));
     torch = runTorchCases(cases);
     for (const c of planned) if (!evals.has(`${c.p.name}/${c.label}`)) evals.set(`${c.p.name}/${c.label}`, await runPipeline(c.p, c.b, extraInputs(c.x)));
