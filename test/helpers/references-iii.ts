@@ -385,3 +385,9 @@ export const vespo: ReferenceIII = (b, lp) => {
   });
   return { ...verlAgg(b, (s, k) => -phi[s]! * A[s]! * lp[k]!, 'token-mean'), A };
 };
+
+/** Every pipeline of standard library III that test/stdlib/stdlib-iii.test.ts checks against a reference here. */
+export const III_TESTED: readonly string[] = Object.freeze([
+  'opo', 'grpo_passk', 'gpg', 'sapo', 'gmpo', 'dppo_tv', 'dppo_kl', 'dro', 'luspo', 'vespo', 'grpo_tis', 'grpo_icepop', 'grpo_mis',
+  'kto', 'kto_unpaired', 'simpo', 'cpo', 'alphapo', 'orpo', 'sigmoid_norm', 'dpo_f', 'mpo', 'online_dpo',
+]);
