@@ -3,7 +3,8 @@ import type { Binding, Expr, Ident, Minimize, PipelineDecl } from '../../grammar
 import type { Module } from '../bind/modules.js';
 import { diag, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { didYouMean, listChoices } from '../suggest.js';
-import { BLOCKS } from './inputs.js';
+import { formatType } from '../types.js';
+import { BLOCKS, standardInput } from './inputs.js';
 
 /** A binding of a flattened pipeline, with the module whose names its expression uses. */
 export interface FlatBinding {
@@ -30,6 +31,8 @@ export interface FlatPipeline {
   readonly module: Module;
   readonly parentName: string | null;
   readonly params: Map<string, FlatDecl>;
+  /** Declared non-standard inputs (`inputs { name: f32[B,G] "doc" }`), inherited and overridable by name. */
+  readonly inputs: Map<string, FlatDecl>;
   readonly state: Map<string, FlatDecl>;
   readonly bindings: Map<string, FlatBinding>;
   readonly updates: Map<string, FlatDecl>;
@@ -88,6 +91,7 @@ export class Flattener {
       module,
       parentName: parent?.decl.name.name ?? null,
       params: new Map([...(parent?.params ?? [])].map(([k, v]) => [k, { ...v, own: false }])),
+      inputs: new Map([...(parent?.inputs ?? [])].map(([k, v]) => [k, { ...v, own: false }])),
       state: new Map(parent?.state ?? []),
       bindings: new Map([...(parent?.bindings ?? [])].map(([k, v]) => [k, { ...v, isNewInChild: false }])),
       updates: new Map(parent?.updates ?? []),
@@ -153,8 +157,31 @@ export class Flattener {
     flat.bindings.set(name.name, { name, stage, decl, module, isNewInChild: false, value });
   }
 
+  /** `inputs { name: f32[B,G] "doc" }`: typed, no value, not a standard input's name. */
+  private declaredInput(flat: FlatPipeline, m: Binding, module: Module): void {
+    const name = m.name.name;
+    const std = standardInput(name);
+    if (std !== undefined) {
+      this.diagnostics.push(diag('RLP4031', m.name.span, { name, type: formatType(std.type) }, { help: 'read it without declaring it, or pick another name' }));
+      return;
+    }
+    if (m.type === null) {
+      this.diagnostics.push(diag('RLP4009', m.name.span, { what: 'input', name, example: 'f32[B,G]' }));
+      return;
+    }
+    if (m.value !== null) {
+      this.diagnostics.push(diag('RLP4030', m.value.span, { name }, { help: 'an input is fed with the batch; compute values in a stage instead' }));
+      return;
+    }
+    flat.inputs.set(name, { decl: m, module, own: true });
+  }
+
   private member(flat: FlatPipeline, block: string, m: Binding, module: Module): void {
     const name = m.name.name;
+    if (block === 'inputs') {
+      this.declaredInput(flat, m, module);
+      return;
+    }
     if (block === 'params' || block === 'state') {
       if (m.type === null) {
         const what = block === 'params' ? 'param' : 'state';

@@ -48,4 +48,4 @@ export function standardInput(name: string): StandardInput | undefined {
 
 /** The blocks a pipeline may hold, and the order its stages run in. */
 export const STAGES: readonly string[] = Object.freeze(['sample', 'reward', 'advantage', 'normalize', 'loss']);
-export const BLOCKS: readonly string[] = Object.freeze(['params', 'state', ...STAGES, 'update']);
+export const BLOCKS: readonly string[] = Object.freeze(['params', 'inputs', 'state', ...STAGES, 'update']);

@@ -2,7 +2,7 @@
 import type { Binding } from '../../grammar/ast.js';
 import type { Span } from '../../grammar/source.js';
 import { diag, type Diagnostic } from '../diagnostics/diagnostic.js';
-import type { IrGraph, IrOutput, IrParam, IrState } from '../ir/graph.js';
+import type { IrDeclaredInput, IrGraph, IrOutput, IrParam, IrState } from '../ir/graph.js';
 import { didYouMean } from '../suggest.js';
 import { formatType, STRING, tensor, type Type } from '../types.js';
 import { checkChoiceParam, type CheckedChoice } from './choice.js';
@@ -28,6 +28,9 @@ export class PipelineChecker implements NameResolver {
   private readonly state: IrState[] = [];
   private readonly stateTypes = new Map<string, Type>();
   private readonly choices = new Map<string, CheckedChoice>();
+  private readonly inputs: IrDeclaredInput[] = [];
+  private readonly inputTypes = new Map<string, Type>();
+  private readonly usedInputs = new Set<string>();
 
   private readonly rewardNames: readonly string[];
 
@@ -50,6 +53,7 @@ export class PipelineChecker implements NameResolver {
     const before = this.out.filter((d) => d.severity === 'error').length;
     this.checkNameClashes();
     this.checkParams();
+    this.checkInputs();
     this.checkState();
     const outputs: IrOutput[] = [];
     const bindings = [...this.flat.bindings.values()].sort((a, b) => stageIndex(a.stage) - stageIndex(b.stage));
@@ -63,8 +67,9 @@ export class PipelineChecker implements NameResolver {
     this.reportUnusedBindings();
     if (this.out.filter((d) => d.severity === 'error').length > before) return null;
     this.reportUnusedParams();
+    this.reportUnusedInputs();
     const decl = this.flat.decl;
-    return this.el.builder.finish(outputs, { pipeline: decl.name.name, doc: decl.doc, dimOrder: this.dimOrder, params: this.params, state: this.state });
+    return this.el.builder.finish(outputs, { pipeline: decl.name.name, doc: decl.doc, dimOrder: this.dimOrder, params: this.params, state: this.state, inputs: this.inputs });
   }
 
   private ctx(stage: string | null, module = this.flat.module): Ctx {
@@ -73,12 +78,31 @@ export class PipelineChecker implements NameResolver {
 
   private checkNameClashes(): void {
     for (const [name, b] of this.flat.bindings) {
-      const other = this.flat.params.get(name) ?? this.flat.state.get(name);
+      const other = this.flat.params.get(name) ?? this.flat.state.get(name) ?? this.flat.inputs.get(name);
       if (other !== undefined) {
-        this.out.push(diag('RLP2003', b.name.span, { name, where: ` (also a ${this.flat.params.has(name) ? 'param' : 'state variable'})` }, {
+        const what = this.flat.params.has(name) ? 'param' : this.flat.state.has(name) ? 'state variable' : 'declared input';
+        this.out.push(diag('RLP2003', b.name.span, { name, where: ` (also a ${what})` }, {
           labels: [{ span: other.decl.name.span, message: 'declared here' }],
         }));
       }
+    }
+    for (const [name, i] of this.flat.inputs) {
+      const other = this.flat.params.get(name) ?? this.flat.state.get(name);
+      if (other !== undefined) {
+        this.out.push(diag('RLP2003', i.decl.name.span, { name, where: ` (also a ${this.flat.params.has(name) ? 'param' : 'state variable'})` }, {
+          labels: [{ span: other.decl.name.span, message: 'declared here' }],
+        }));
+      }
+    }
+  }
+
+  /** Declared inputs: resolve their tensor types (named dims, including declared `dim`s). */
+  private checkInputs(): void {
+    for (const [name, i] of this.flat.inputs) {
+      const t = resolveTensorType(i.decl.type!, this.dimOrder, this.out);
+      if (t === null) continue;
+      this.inputs.push({ name, type: t, doc: i.decl.docString ?? i.decl.doc });
+      this.inputTypes.set(name, t);
     }
   }
 
@@ -169,6 +193,12 @@ export class PipelineChecker implements NameResolver {
     const st = this.stateTypes.get(name);
     if (st !== undefined) return this.el.node('state', [], { name }, st, span, ctx);
     if (this.flat.state.has(name)) return null;
+    const declared = this.inputTypes.get(name);
+    if (declared !== undefined) {
+      this.usedInputs.add(name);
+      return this.el.node('input', [], { name }, declared, span, ctx);
+    }
+    if (this.flat.inputs.has(name)) return null;
     const input = standardInput(name);
     if (input !== undefined) return this.el.node('input', [], { name }, input.type, span, ctx);
     if (ctx.stage === 'reward' && this.rewardNames.includes(name)) {
@@ -192,7 +222,7 @@ export class PipelineChecker implements NameResolver {
   }
 
   visibleNames(ctx: Ctx): string[] {
-    const names = [...this.flat.bindings.keys(), ...this.flat.params.keys(), ...this.flat.state.keys(), ...STANDARD_INPUTS.map((i) => i.name)];
+    const names = [...this.flat.bindings.keys(), ...this.flat.params.keys(), ...this.flat.state.keys(), ...this.flat.inputs.keys(), ...STANDARD_INPUTS.map((i) => i.name)];
     if (ctx.stage === 'reward') names.push(...this.rewardNames);
     return names;
   }
@@ -251,6 +281,15 @@ export class PipelineChecker implements NameResolver {
     for (const [name, p] of this.flat.params) {
       if (p.own && !this.usedParams.has(name) && p.module === this.flat.module) {
         this.out.push(diag('RLP4012', p.decl.name.span, { name }));
+      }
+    }
+  }
+
+  /** Warn about own declared inputs nothing reads (only for pipelines without errors). */
+  private reportUnusedInputs(): void {
+    for (const [name, i] of this.flat.inputs) {
+      if (i.own && !this.usedInputs.has(name) && i.module === this.flat.module) {
+        this.out.push(diag('RLP4032', i.decl.name.span, { name }));
       }
     }
   }

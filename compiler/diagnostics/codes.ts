@@ -163,6 +163,14 @@ export const CODES: readonly CodeInfo[] = Object.freeze([
   code('RLP4014', E, 'reward column missing', (a) => `reward function \`${a.name}\` reads the column \`${a.column}\`, which ${a.data} ${a.how}`,
     'Reward functions get the dataset\'s columns by name (TRL\'s convention). The built-in `correct` reads `answer`, `format` reads `format` (a regex); a --rewards module declares what a function reads with `fn.columns = [...]`. Add the column to every row, or use another reward.'),
 
+  // ---- declared inputs (`inputs { name: f32[B,G] "doc" }`) ----
+  code('RLP4030', E, 'input with a value', (a) => `input \`${a.name}\` cannot have a value`,
+    'An `inputs` block declares values the batch feeds: `tool_calls: f32[B,G] "number of tool calls"`. A value computed from other values belongs in a stage as a binding.'),
+  code('RLP4031', E, 'declared standard input', (a) => `\`${a.name}\` is a standard input (\`${a.type}\`) and cannot be declared`,
+    'Standard inputs (`logp`, `mask`, `reward`, ... listed by `rlp explain NAME`) are known to every pipeline with a fixed type. An `inputs` block declares only other names.'),
+  code('RLP4032', W, 'unused input', (a) => `input \`${a.name}\` is declared but never read`,
+    'A declared input that nothing reads is probably a mistake; remove it, or use it in a stage.'),
+
   code('RLP5001', E, 'backend unavailable', (a) => `the \`${a.backend}\` backend cannot run here: ${a.detail}`,
     'A backend could not be started. `wasm` (the default) and `cpu` always work; `webgpu` needs a WebGPU adapter (on Linux, a Vulkan driver such as Mesa lavapipe); `tensorflow` needs `@tensorflow/tfjs-node` installed. `rlp env` shows what each backend reports.'),
 

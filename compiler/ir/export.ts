@@ -10,6 +10,7 @@ export function irToJson(g: IrGraph): object {
     dims: g.meta.dimOrder,
     params: g.meta.params,
     state: g.meta.state.map((s) => ({ name: s.name, type: formatTypeFull(s.type), init: s.init })),
+    inputs: (g.meta.inputs ?? []).map((i) => ({ name: i.name, type: formatTypeFull(i.type), doc: i.doc })),
     nodes: g.ordered().map((n) => ({
       id: n.id,
       op: n.op,

@@ -42,6 +42,13 @@ export interface IrState {
   readonly init: number | boolean;
 }
 
+/** An input declared in a pipeline's `inputs` block: fed like the standard inputs. */
+export interface IrDeclaredInput {
+  readonly name: string;
+  readonly type: Type;
+  readonly doc: string;
+}
+
 /** Facts about the pipeline that travel with its graph. */
 export interface IrMeta {
   readonly pipeline: string;
@@ -49,6 +56,8 @@ export interface IrMeta {
   readonly dimOrder: readonly string[];
   readonly params: readonly IrParam[];
   readonly state: readonly IrState[];
+  /** Inputs declared by the pipeline (beyond the standard ones); absent means none. */
+  readonly inputs?: readonly IrDeclaredInput[];
 }
 
 /** An immutable IR graph: nodes by id (ids ascend in a topological order), outputs, meta. */

@@ -4,7 +4,7 @@ import { standardInput } from '../../compiler/check/inputs.js';
 import { diag, type Diagnostic } from '../../compiler/diagnostics/diagnostic.js';
 import type { IrGraph, IrNode } from '../../compiler/ir/graph.js';
 import { didYouMean, listChoices } from '../../compiler/suggest.js';
-import { formatType } from '../../compiler/types.js';
+import { formatType, type Type } from '../../compiler/types.js';
 import type { BatchEntry } from '../batch/read.js';
 import { buildPlan, feedableNames, requiredInputs, type Plan } from '../exec/plan.js';
 
@@ -45,9 +45,18 @@ export function validateBatch(g: IrGraph, entries: readonly BatchEntry[], opts: 
   return { valid: { plan, sizes, params, entries: known }, diagnostics: [] };
 }
 
-function declaredAs(n: IrNode, name: string): string {
-  const std = n.op === 'input' ? standardInput(name) : undefined;
-  return std !== undefined ? `\`${name}\` is a standard input, declared \`${formatType(std.type)}\`` : `\`${name}\` is \`${formatType(n.type)}\`, as computed in the pipeline`;
+/** The standard or declared input of this name, with its type and doc. */
+function inputInfo(g: IrGraph, name: string): { type: Type; doc: string; declared: boolean } | undefined {
+  const own = g.meta.inputs?.find((i) => i.name === name);
+  if (own !== undefined) return { type: own.type, doc: own.doc, declared: true };
+  const std = standardInput(name);
+  return std !== undefined ? { type: std.type, doc: std.doc, declared: false } : undefined;
+}
+
+function declaredAs(g: IrGraph, n: IrNode, name: string): string {
+  const info = n.op === 'input' ? inputInfo(g, name) : undefined;
+  if (info === undefined) return `\`${name}\` is \`${formatType(n.type)}\`, as computed in the pipeline`;
+  return `\`${name}\` is ${info.declared ? `an input declared by \`${g.meta.pipeline}\`` : 'a standard input'}, declared \`${formatType(info.type)}\``;
 }
 
 function checkShapes(g: IrGraph, entries: readonly BatchEntry[], feedable: Map<string, number>, out: Diagnostic[]): Map<string, number> {
@@ -59,7 +68,7 @@ function checkShapes(g: IrGraph, entries: readonly BatchEntry[], feedable: Map<s
     const label = n.op === 'input' ? [] : [{ span: n.spans[0]!, message: `\`${e.name}\` is computed here as \`${formatType(n.type)}\`` }];
     if (e.tensor.shape.length !== dims.length) {
       out.push(diag('RLP6002', e.span, { what: `\`${e.name}\` has shape [${e.tensor.shape.join(',')}] (${e.tensor.shape.length} axes), but it has ${dims.length} dims: \`${formatType(n.type)}\`` }, {
-        labels: label, notes: [declaredAs(n, e.name)],
+        labels: label, notes: [declaredAs(g, n, e.name)],
       }));
       continue;
     }
@@ -71,7 +80,7 @@ function checkShapes(g: IrGraph, entries: readonly BatchEntry[], feedable: Map<s
         from.set(d, e.name);
       } else if (prev !== size) {
         out.push(diag('RLP6002', e.span, { what: `dimension \`${d}\` of \`${e.name}\` is ${size}, but \`${from.get(d)}\` gave it size ${prev}` }, {
-          labels: label, notes: [declaredAs(n, e.name)],
+          labels: label, notes: [declaredAs(g, n, e.name)],
         }));
       }
     });
@@ -145,8 +154,8 @@ function missing(g: IrGraph, n: IrNode, at: Span): Diagnostic {
       help: `feed the reward stage's result instead: ${feed}`,
     });
   }
-  const std = standardInput(name);
-  return diag('RLP6001', at, { name }, { help: `add \`"${name}": {"shape": [...], "data": [...]}\`${std !== undefined ? ` (\`${formatType(std.type)}\`: ${std.doc})` : ''}` });
+  const info = inputInfo(g, name);
+  return diag('RLP6001', at, { name }, { help: `add \`"${name}": {"shape": [...], "data": [...]}\`${info !== undefined ? ` (\`${formatType(info.type)}\`: ${info.doc})` : ''}` });
 }
 
 function checkGradTarget(g: IrGraph, name: string, entries: readonly BatchEntry[], feedable: Map<string, number>, at: Span, out: Diagnostic[]): void {

@@ -43,12 +43,17 @@ export function describePipeline(g: IrGraph, file: string, bold: (s: string) => 
     lines.push(`  ${`${p.name}: ${p.type} ${d}`.padEnd(36)} ${p.doc}`);
     if (p.choices !== undefined) lines.push(`  ${''.padEnd(36)} one of ${p.choices.map((c) => JSON.stringify(c)).join(', ')}`);
   }
-  const inputs = g.ordered().filter((n) => n.op === 'input');
+  const declared = g.meta.inputs ?? [];
+  const standard = g.ordered().filter((n) => n.op === 'input' && !declared.some((i) => i.name === n.attrs['name']));
   lines.push('', bold('inputs'));
-  for (const n of inputs) {
+  for (const n of standard) {
     const name = String(n.attrs['name']);
     const doc = STANDARD_INPUTS.find((i) => i.name === name)?.doc ?? '';
     lines.push(`  ${`${name}: ${formatTypeFull(n.type)}`.padEnd(36)} ${doc}`);
+  }
+  if (declared.length > 0) {
+    lines.push('', bold('declared inputs') + ' (fed by the batch like the standard ones)');
+    for (const i of declared) lines.push(`  ${`${i.name}: ${formatTypeFull(i.type)}`.padEnd(36)} ${i.doc}`);
   }
   const rewards = g.ordered().filter((n) => n.op === 'reward_fn');
   if (rewards.length > 0) lines.push('', bold('reward functions'), ...rewards.map((n) => `  ${String(n.attrs['name'])}`));

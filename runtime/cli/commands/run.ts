@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { findStdlibDir } from '../../../compiler/bind/host.js';
 import { compileFiles, type CompileOptions } from '../../../compiler/compile.js';
 import { hasErrors } from '../../../compiler/diagnostics/diagnostic.js';
+import type { IrGraph } from '../../../compiler/ir/graph.js';
 import { renderAll } from '../../../compiler/diagnostics/render.js';
 import { listChoices } from '../../../compiler/suggest.js';
 import { BackendUnavailable, type BackendName } from '../../backends/index.js';
@@ -89,6 +90,11 @@ export async function runRun(target: string, o: RunCmdOptions): Promise<number> 
   if (compiled.diagnostics.length > 0) process.stderr.write(renderAll(compiled.diagnostics, 'human', useColor(process.stderr)) + '\n');
   if (hasErrors(compiled.diagnostics)) return EXIT.user;
   const p = pickPipeline(compiled.pipelines, o.pipeline ?? t.pipeline, t.file);
+  const unfed = declaredInputsRead(p.ir);
+  if (unfed.length > 0) {
+    process.stderr.write(`error: \`${p.name}\` reads the declared input${unfed.length > 1 ? 's' : ''} ${unfed.map((n) => `\`${n}\``).join(', ')}, which rlp run's sampler does not produce\n  = help: evaluate it with \`rlp eval ${p.name} --batch FILE\`, feeding ${unfed.length > 1 ? 'them' : 'it'} in the batch\n`);
+    return EXIT.user;
+  }
   const out = o.resume ?? o.out ?? `runs/${p.name}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
   let stop = false;
   const onSigint = (): void => {
@@ -120,4 +126,10 @@ export async function runRun(target: string, o: RunCmdOptions): Promise<number> 
   }
   process.stderr.write(`run written to ${out}\n`);
   return stop ? 130 : EXIT.ok;
+}
+
+/** The declared inputs (`inputs { ... }`) a pipeline reads: rlp run has nothing to feed them with. */
+export function declaredInputsRead(g: IrGraph): string[] {
+  const declared = new Set((g.meta.inputs ?? []).map((i) => i.name));
+  return g.ordered().filter((n) => n.op === 'input' && declared.has(String(n.attrs['name']))).map((n) => String(n.attrs['name']));
 }
