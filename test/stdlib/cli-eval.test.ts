@@ -33,6 +33,8 @@ describe('rlp eval on every standard pipeline', () => {
       const reads = (input: string): boolean => p.ir.ordered().some((n) => n.op === 'input' && n.attrs['name'] === input);
       // The inputs of standard library III: the sampler's log-probs (a little off old_logp) and unpaired labels.
       if (reads('rollout_logp')) batch['rollout_logp'] = { shape: [b.B, b.G, b.T], data: Array.from(b.old_logp, (v, k) => (b.mask[k] === 0 ? 0 : v - 0.1)) };
+      if (reads('rewards')) batch['rewards'] = { shape: [b.B, b.G, 2], data: Array.from({ length: b.B * b.G * 2 }, (_, i) => (i * 0.37) % 1) };
+      if (reads('reward_weights')) batch['reward_weights'] = { shape: [2], data: [1, 0.5] };
       if (reads('label')) batch['label'] = { shape: [b.B, b.G], data: Array.from({ length: b.B * b.G }, (_, i) => i % 2) };
       const file = join(dir, `${name}.json`);
       writeFileSync(file, JSON.stringify(batch));
