@@ -1,0 +1,53 @@
+/** Spawning the built CLI (`node dist/rlp.mjs`) as a real process, for tests of signals, resume, locks and disks. */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+let built = false;
+
+/** Build dist/rlp.mjs from this checkout once per test file. */
+export function buildCli(): void {
+  if (built) return;
+  const r = spawnSync(process.execPath, ['runtime/cli/build.mjs'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`build failed: ${r.stderr}`);
+  built = true;
+}
+
+/** Run the CLI to completion. */
+export function rlpSync(args: readonly string[], opts: { shell?: string } = {}): { code: number | null; err: string; out: string } {
+  const r = opts.shell !== undefined
+    ? spawnSync('sh', ['-c', `${opts.shell}; exec "$0" "$@"`, process.execPath, 'dist/rlp.mjs', ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } })
+    : spawnSync(process.execPath, ['dist/rlp.mjs', ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  return { code: r.status, err: r.stderr, out: r.stdout };
+}
+
+/** The lines of a run's metrics.jsonl without step_time (the one value that differs between equal runs). */
+export function metricsOf(out: string): Record<string, unknown>[] {
+  const f = join(out, 'metrics.jsonl');
+  if (!existsSync(f)) return [];
+  return readFileSync(f, 'utf8').trim().split('\n').filter((l) => l !== '').map((l) => {
+    const { step_time: _, ...rest } = JSON.parse(l) as Record<string, unknown>;
+    return rest;
+  });
+}
+
+/**
+ * Start the CLI, wait until `ready()` holds (polled), then send each of `signals` in turn;
+ * resolves with the exit code and stderr.
+ */
+export function rlpSignalled(args: readonly string[], ready: () => boolean, signals: readonly NodeJS.Signals[]): Promise<{ code: number | null; err: string }> {
+  const child = spawn(process.execPath, ['dist/rlp.mjs', ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  return new Promise((resolve) => {
+    const t = setInterval(() => {
+      if (child.exitCode !== null || !ready()) return;
+      clearInterval(t);
+      for (const s of signals) child.kill(s);
+    }, 20);
+    child.on('close', (code, signal) => {
+      clearInterval(t);
+      resolve({ code: code ?? (signal === null ? null : -1), err });
+    });
+  });
+}
