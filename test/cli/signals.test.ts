@@ -3,7 +3,7 @@
  * checkpoint is saved and the run exits 130 (SIGINT) or 143 (SIGTERM); a second Ctrl-C exits at
  * once. An interrupted run resumed without its original flags continues exactly.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -44,9 +44,15 @@ describe('signals during rlp run', () => {
 
   it('a second Ctrl-C exits at once with 130, without finishing the run', { timeout: 300_000 }, async () => {
     const out = join(dir, 'twice');
-    const r = await rlpSignalled(['run', 'grpo', '--steps', '200', '--save-every', '100', '--out', out, ...tiny], () => lines(out) >= 1, ['SIGINT', 'SIGINT']);
+    // Long samples (most of a step), and signals as soon as the run has started (metrics.jsonl
+    // exists), so that both arrive inside the first step.
+    const long = ['--steps', '200', '--save-every', '100', '--out', out, '--prompts', '2', '--set', 'group=8', '--set', 'max_tokens=60', '--backend', 'cpu', '--init', 'none'];
+    const r = await rlpSignalled(['run', 'grpo', ...long], () => existsSync(join(out, 'metrics.jsonl')), ['SIGINT', 'SIGINT']);
     expect(r.code).toBe(130);
     expect(r.err).toContain('SIGINT again: stopping now');
-    expect(lines(out)).toBeLessThan(200);
+    expect(r.err).not.toContain('stopped after step');
+    expect(lines(out)).toBe(0);
+    expect(existsSync(join(out, 'latest'))).toBe(false);
+    expect(existsSync(join(out, 'rlp.lock'))).toBe(false);
   });
 });

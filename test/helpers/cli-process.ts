@@ -32,18 +32,21 @@ export function metricsOf(out: string): Record<string, unknown>[] {
 }
 
 /**
- * Start the CLI, wait until `ready()` holds (polled), then send each of `signals` in turn;
- * resolves with the exit code and stderr.
+ * Start the CLI, wait until `ready()` holds (polled), then send `signals` in turn, each after the
+ * run has said it saw the one before (signals sent together would merge into one); resolves with
+ * the exit code and stderr.
  */
 export function rlpSignalled(args: readonly string[], ready: () => boolean, signals: readonly NodeJS.Signals[]): Promise<{ code: number | null; err: string }> {
   const child = spawn(process.execPath, ['dist/rlp.mjs', ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
   let err = '';
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   return new Promise((resolve) => {
+    let sent = 0;
     const t = setInterval(() => {
       if (child.exitCode !== null || !ready()) return;
-      clearInterval(t);
-      for (const s of signals) child.kill(s);
+      if (sent > 0 && err.split('interrupted (').length - 1 < sent) return;
+      child.kill(signals[sent++]!);
+      if (sent === signals.length) clearInterval(t);
     }, 20);
     child.on('close', (code, signal) => {
       clearInterval(t);
