@@ -130,8 +130,9 @@ export function parseParam(type: 'int' | 'float' | 'bool' | 'string', raw: strin
   if (type === 'bool') return raw === 'true' ? true : raw === 'false' ? false : null;
   if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(raw.trim())) return null;
   const v = Number(raw);
-  if (type === 'int') return Number.isInteger(v) ? v : null;
-  return v;
+  // Out of range is not a value: `1e999` would silently be Infinity, a huge int would lose digits.
+  if (type === 'int') return Number.isSafeInteger(v) ? v : null;
+  return Number.isFinite(v) ? v : null;
 }
 
 function missing(g: IrGraph, n: IrNode, at: Span): Diagnostic {
