@@ -34,8 +34,10 @@ export interface Scored {
 
 /** How long a reward function (and the module's loading) may take. */
 export interface RewardModuleOptions {
-  /** Milliseconds; default 60 s. */
+  /** Milliseconds a call may take; default 60 s. */
   readonly timeoutMs?: number;
+  /** Milliseconds the module's loading may take; default the larger of 60 s and timeoutMs. */
+  readonly loadTimeoutMs?: number;
 }
 
 /**
@@ -46,7 +48,8 @@ export interface RewardModuleOptions {
 export async function loadRewardModule(path: string, opts: RewardModuleOptions = {}): Promise<Map<string, RewardFn>> {
   let box: RewardSandbox;
   try {
-    box = await RewardSandbox.load(pathToFileURL(resolve(path)).href, opts.timeoutMs ?? DEFAULT_REWARD_TIMEOUT_MS);
+    const timeout = opts.timeoutMs ?? DEFAULT_REWARD_TIMEOUT_MS;
+    box = await RewardSandbox.load(pathToFileURL(resolve(path)).href, timeout, opts.loadTimeoutMs ?? Math.max(timeout, DEFAULT_REWARD_TIMEOUT_MS));
   } catch (e) {
     throw new RewardError('*', path, `could not be loaded: ${(e as Error).message}`);
   }

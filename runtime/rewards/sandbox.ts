@@ -86,18 +86,22 @@ export class RewardSandbox {
     };
     worker.on('error', (e) => fail(e instanceof Error ? e.message : String(e)));
     worker.on('exit', () => fail('its worker stopped'));
+    // Idle, the worker does not keep the process alive (unref after the listeners: they ref it).
+    worker.unref();
   }
 
-  /** Import `url` in a new worker; rejects with a SandboxFailure when loading fails or takes longer than `timeoutMs`. */
-  static async load(url: string, timeoutMs: number = DEFAULT_REWARD_TIMEOUT_MS): Promise<RewardSandbox> {
+  private settle(): void {
+    if (this.pending.size === 0) this.worker.unref();
+  }
+
+  /** Import `url` in a new worker (calls may then take `timeoutMs` each); rejects with a SandboxFailure when loading fails or takes longer than `loadTimeoutMs`. */
+  static async load(url: string, timeoutMs: number = DEFAULT_REWARD_TIMEOUT_MS, loadTimeoutMs: number = timeoutMs): Promise<RewardSandbox> {
     const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { url } });
-    // Idle, the worker does not keep the process alive; a call's timer does while it waits.
-    worker.unref();
     const exports = await new Promise<SandboxExport[]>((resolve, reject) => {
       const timer = setTimeout(() => {
         void worker.terminate();
-        reject(new SandboxFailure('load', `it did not finish loading within ${seconds(timeoutMs)} (--reward-timeout)`));
-      }, timeoutMs);
+        reject(new SandboxFailure('load', `it did not finish loading within ${seconds(loadTimeoutMs)}`));
+      }, loadTimeoutMs);
       const done = (): void => clearTimeout(timer);
       worker.once('message', (m: { kind: string; exports: SandboxExport[]; message: string }) => {
         done();
@@ -122,14 +126,16 @@ export class RewardSandbox {
     return new Promise<readonly RewardValue[]>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
+        this.settle();
         this.dead = `it was stopped after a call took longer than ${seconds(this.timeoutMs)}`;
         void this.worker.terminate();
         reject(new SandboxFailure('timeout', `did not return within ${seconds(this.timeoutMs)} (--reward-timeout); it was stopped`));
       }, this.timeoutMs);
       this.pending.set(id, {
-        resolve: (v) => (clearTimeout(timer), resolve(v)),
-        reject: (e) => (clearTimeout(timer), reject(e)),
+        resolve: (v) => (clearTimeout(timer), this.settle(), resolve(v)),
+        reject: (e) => (clearTimeout(timer), this.settle(), reject(e)),
       });
+      this.worker.ref();
       this.worker.postMessage({ id, name, args });
     });
   }
