@@ -35,6 +35,7 @@ export function validateBatch(g: IrGraph, entries: readonly BatchEntry[], opts: 
     return false;
   });
   const sizes = checkShapes(g, known, feedable, out);
+  checkSizes(sizes, known, opts.fileSpan, out);
   for (const e of known) checkValues(g.node(feedable.get(e.name)!), e, opts.allowNonfinite, out);
   const params = resolveParams(g, opts, out);
   const want = g.outputs.filter((o) => g.node(o.node).type.kind === 'tensor').map((o) => o.name);
@@ -43,6 +44,22 @@ export function validateBatch(g: IrGraph, entries: readonly BatchEntry[], opts: 
   for (const name of opts.grad) checkGradTarget(g, name, known, feedable, opts.fileSpan, out);
   if (out.length > 0) return { valid: null, diagnostics: out };
   return { valid: { plan, sizes, params, entries: known }, diagnostics: [] };
+}
+
+/** The largest size a dimension may have: bounded before anything is allocated. */
+export const MAX_DIM_SIZE = 2 ** 24;
+
+/**
+ * Dimension sizes must be usable before anything is allocated: B and G of at least 1 (an empty
+ * batch has no loss), and every size at most MAX_DIM_SIZE (a shape like [1e9, 0] has no data but
+ * would size every [B] intermediate at gigabytes).
+ */
+function checkSizes(sizes: ReadonlyMap<string, number>, entries: readonly BatchEntry[], fileSpan: Span, out: Diagnostic[]): void {
+  const at = (d: string): Span => entries.find((e) => e.tensor.shape.length > 0)?.span ?? fileSpan;
+  for (const [d, size] of sizes) {
+    if (size === 0 && (d === 'B' || d === 'G')) out.push(diag('RLP6002', at(d), { what: `dimension \`${d}\` is 0: the batch is empty, and an empty batch has no loss` }));
+    if (size > MAX_DIM_SIZE) out.push(diag('RLP6002', at(d), { what: `dimension \`${d}\` is ${size}, more than the ${MAX_DIM_SIZE} a batch may have` }));
+  }
 }
 
 function declaredAs(n: IrNode, name: string): string {
@@ -81,6 +98,9 @@ function checkShapes(g: IrGraph, entries: readonly BatchEntry[], feedable: Map<s
 
 function checkValues(n: IrNode, e: BatchEntry, allowNonfinite: boolean, out: Diagnostic[]): void {
   const dtype = n.type.kind === 'tensor' ? n.type.dtype : 'f32';
+  // A standard input declared as a mask (`mask`: its type covers the mask role).
+  const std = n.op === 'input' ? standardInput(e.name) : undefined;
+  const isMask = std?.type.kind === 'tensor' && std.type.covers === 'mask';
   const d = e.tensor.data;
   for (let i = 0; i < d.length; i++) {
     const v = d[i]!;
@@ -93,6 +113,12 @@ function checkValues(n: IrNode, e: BatchEntry, allowNonfinite: boolean, out: Dia
     }
     if (dtype === 'i32' && !Number.isInteger(v)) {
       out.push(diag('RLP6004', e.span, { what: `\`${e.name}\` is \`${formatType(n.type)}\`, but data[${i}] = ${v} is not an integer` }));
+      return;
+    }
+    if (isMask && v !== 0 && v !== 1) {
+      out.push(diag('RLP6004', e.span, { what: `\`${e.name}\` is a mask: every value must be 0 or 1, but data[${i}] = ${v}` }, {
+        notes: ['a mask selects tokens; a value such as -1 or 0.5 would weigh them instead, and a negative one flips the gradient\'s sign'],
+      }));
       return;
     }
     if (dtype === 'bool' && v !== 0 && v !== 1) {
