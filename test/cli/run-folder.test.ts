@@ -32,6 +32,12 @@ function copyOf(name: string): string {
 
 const deadPid = (): number => spawnSync('true').pid!;
 
+function longPrompts(): string {
+  const f = join(dir, 'long.jsonl');
+  writeFileSync(f, [{ prompt: '1+1=', answer: '2' }, { prompt: '1+'.repeat(100), answer: '0' }].map((r) => JSON.stringify(r)).join('\n') + '\n');
+  return f;
+}
+
 describe('resuming a damaged run folder', () => {
   it('skips every kind of corruption, says what it skipped, and continues exactly', { timeout: 300_000 }, () => {
     const run = copyOf('damaged');
@@ -95,6 +101,8 @@ describe('failed starts leave nothing behind', () => {
     ['--backend tensorflow', ['--backend', 'tensorflow'], /tensorflow|tfjs-node/],
     ['--set eps=1e999', ['--set', 'eps=1e999'], /param `eps` is `float`, but `1e999` is not one/],
     ['--set temperature=-1', ['--set', 'temperature=-1'], /temperature/],
+    ['--set group=100000000', ['--set', 'group=100000000'], /the rollout's n \(completions per prompt\) must be an integer in \[1, 1024\], found 100000000/],
+    ['--dry-run with a prompt longer than the context', ['--dry-run', '--data', longPrompts()], /row 2's prompt is 201 tokens \(with its start token\); with max_tokens = \d+, the policy's context of 96 tokens leaves \d+ for a prompt/],
   ])('%s', { timeout: 120_000 }, (_, extra, message) => {
     const out = join(dir, `debris-${extra.join('')}`);
     const r = rlpSync(['run', 'grpo', '--steps', '2', '--out', out, '--prompts', '1', '--set', 'group=2', '--backend', 'cpu', '--init', 'none', ...extra]);

@@ -128,6 +128,18 @@ describe('non-finite values never reach the weights', () => {
     expect(existsSync(join(dir, 'never'))).toBe(false);
   });
 
+  it('warns, and marks the metrics, when rewards are too large for float32 to square (every advantage would be 0)', () => {
+    const src = file('big.rlp', 'import "std/grpo"\n\npipeline grpo_big extends grpo {\n  reward { reward = big }\n}\n');
+    const mod = file('big.mjs', 'export function big({ completions }) { return completions.map((c, i) => (i % 2) * 1e30); }\n');
+    const out = join(dir, 'big');
+    const r = rlp(['run', src, '--rewards', mod, '--out', out, ...common, '--steps', '1']);
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/warning: step 1: a reward of magnitude 1\.00e\+30 overflows float32 when squared/);
+    const m = JSON.parse(readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim()) as Record<string, number>;
+    expect(m['rewards/overflow']).toBe(1);
+    expect(m['no_update']).toBe(1);
+  });
+
   it('cuts off a reward function that never returns after --reward-timeout, naming it', () => {
     const src = file('spin.rlp', 'import "std/grpo"\n\npipeline grpo_spin extends grpo {\n  reward { reward = spin }\n}\n');
     const mod = file('spin.mjs', 'export function spin() { for (;;) {} }\n');

@@ -3,14 +3,15 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-let built = false;
-
-/** Build dist/rlp.mjs from this checkout once per test file. */
+/**
+ * Build dist/rlp.mjs if this checkout has none. `npm test` builds it first; rebuilding here would
+ * race with other test files spawning the bundle in parallel (run `npm run build` after changing
+ * the sources when running these files alone).
+ */
 export function buildCli(): void {
-  if (built) return;
+  if (existsSync('dist/rlp.mjs')) return;
   const r = spawnSync(process.execPath, ['runtime/cli/build.mjs'], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`build failed: ${r.stderr}`);
-  built = true;
 }
 
 /** Run the CLI to completion. */
