@@ -153,3 +153,21 @@ describe('a full disk', () => {
     expect(sha(join(out, 'checkpoint-4', 'weights.msgpack'))).toBe(sha(join(reference, 'checkpoint-4', 'weights.msgpack')));
   });
 });
+
+describe('resuming a run on a dataset', () => {
+  it('continues from the data cursor, with the original seed, to bit-identical weights', { timeout: 300_000 }, () => {
+    const data = join(dir, 'rows.jsonl');
+    writeFileSync(data, Array.from({ length: 7 }, (_, i) => JSON.stringify({ prompt: `${i}+${i + 1}=`, answer: String(2 * i + 1) })).join('\n') + '\n');
+    const args = ['--data', data, '--prompts', '2', '--set', 'group=2', '--set', 'max_tokens=4', '--backend', 'cpu', '--init', 'none', '--seed', '9', '--lr', '0.01', '--save-every', '1'];
+    const whole = join(dir, 'data-whole');
+    expect(rlpSync(['run', 'grpo', '--steps', '3', '--out', whole, ...args]).code).toBe(0);
+    const part = join(dir, 'data-part');
+    expect(rlpSync(['run', 'grpo', '--steps', '2', '--out', part, ...args]).code).toBe(0);
+    // Neither --data nor --seed again: both come from the run's config.json.
+    const r = rlpSync(['run', 'grpo', '--resume', part, '--steps', '3', '--backend', 'cpu']);
+    expect(r.code).toBe(0);
+    expect(metricsOf(part)).toEqual(metricsOf(whole));
+    expect(readFileSync(join(part, 'checkpoint-3', 'weights.msgpack')).equals(readFileSync(join(whole, 'checkpoint-3', 'weights.msgpack')))).toBe(true);
+    expect(JSON.parse(readFileSync(join(part, 'checkpoint-3', 'state.json'), 'utf8')).cursor).toBe(6);
+  });
+});
