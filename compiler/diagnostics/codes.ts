@@ -196,6 +196,10 @@ export const CODES: readonly CodeInfo[] = Object.freeze([
     'A param declares the values it accepts (`group: int = 8 in [1, 4096]`); a `--set` value outside that range would compute something the pipeline does not define. `rlp explain PIPELINE` lists every param with its range.'),
   code('RLP6031', E, 'no such pipeline', (a) => `\`--pipeline ${a.name}\`: \`${a.file}\` declares no pipeline \`${a.name}\``,
     'A file may declare several pipelines; `--pipeline NAME` chooses one of them. `rlp check FILE` lists what the file declares.'),
+  code('RLP6032', W, 'unread standard input', (a) => `${a.names}: standard input${a.s} that \`${a.pipeline}\` does not read, ${a.action}`,
+    'Batches dumped from TRL or verl carry every standard column (`logp`, `old_logp`, `ref_logp`, `mask`, `reward`, ...), and one batch may be evaluated by several pipelines, so a standard input the pipeline does not read is ignored with this warning. `rlp eval --strict` makes it an error. A name that is not a standard input, a binding or a reward function stays an error (RLP6010).'),
+  code('RLP6033', W, 'fed value leaves bindings unused', (a) => `feeding \`${a.name}\` leaves ${a.cut} unused: th${a.s === '' ? 'is value no longer reaches' : 'ese values no longer reach'} any result`,
+    'A fed binding replaces its computation, so the bindings it was computed from (a length penalty in the reward stage, say) stop reaching the loss. To evaluate them, feed what they are computed from instead: a reward function\'s output as `reward_fn.NAME` (or `NAME`), and let the stage compute the rest.'),
 
   code('RLP9001', E, 'internal compiler error', (a) => `internal compiler error: ${a.detail} (this is a bug in rlp; please report it)`,
     'The compiler broke one of its own invariants. This is never caused by your program alone; please report it with the input that triggered it.'),

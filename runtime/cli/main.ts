@@ -60,7 +60,8 @@ function program(setCode: (c: number) => void, argv: readonly string[]): Command
     .addOption(backendOption())
     .option('--pipeline <name>', 'the pipeline to evaluate, when the file declares several')
     .option('--allow-nonfinite', 'accept NaN and infinite input values', false)
-    .action(async (target: string, o: { batch: string; set: string[]; grad: string[]; output?: string; backend: BackendName; pipeline?: string; allowNonfinite: boolean }) => {
+    .option('--strict', 'standard inputs the pipeline does not read are an error (default: ignored with a warning)', false)
+    .action(async (target: string, o: { batch: string; set: string[]; grad: string[]; output?: string; backend: BackendName; pipeline?: string; allowNonfinite: boolean; strict: boolean }) => {
       const { runEval } = await import('./commands/eval.js');
       setCode(await runEval(target, { ...o, commandLine: commandLine(argv) }));
     });
