@@ -36,6 +36,8 @@ export const CODES: readonly CodeInfo[] = Object.freeze([
     'A block comment opened with `/*` runs until the next `*/`. This one reaches the end of the file.'),
   code('RLP0004', E, 'malformed number', (a) => `malformed number \`${a.text}\`: an exponent needs digits`,
     'Numbers are written as `12`, `0.5`, `.5`, `1e-6` or `2.5E3`. An `e` must be followed by digits, with an optional sign.'),
+  code('RLP0005', E, 'UTF-16 file', () => 'this file is UTF-16 text; rlp reads UTF-8: save it as UTF-8 (e.g. `iconv -f UTF-16 -t UTF-8`)',
+    'rlp source files, batch files and datasets are UTF-8 (a leading byte-order mark is skipped). Some Windows editors save UTF-16; convert the file to UTF-8.'),
 
   code('RLP1001', E, 'unexpected token', (a) => `expected ${a.expected}, found ${a.found}`,
     'The parser expected one kind of token and found another. The message lists what would have been accepted at that point.'),
