@@ -52,7 +52,9 @@ export const CODES: readonly CodeInfo[] = Object.freeze([
   code('RLP1006', E, 'nesting too deep', (a) => `nested too deeply: more than ${a.limit} levels of brackets or prefix operators`,
     'The compiler limits how deeply brackets and prefix operators nest, so that no input can exhaust its stack. Split the expression with named bindings.'),
   code('RLP1007', E, 'expression too deep', (a) => `expression nested too deeply: more than ${a.limit} levels`,
-    'The compiler limits the depth of one expression tree. Split long chains of operators into named bindings.'),
+    'The compiler limits the depth of one expression tree: operands nested inside operands, as in `2 ** (2 ** (...))` or `f(g(h(...)))`. A flat chain such as `a + b + c + ...` is not nesting and does not count. Split a deep expression into named bindings.'),
+  code('RLP1008', E, 'expression too long', (a) => `expression too long: more than ${a.limit} operators in one chain`,
+    'One expression may chain at most this many operators (`a + b + c + ...`); the compiler walks such a chain recursively. Split a longer one into several bindings, or use a reduction such as `sum(x, over D)`.'),
 
   code('RLP2001', E, 'missing import', (a) => `cannot find module \`${a.path}\`${a.hint ?? ''}`,
     'An import names a file that does not exist. `import "std/NAME"` loads `stdlib/NAME.rlp`; any other path is relative to the importing file, with `.rlp` added when missing.'),
