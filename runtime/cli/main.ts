@@ -112,9 +112,10 @@ function program(setCode: (c: number) => void, argv: readonly string[]): Command
     });
   p.command('env')
     .description('print versions and what each backend reports on this machine')
-    .action(async () => {
+    .addOption(new Option('--probe <backend>', 'print one backend\'s status line (used by rlp env itself)').choices([...BACKEND_NAMES]).hideHelp())
+    .action(async (o: { probe?: string }) => {
       const { runEnv } = await import('./commands/env.js');
-      setCode(await runEnv());
+      setCode(await runEnv(o.probe));
     });
   p.command('explain')
     .description('explain a diagnostic code (RLP3001), a standard pipeline (grpo), an op (clip), or list ops (ops)')
