@@ -14,6 +14,8 @@ import { EXIT, progressLogger, UsageError, useColor } from '../io.js';
 import { compileInputs } from '../compile-inputs.js';
 import { resolveTarget } from '../resolve-target.js';
 import { checkPipelineFlag, pickPipeline } from './pick.js';
+import { firstLine, firstUnencodable, summary, type StartingPolicy } from '../run-summary.js';
+import type { Metrics } from '../../train/options.js';
 import { commandLine, type CommandLine } from '../command-line.js';
 import { checkParamSets } from '../../eval/validate.js';
 
@@ -59,11 +61,22 @@ export function shippedCheckpoint(task: string): string | null {
   return existsSync(join(dir, 'latest')) ? dir : null;
 }
 
-/** `--init`: a folder, `none` (from scratch), or by default the task's shipped warm start. */
-function initFor(init: string | undefined, task: string | null): string | null {
-  if (init === 'none') return null;
-  if (init !== undefined) return init;
-  return task === null ? null : shippedCheckpoint(task);
+/**
+ * `--init`: a folder, `none` (from scratch), or by default the shipped warm start: the task's, or,
+ * for `--data`, the arithmetic warm start when every prompt fits its character tokenizer.
+ */
+function initFor(init: string | undefined, task: string | null, data: string | undefined): StartingPolicy {
+  if (init === 'none') return { init: null, why: '--init none' };
+  if (init !== undefined) return { init, why: '--init' };
+  if (task !== null) {
+    const ck = shippedCheckpoint(task);
+    return ck === null ? { init: null, why: `no warm start is shipped for the task ${task}` } : { init: ck, why: `the shipped warm start of the task ${task}; --init none starts from random weights` };
+  }
+  const ck = shippedCheckpoint('arithmetic');
+  if (data === undefined || ck === null) return { init: null, why: 'no shipped warm start' };
+  const bad = firstUnencodable(data);
+  if (bad !== null) return { init: null, why: `${data} holds ${JSON.stringify(bad)}, which the shipped warm start's tokenizer lacks` };
+  return { init: ck, why: `the shipped warm start, whose tokenizer fits ${data}; --init none starts from random weights` };
 }
 
 /** Run `rlp run`; returns the exit code. */
@@ -115,12 +128,15 @@ export async function runRun(target: string, o: RunCmdOptions): Promise<number> 
   process.on('SIGINT', onSigint);
   const { train, TrainError } = await import('../../train/loop.js');
   const progress = progressLogger();
+  const start = initFor(o.init, task?.name ?? null, o.data);
+  progress.log(firstLine(p.name, out, start, Number(o.seed) | 0, o.resume !== undefined));
+  let metrics: Metrics[] = [];
   try {
-    await train({
+    metrics = await train({
       pipeline: p, task, taskSize: nonNegativeInt('--task-size', o.taskSize), data: o.data ?? null, steps: positiveInt('--steps', o.steps), prompts: positiveInt('--prompts', o.prompts),
       backend: o.backend, seed: Number(o.seed) | 0, out, set, resume: o.resume !== undefined, rewardsModule: o.rewards ?? null, lr,
       saveEvery: positiveInt('--save-every', o.saveEvery), microBatches: positiveInt('--micro-batches', o.microBatches), epochs: positiveInt('--epochs', o.epochs), dryRun: o.dryRun,
-      init: initFor(o.init, task?.name ?? null),
+      init: start.init,
       log: progress.log, stopRequested: () => stop,
     });
   } catch (e) {
@@ -134,6 +150,6 @@ export async function runRun(target: string, o: RunCmdOptions): Promise<number> 
     progress.done();
     process.off('SIGINT', onSigint);
   }
-  process.stderr.write(`run written to ${out}\n`);
+  if (!o.dryRun) process.stderr.write(summary(out, metrics) + '\n');
   return stop ? 130 : EXIT.ok;
 }
