@@ -50,7 +50,7 @@ function mean(xs: readonly number[]): number {
 /** The end-of-run summary: steps, time, the headline metric of the first and last 5 steps, where things are. */
 export function summary(out: string, ms: readonly Metrics[]): string {
   if (ms.length === 0) return `no steps run; ${out} holds the run`;
-  const key = ms[0]!['reward'] !== undefined ? 'reward' : 'rewards/accuracies';
+  const key = ms[0]!['reward'] !== undefined ? 'reward' : ms[0]!['rewards/accuracies'] !== undefined ? 'rewards/accuracies' : 'loss';
   const head = ms.slice(0, 5).map((m) => m[key] ?? NaN);
   const tail = ms.slice(-5).map((m) => m[key] ?? NaN);
   const secs = ms.reduce((a, m) => a + (m['step_time'] ?? 0), 0);

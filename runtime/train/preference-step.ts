@@ -3,7 +3,8 @@ import { BOS, EOS, UnknownCharacter } from '../policy/tokenizer.js';
 import { adamStep, ADAM_DEFAULTS } from './adam.js';
 import { TrainError, type Metrics } from './options.js';
 import type { PromptSource } from './prompts.js';
-import { applyUpdates, meanStd, policyOnHost, type StepContext } from './step-context.js';
+import { preferenceMetrics } from './preference-metrics.js';
+import { applyUpdates, policyOnHost, type StepContext } from './step-context.js';
 import { lossAndGrads, type RolloutBatch } from './step.js';
 
 /**
@@ -39,19 +40,10 @@ export async function preferenceStep(c: StepContext, source: PromptSource, stepI
   const stateMetrics = applyUpdates(pipelineState, updates);
   const gradNorm = await adamStep(tf, vars, grads, state, { ...ADAM_DEFAULTS, lr: o.lr });
   tf.dispose(grads);
-  // TRL's reported implicit rewards, before this step's update: beta x summed log-ratio.
-  const beta = Number(params.get('beta') ?? 0.1);
-  const u = (s: number): number => {
-    let acc = 0;
-    for (let t = 0; t < R; t++) acc += (oldLogp[s * R + t]! - refLogp[s * R + t]!) * mask[s * R + t]!;
-    return beta * acc;
-  };
-  const chosen = Array.from({ length: B }, (_, b) => u(b * G));
-  const rejected = Array.from({ length: B }, (_, b) => u(b * G + 1));
+  // What the pipeline itself binds (chosen_reward, rejected_reward, margin) before this update, and a measured KL.
+  const reported = await preferenceMetrics(tf, run.backend, g, params, { B, G, R, logp: oldLogp, refLogp, mask });
   const n = mask.reduce((a, x) => a + x, 0);
   return {
-    loss, 'rewards/chosen': meanStd(chosen)[0], 'rewards/rejected': meanStd(rejected)[0],
-    'rewards/accuracies': chosen.filter((c, b) => c > rejected[b]!).length / B, 'rewards/margins': meanStd(chosen.map((c, b) => c - rejected[b]!))[0],
-    kl: 0, 'completions/mean_length': n / (B * G), grad_norm: gradNorm, learning_rate: o.lr, num_tokens: n, ...stateMetrics,
+    loss, ...reported, 'completions/mean_length': n / (B * G), grad_norm: gradNorm, learning_rate: o.lr, num_tokens: n, ...stateMetrics,
   };
 }
