@@ -31,6 +31,8 @@ export interface Ctx {
 export interface NameResolver {
   resolve(name: string, span: Span, ctx: Ctx): number | null | undefined;
   visibleNames(ctx: Ctx): string[];
+  /** A hint for an unknown name when no name is near (e.g. a reward function needing --rewards). */
+  unknownHint?(name: string, ctx: Ctx): string | null;
 }
 
 /**
@@ -133,7 +135,7 @@ export class Elaborator {
     }
     const r = this.resolver!.resolve(name, at, ctx);
     if (r !== undefined) return r;
-    this.out.push(diag('RLP2008', at, { name }, { help: didYouMean(name, this.resolver!.visibleNames(ctx)) }));
+    this.out.push(diag('RLP2008', at, { name }, { help: didYouMean(name, this.resolver!.visibleNames(ctx)) ?? this.resolver!.unknownHint?.(name, ctx) ?? null }));
     return null;
   }
 

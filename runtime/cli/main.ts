@@ -60,7 +60,8 @@ function program(setCode: (c: number) => void, argv: readonly string[]): Command
     .addOption(backendOption())
     .option('--pipeline <name>', 'the pipeline to evaluate, when the file declares several')
     .option('--allow-nonfinite', 'accept NaN and infinite input values', false)
-    .action(async (target: string, o: { batch: string; set: string[]; grad: string[]; output?: string; backend: BackendName; pipeline?: string; allowNonfinite: boolean }) => {
+    .option('--strict', 'standard inputs the pipeline does not read are an error (default: ignored with a warning)', false)
+    .action(async (target: string, o: { batch: string; set: string[]; grad: string[]; output?: string; backend: BackendName; pipeline?: string; allowNonfinite: boolean; strict: boolean }) => {
       const { runEval } = await import('./commands/eval.js');
       setCode(await runEval(target, { ...o, commandLine: commandLine(argv) }));
     });
@@ -149,9 +150,10 @@ function program(setCode: (c: number) => void, argv: readonly string[]): Command
     });
   p.command('env')
     .description('print versions and what each backend reports on this machine')
-    .action(async () => {
+    .addOption(new Option('--probe <backend>', 'print one backend\'s status line (used by rlp env itself)').choices([...BACKEND_NAMES]).hideHelp())
+    .action(async (o: { probe?: string }) => {
       const { runEnv } = await import('./commands/env.js');
-      setCode(await runEnv());
+      setCode(await runEnv(o.probe));
     });
   p.command('explain')
     .description('explain a diagnostic code (RLP3001), a standard pipeline (grpo), an op (clip), or list ops (ops)')

@@ -7,6 +7,7 @@ import { formatRange, inRange } from '../../compiler/ir/param-range.js';
 import { didYouMean, listChoices } from '../../compiler/suggest.js';
 import { formatType, type Type } from '../../compiler/types.js';
 import type { BatchEntry } from '../batch/read.js';
+import { bypassWarnings, sortEntries } from './batch-names.js';
 import { buildPlan, feedableNames, requiredInputs, type Plan } from '../exec/plan.js';
 
 /** A batch that passed validation: the plan, dim sizes, and resolved params. */
@@ -22,6 +23,8 @@ export interface ValidateOptions {
   readonly set: Readonly<Record<string, string>>;
   readonly grad: readonly string[];
   readonly allowNonfinite: boolean;
+  /** Standard inputs the pipeline does not read are an error, not a warning. */
+  readonly strict?: boolean;
   /** Where to point problems that belong to no entry (the batch file's start). */
   readonly fileSpan: Span;
   /** Where each flag sits on the command line (`--set`, `--grad` problems point there); else fileSpan. */
@@ -38,11 +41,7 @@ export interface FlagSpans {
 export function validateBatch(g: IrGraph, entries: readonly BatchEntry[], opts: ValidateOptions): { valid: ValidBatch | null; diagnostics: Diagnostic[] } {
   const out: Diagnostic[] = [];
   const feedable = feedableNames(g);
-  const known = entries.filter((e) => {
-    if (feedable.has(e.name)) return true;
-    out.push(diag('RLP6010', e.span, { name: e.name, pipeline: g.meta.pipeline }, { help: didYouMean(e.name, feedable.keys()) ?? `it reads ${listChoices([...feedable.keys()])}` }));
-    return false;
-  });
+  const known = sortEntries(g, entries, feedable, opts.strict === true, opts.fileSpan, out);
   const sizes = checkShapes(g, known, feedable, out);
   checkSizes(sizes, known, opts.fileSpan, out);
   for (const e of known) checkValues(g.node(feedable.get(e.name)!), e, opts.allowNonfinite, out);
@@ -51,8 +50,9 @@ export function validateBatch(g: IrGraph, entries: readonly BatchEntry[], opts: 
   const plan = buildPlan(g, known.map((e) => e.name), want);
   for (const n of requiredInputs(plan)) out.push(missing(g, n, opts.fileSpan));
   for (const name of opts.grad) checkGradTarget(g, name, known, feedable, opts.args?.flag('--grad', name) ?? opts.fileSpan, out);
-  if (out.length > 0) return { valid: null, diagnostics: out };
-  return { valid: { plan, sizes, params, entries: known }, diagnostics: [] };
+  if (out.some((d) => d.severity === 'error')) return { valid: null, diagnostics: out };
+  bypassWarnings(g, new Map(known.map((e) => [e.name, feedable.get(e.name)!])), opts.fileSpan, out);
+  return { valid: { plan, sizes, params, entries: known }, diagnostics: out };
 }
 
 /** The standard or declared input of this name, with its type and doc. */
@@ -190,7 +190,7 @@ function missing(g: IrGraph, n: IrNode, at: Span): Diagnostic {
     const feed = users.length > 0 ? listChoices(users) : '`reward`';
     return diag('RLP6001', at, { name: `reward_fn.${name}` }, {
       notes: [`the reward stage calls the reward function \`${name}\`, which needs a rollout that \`rlp eval\` does not have`],
-      help: `feed the reward stage's result instead: ${feed}`,
+      help: `feed the function's output as \`reward_fn.${name}\` (or \`${name}\`, \`f32[B,G]\`), or the reward stage's result: ${feed}`,
     });
   }
   const info = inputInfo(g, name);

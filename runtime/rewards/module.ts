@@ -80,13 +80,41 @@ function shortPrompt(p: unknown): string {
   return JSON.stringify(s.length > 40 ? s.slice(0, 40) + '...' : s);
 }
 
+/** Arguments every reward function gets besides the dataset's columns. */
+const STANDARD_ARGS = new Set(['prompts', 'completions']);
+
 /**
- * The dataset columns a module's reward function reads, as it declares them: `fn.columns = ['solution']`
- * (checked at compile time against the data). Undeclared: none are checked.
+ * The dataset columns a module's reward function reads, as it declares them: `fn.columns = ['solution']`,
+ * and the names it destructures from its argument, `({ completions, solution }) => ...` (both
+ * checked at compile time against the data). Neither: none are checked.
  */
 export function declaredColumns(fn: RewardFn): readonly string[] {
   const c = (fn as { columns?: unknown }).columns;
-  return Array.isArray(c) ? c.filter((x): x is string => typeof x === 'string') : [];
+  const listed = Array.isArray(c) ? c.filter((x): x is string => typeof x === 'string') : [];
+  return [...new Set([...listed, ...destructuredNames(fn)])];
+}
+
+/** The top-level keys a function destructures from its first parameter: `({ a, b: x, c = 1, ...rest })` gives a, b, c. */
+export function destructuredNames(fn: (...args: never[]) => unknown): string[] {
+  const m = /^[^(]*?\(\s*\{/.exec(Function.prototype.toString.call(fn));
+  if (m === null) return [];
+  const text = Function.prototype.toString.call(fn).slice(m[0].length);
+  const keys: string[] = [];
+  let depth = 0;
+  let entry = '';
+  for (const ch of text) {
+    if (depth === 0 && (ch === ',' || ch === '}')) {
+      const key = /^\s*(?:(["'])(.*?)\1|([A-Za-z_$][\w$]*))/.exec(entry);
+      if (key !== null && !entry.trim().startsWith('...')) keys.push(key[2] ?? key[3]!);
+      entry = '';
+      if (ch === '}') break;
+      continue;
+    }
+    if ('{[('.includes(ch)) depth++;
+    else if ('}])'.includes(ch)) depth--;
+    entry += ch;
+  }
+  return keys.filter((k) => !STANDARD_ARGS.has(k));
 }
 
 /** Call a reward function and check what it returns. */

@@ -195,7 +195,7 @@ async function trainIn(o: TrainOptions, p: Prepared): Promise<Metrics[]> {
       const metrics: Metrics = { step, ...m, num_tokens: tokensSeen, step_time: (performance.now() - t0) / 1000 };
       appendFileSync(metricsFile, JSON.stringify(metrics) + '\n');
       all.push(metrics);
-      const headline = roll === null ? `accuracy ${metrics['rewards/accuracies']!.toFixed(3)}  margin ${metrics['rewards/margins']!.toFixed(3)}` : `reward ${metrics['reward']!.toFixed(3)}`;
+      const headline = roll === null ? `accuracy ${(metrics['rewards/accuracies'] ?? NaN).toFixed(3)}  margin ${(metrics['rewards/margins'] ?? NaN).toFixed(3)}` : `reward ${metrics['reward']!.toFixed(3)}`;
       o.log(`step ${step}/${o.steps}  ${headline}  loss ${metrics['loss']!.toFixed(4)}  kl ${metrics['kl']!.toFixed(4)}  len ${metrics['completions/mean_length']!.toFixed(1)}  ${metrics['step_time']!.toFixed(1)}s`);
       await new Promise<void>((resolve) => setImmediate(resolve));
       const stop = o.stopRequested?.() === true;

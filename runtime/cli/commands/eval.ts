@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { extname } from 'node:path';
 import { compileFiles } from '../../../compiler/compile.js';
 import { diag, hasErrors, type Diagnostic } from '../../../compiler/diagnostics/diagnostic.js';
-import { renderAll } from '../../../compiler/diagnostics/render.js';
+import { renderAll, renderShort } from '../../../compiler/diagnostics/render.js';
 import { listChoices } from '../../../compiler/suggest.js';
 import { span } from '../../../grammar/source.js';
 import { BackendUnavailable, type BackendName } from '../../backends/index.js';
@@ -24,6 +24,8 @@ export interface EvalCmdOptions {
   readonly backend: BackendName;
   readonly pipeline?: string;
   readonly allowNonfinite: boolean;
+  /** Standard inputs the pipeline does not read are an error. */
+  readonly strict?: boolean;
   /** This invocation's command line (flag problems point into it). */
   readonly commandLine?: CommandLine;
 }
@@ -76,11 +78,13 @@ export async function runEval(target: string, opts: EvalCmdOptions): Promise<num
     return EXIT.user;
   }
   const { validateBatch } = await import('../../eval/validate.js');
-  const v = validateBatch(p.ir, batch.entries, { set, grad: opts.grad, allowNonfinite: opts.allowNonfinite, fileSpan: span(batch.file, 0, 0), args: cl });
+  const v = validateBatch(p.ir, batch.entries, { set, grad: opts.grad, allowNonfinite: opts.allowNonfinite, strict: opts.strict === true, fileSpan: span(batch.file, 0, 0), args: cl });
   if (v.valid === null) {
     report(v.diagnostics);
     return EXIT.user;
   }
+  // Warnings about the batch are one line each: it is read on every evaluation.
+  for (const d of v.diagnostics) process.stderr.write(renderShort(d) + '\n');
   const { useBackend } = await import('../../backends/index.js');
   const { evaluate } = await import('../../eval/evaluate.js');
   let results;

@@ -16,6 +16,8 @@ import { learningRate, nonNegativeInt, positiveInt, secondsFlag, seedFlag } from
 import { compileInputs } from '../compile-inputs.js';
 import { resolveTarget } from '../resolve-target.js';
 import { checkPipelineFlag, pickPipeline } from './pick.js';
+import { firstLine, firstUnencodable, summary, type StartingPolicy } from '../run-summary.js';
+import type { Metrics } from '../../train/options.js';
 import { commandLine, type CommandLine } from '../command-line.js';
 import { checkParamSets } from '../../eval/validate.js';
 import { VERSION } from '../version.js';
@@ -107,11 +109,22 @@ export function shippedCheckpoint(task: string): string | null {
   return existsSync(join(dir, 'latest')) ? dir : null;
 }
 
-/** `--init`: a folder, `none` (from scratch), or by default the task's shipped warm start. */
-function initFor(init: string | undefined, task: string | null): string | null {
-  if (init === 'none') return null;
-  if (init !== undefined) return init;
-  return task === null ? null : shippedCheckpoint(task);
+/**
+ * `--init`: a folder, `none` (from scratch), or by default the shipped warm start: the task's, or,
+ * for `--data`, the arithmetic warm start when every prompt fits its character tokenizer.
+ */
+function initFor(init: string | undefined, task: string | null, data: string | undefined): StartingPolicy {
+  if (init === 'none') return { init: null, why: '--init none' };
+  if (init !== undefined) return { init, why: '--init' };
+  if (task !== null) {
+    const ck = shippedCheckpoint(task);
+    return ck === null ? { init: null, why: `no warm start is shipped for the task ${task}` } : { init: ck, why: `the shipped warm start of the task ${task}; --init none starts from random weights` };
+  }
+  const ck = shippedCheckpoint('arithmetic');
+  if (data === undefined || ck === null) return { init: null, why: 'no shipped warm start' };
+  const bad = firstUnencodable(data);
+  if (bad !== null) return { init: null, why: `${data} holds ${JSON.stringify(bad)}, which the shipped warm start's tokenizer lacks` };
+  return { init: ck, why: `the shipped warm start, whose tokenizer fits ${data}; --init none starts from random weights` };
 }
 
 /** Run `rlp run`; returns the exit code. */
@@ -185,12 +198,15 @@ export async function runRun(target: string, given: RunCmdOptions): Promise<numb
   const { train, TrainError } = await import('../../train/loop.js');
   const { CheckpointError } = await import('../../train/checkpoint.js');
   const progress = progressLogger();
+  const start = initFor(o.init === undefined || o.init === 'none' ? o.init : resolve(o.init), task?.name ?? null, o.data);
+  progress.log(firstLine(p.name, out, start, numbers.seed, o.resume !== undefined));
+  let metrics: Metrics[] = [];
   try {
-    await train({
+    metrics = await train({
       pipeline: p, task, taskSize: numbers.taskSize, data: o.data === undefined ? null : resolve(o.data), steps: numbers.steps, prompts: numbers.prompts,
       backend: o.backend, seed: numbers.seed, out, set, resume: o.resume !== undefined, rewardsModule: o.rewards === undefined ? null : resolve(o.rewards), lr,
       saveEvery: numbers.saveEvery, microBatches: numbers.microBatches, epochs: numbers.epochs, dryRun: o.dryRun,
-      init: initFor(o.init === undefined || o.init === 'none' ? o.init : resolve(o.init), task?.name ?? null),
+      init: start.init,
       skipNonfinite: o.skipNonfinite, rewardTimeoutMs: numbers.rewardTimeoutMs,
       log: progress.log, stopRequested: () => stop !== null,
     });
@@ -209,8 +225,9 @@ export async function runRun(target: string, given: RunCmdOptions): Promise<numb
   if (!o.dryRun) {
     const { writeReport } = await import('../../report/write.js');
     await writeReport(out, VERSION);
+    process.stderr.write(summary(out, metrics) + '\n');
   }
-  process.stderr.write(`run written to ${out} (report: ${join(out, 'report.html')})\n`);
+  process.stderr.write(`run written to ${out}${o.dryRun ? '' : ` (report: ${join(out, 'report.html')})`}\n`);
   return stop !== null ? SIGNAL_EXIT[stop] : EXIT.ok;
 }
 

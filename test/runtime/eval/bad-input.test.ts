@@ -45,7 +45,7 @@ describe('rlp eval on bad input', () => {
     const r = evalJson(rest);
     expect(r.code).toBe(1);
     expect(r.err).toContain('error[RLP6001]: missing input `reward_fn.correct`');
-    expect(r.err).toContain("help: feed the reward stage's result instead: `reward`");
+    expect(r.err).toContain("help: feed the function's output as `reward_fn.correct` (or `correct`, `f32[B,G]`), or the reward stage's result: `reward`");
   });
 
   it('says which dimension disagrees and where the input was declared', () => {

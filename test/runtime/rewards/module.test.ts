@@ -95,3 +95,28 @@ export function never() { return new Promise(() => {}); }
     await expect(loadRewardModule(stuck, { loadTimeoutMs: 3000 })).rejects.toThrow(/could not be loaded: it did not finish loading within 3 s/);
   });
 });
+
+describe('the columns a reward function reads', () => {
+  it('come from fn.columns and from the names it destructures', async () => {
+    const { declaredColumns, destructuredNames } = await import('../../../runtime/rewards/module.js');
+    expect(destructuredNames(({ completions, solution }: { completions: string[]; solution: string[] }) => [completions, solution])).toEqual(['solution']);
+    expect(destructuredNames(function f({ prompts, 'gold': g, level = [], ...rest }: Record<string, unknown>) { return [prompts, g, level, rest]; })).toEqual(['gold', 'level']);
+    expect(destructuredNames(async ({ completions, meta: { a } }: { completions: string[]; meta: { a: number } }) => [completions, a])).toEqual(['meta']);
+    expect(destructuredNames((args: unknown) => args)).toEqual([]);
+    const fn = Object.assign(({ completions, solution }: Record<string, string[]>) => [completions, solution], { columns: ['answer'] });
+    expect(declaredColumns(fn as never)).toEqual(['answer', 'solution']);
+  });
+
+  it('are checked by rlp check --rewards M --data F from a destructured parameter', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const m = join(dir, 'sol.mjs');
+    writeFileSync(m, 'export function exact_solution({ completions, solution }) { return completions.map((c, i) => (c === solution[i] ? 1 : 0)); }\n');
+    const data = join(dir, 'd.jsonl');
+    writeFileSync(data, '{"prompt": "1+1=", "answer": "2"}\n');
+    const src = join(dir, 'p.rlp');
+    writeFileSync(src, 'pipeline p {\n  reward { r = exact_solution }\n  loss { minimize mean(r, over [B, G]) }\n}\n');
+    const r = spawnSync(process.execPath, ['runtime/cli/rlp.mjs', 'check', src, '--rewards', m, '--data', data], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('error[RLP4014]: reward function `exact_solution` reads the column `solution`, which d.jsonl does not have');
+  });
+});
