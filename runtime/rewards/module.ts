@@ -55,8 +55,9 @@ export async function loadRewardModule(path: string, opts: RewardModuleOptions =
   }
   const fns = new Map<string, RewardFn>();
   for (const x of box.exports) {
-    const fn = ((args: RewardArgs) => box.call(x.name, args)) as RewardFn & { columns: readonly string[] };
+    const fn = ((args: RewardArgs) => box.call(x.name, args)) as RewardFn & { columns: readonly string[]; source: string };
     fn.columns = x.columns;
+    fn.source = x.source;
     fns.set(x.name === 'default' ? 'reward' : x.name, fn);
   }
   if (fns.size === 0) throw new RewardError('*', path, 'exports no function');
@@ -96,9 +97,12 @@ export function declaredColumns(fn: RewardFn): readonly string[] {
 
 /** The top-level keys a function destructures from its first parameter: `({ a, b: x, c = 1, ...rest })` gives a, b, c. */
 export function destructuredNames(fn: (...args: never[]) => unknown): string[] {
-  const m = /^[^(]*?\(\s*\{/.exec(Function.prototype.toString.call(fn));
+  // A sandboxed module's function is a proxy that carries the real function's text as `source`.
+  const own = (fn as { source?: unknown }).source;
+  const src = typeof own === 'string' ? own : Function.prototype.toString.call(fn);
+  const m = /^[^(]*?\(\s*\{/.exec(src);
   if (m === null) return [];
-  const text = Function.prototype.toString.call(fn).slice(m[0].length);
+  const text = src.slice(m[0].length);
   const keys: string[] = [];
   let depth = 0;
   let entry = '';

@@ -29,7 +29,7 @@ let mod = null;
 import(workerData.url).then((m) => {
   mod = m;
   const exports = [];
-  for (const [name, v] of Object.entries(m)) if (typeof v === 'function') exports.push({ name, columns: Array.isArray(v.columns) ? v.columns.filter((c) => typeof c === 'string') : [] });
+  for (const [name, v] of Object.entries(m)) if (typeof v === 'function') exports.push({ name, columns: Array.isArray(v.columns) ? v.columns.filter((c) => typeof c === 'string') : [], source: Function.prototype.toString.call(v) });
   parentPort.postMessage({ kind: 'loaded', exports });
 }, (e) => parentPort.postMessage({ kind: 'load-failed', message: describe(e) }));
 parentPort.on('message', async ({ id, name, args }) => {
@@ -52,6 +52,8 @@ parentPort.on('message', async ({ id, name, args }) => {
 export interface SandboxExport {
   readonly name: string;
   readonly columns: readonly string[];
+  /** The function's source text (its destructured parameter names the columns it reads). */
+  readonly source: string;
 }
 
 interface Pending {

@@ -227,7 +227,7 @@ export async function runRun(target: string, given: RunCmdOptions): Promise<numb
     await writeReport(out, VERSION);
     process.stderr.write(summary(out, metrics) + '\n');
   }
-  process.stderr.write(`run written to ${out}${o.dryRun ? '' : ` (report: ${join(out, 'report.html')})`}\n`);
+  else process.stderr.write(`run written to ${out}\n`);
   return stop !== null ? SIGNAL_EXIT[stop] : EXIT.ok;
 }
 
