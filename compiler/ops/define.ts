@@ -65,6 +65,8 @@ export interface LowerCtx {
   readonly backend: string;
   /** Where sources read from: params, fed inputs, state. */
   readonly env: LowerEnv;
+  /** For each input: its value when the IR knows it at compile time (a numeric literal), else undefined. */
+  readonly consts: readonly (number | undefined)[];
 }
 
 /** The values a run supplies to source ops. */
@@ -101,11 +103,6 @@ export interface OpDef {
   readonly reference?: ReferenceFn;
   /** The TF.js lowering; sources and effects are handled by the executor and have none. */
   readonly lower?: LowerFn;
-  /**
-   * The lowering needs every input broadcast to the output's shape first (TF.js's Minimum and
-   * Maximum gradients do not reduce broadcast axes and throw).
-   */
-  readonly sameShapeInputs?: boolean;
   /** Worked examples: DSL text and expected result (checked in tests). */
   readonly examples?: readonly { readonly dsl: string; readonly out: number }[];
 }

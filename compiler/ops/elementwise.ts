@@ -18,8 +18,6 @@ export interface ElementwiseSpec {
   readonly lower: LowerFn;
   readonly grad?: (xs: readonly number[], g: number) => readonly number[];
   readonly product?: boolean;
-  /** The TF.js lowering needs inputs of the output's full shape (its gradient does not reduce broadcasts). */
-  readonly sameShape?: boolean;
   readonly commutative?: boolean;
   readonly examples?: readonly { readonly dsl: string; readonly out: number }[];
 }
@@ -38,7 +36,6 @@ export function elementwise(s: ElementwiseSpec): OpDef {
       combine(types, ctx, { dtype: s.result === 'arith' ? arithOf(types) : s.result, product: s.product === true }),
     scalar: s.scalar,
     lower: s.lower,
-    ...(s.sameShape === true ? { sameShapeInputs: true } : {}),
     ...(s.grad !== undefined ? { grad: s.grad } : {}),
     ...(s.examples !== undefined ? { examples: s.examples } : {}),
   });

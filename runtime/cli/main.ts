@@ -59,7 +59,10 @@ function program(setCode: (c: number) => void): Command {
     .addOption(backendOption())
     .option('--pipeline <name>', 'the pipeline to evaluate, when the file declares several')
     .option('--allow-nonfinite', 'accept NaN and infinite input values', false)
-    .action(async (target: string, o: { batch: string; set: string[]; grad: string[]; output?: string; backend: BackendName; pipeline?: string; allowNonfinite: boolean }) => {
+    .option('--repeat <n>', 'after one warm-up, compute the loss (and gradients) N more times on the uploaded batch; adds "timing": {"ms", "min_ms", "n"} (median, compute only)')
+    .option('--profile', 'print the kernels of one run (after a warm-up), with time and bytes written, slowest first, to stderr', false)
+    .addOption(new Option('--opt-level <n>', 'optimization level: 0 skips the passes (-O0 and -O1 are accepted too)').choices(['0', '1']).default('1'))
+    .action(async (target: string, o: { batch: string; set: string[]; grad: string[]; output?: string; backend: BackendName; pipeline?: string; allowNonfinite: boolean; repeat?: string; profile: boolean; optLevel: string }) => {
       const { runEval } = await import('./commands/eval.js');
       setCode(await runEval(target, o));
     });

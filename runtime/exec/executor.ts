@@ -32,6 +32,8 @@ export interface RunEnv {
   readonly params: ReadonlyMap<string, number | boolean>;
   /** Current values of state variables (a training run's, from earlier steps); others start from their initial value. */
   readonly state?: ReadonlyMap<string, Tensor>;
+  /** Called before each computed step (a profiler attributes the kernels that follow to it). */
+  readonly onStep?: (step: PlanStep) => void;
 }
 
 const TF_DTYPE: Readonly<Record<DType, 'float32' | 'int32' | 'bool'>> = { f32: 'float32', i32: 'int32', bool: 'bool' };
@@ -77,13 +79,14 @@ export function runPlan(plan: Plan, env: RunEnv): Map<number, Tensor> {
     },
   };
   for (const step of plan.steps) {
-    const v = step.fed !== null ? env.feeds.get(step.fed)! : runStep(step, vals, env, lowerEnv);
+    if (step.fed === null) env.onStep?.(step);
+    const v = step.fed !== null ? env.feeds.get(step.fed)! : runStep(plan, step, vals, env, lowerEnv);
     if (v !== null) vals.set(step.node.id, v);
   }
   return vals;
 }
 
-function runStep(step: PlanStep, vals: Map<number, Tensor>, env: RunEnv, lowerEnv: LowerEnv): Tensor | null {
+function runStep(plan: Plan, step: PlanStep, vals: Map<number, Tensor>, env: RunEnv, lowerEnv: LowerEnv): Tensor | null {
   const { node, op } = step;
   if (op.lower === undefined || node.type.kind !== 'tensor') return null;
   const { tf } = env;
@@ -100,6 +103,10 @@ function runStep(step: PlanStep, vals: Map<number, Tensor>, env: RunEnv, lowerEn
       inShape: xs[0]?.shape ?? [],
       backend: env.backend,
       env: lowerEnv,
+      consts: node.inputs.map((i) => {
+        const c = plan.graph.node(i);
+        return c.op === 'const' && typeof c.attrs['value'] === 'number' ? c.attrs['value'] : undefined;
+      }),
     });
     return castTo(tf, out, outType);
   } catch (e) {
@@ -128,7 +135,6 @@ function prepareInputs(step: PlanStep, raw: Tensor[], env: RunEnv): Tensor[] {
     const dims = step.inputDims[k] ?? [];
     if (op.traits.includes('elementwise') || op.traits.includes('broadcast')) {
       x = align(tf, x, dims, outDims);
-      if (op.sameShapeInputs === true && dims.length < outDims.length) x = tf.broadcastTo(x, shapeOf(outDims, env.sizes));
     }
     else if (isReduction && k > 0) {
       const xDims = step.inputDims[0] ?? [];

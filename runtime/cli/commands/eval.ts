@@ -10,6 +10,7 @@ import { BackendUnavailable, type BackendName } from '../../backends/index.js';
 import { BATCH_EXTENSIONS, readBatch } from '../../batch/read.js';
 import { resultsToJson, writeResults } from '../../batch/write.js';
 import { StepError } from '../../exec/executor.js';
+import type { EvalTiming } from '../../eval/evaluate.js';
 import { EXIT, UsageError, useColor } from '../io.js';
 import { resolveTarget } from '../resolve-target.js';
 import { pickPipeline } from './pick.js';
@@ -23,6 +24,12 @@ export interface EvalCmdOptions {
   readonly backend: BackendName;
   readonly pipeline?: string;
   readonly allowNonfinite: boolean;
+  /** After one warm-up, time this many more runs of the loss and gradients (`--repeat N`). */
+  readonly repeat?: string;
+  /** Print the kernels of one run, slowest first, to stderr (`--profile`). */
+  readonly profile?: boolean;
+  /** Skip the optimization passes (`-O0`). */
+  readonly optLevel?: string;
 }
 
 function report(ds: readonly Diagnostic[]): void {
@@ -48,8 +55,10 @@ export async function runEval(target: string, opts: EvalCmdOptions): Promise<num
     throw new UsageError(`-o takes a .json or .msgpack file, found \`${opts.output}\``);
   }
   const set = parseSets(opts.set);
+  const repeat = opts.repeat === undefined ? undefined : Number(opts.repeat);
+  if (repeat !== undefined && !(Number.isInteger(repeat) && repeat >= 1)) throw new UsageError(`--repeat takes a whole number of runs, at least 1, found \`${opts.repeat}\``);
   const t = resolveTarget(target);
-  const compiled = compileFiles([t.file]);
+  const compiled = compileFiles([t.file], opts.optLevel === '0' ? { passes: [] } : {});
   report(compiled.diagnostics);
   if (hasErrors(compiled.diagnostics)) return EXIT.user;
   const p = pickPipeline(compiled.pipelines, opts.pipeline ?? t.pipeline, t.file);
@@ -67,9 +76,14 @@ export async function runEval(target: string, opts: EvalCmdOptions): Promise<num
   const { useBackend } = await import('../../backends/index.js');
   const { evaluate } = await import('../../eval/evaluate.js');
   let results;
+  let timing: EvalTiming | null = null;
   try {
     const { tf, info } = await useBackend(opts.backend);
-    results = await evaluate(tf, info.name, v.valid, opts.grad);
+    if (opts.profile === true) {
+      const { profileEval, formatProfile } = await import('../../eval/profile.js');
+      process.stderr.write(formatProfile(await profileEval(tf, info.name, v.valid, opts.grad)));
+    }
+    results = await evaluate(tf, info.name, v.valid, opts.grad, repeat === undefined ? {} : { repeat, onTiming: (x) => (timing = x) });
   } catch (e) {
     if (e instanceof BackendUnavailable) {
       report([diag('RLP5001', span(batch.file, 0, 0), { backend: e.backend, detail: e.message }, { help: e.help })]);
@@ -81,7 +95,8 @@ export async function runEval(target: string, opts: EvalCmdOptions): Promise<num
     }
     throw e;
   }
-  if (opts.output === undefined) process.stdout.write(resultsToJson(results));
-  else writeResults(opts.output, results);
+  const extras = timing === null ? {} : { timing };
+  if (opts.output === undefined) process.stdout.write(resultsToJson(results, extras));
+  else writeResults(opts.output, results, extras);
   return EXIT.ok;
 }
