@@ -67,6 +67,8 @@ export interface LowerCtx {
   readonly env: LowerEnv;
   /** For each input: its value when the IR knows it at compile time (a numeric literal), else undefined. */
   readonly consts: readonly (number | undefined)[];
+  /** The size of every dimension known to the run. */
+  readonly sizes: ReadonlyMap<string, number>;
 }
 
 /** The values a run supplies to source ops. */

@@ -8,6 +8,7 @@ import { count, mean, reduceMax, reduceMin, std, sum, variance } from './reduce.
 import { clip, maximum, minimum, select } from './select.js';
 import { discountedCumsum, shift } from './scan.js';
 import { expand, sort, take } from './shape.js';
+import { fused } from './fused.js';
 import { constant, input, param, rewardFn, stateRead } from './sources.js';
 
 /** All ops. */
@@ -21,6 +22,7 @@ export const OPS: readonly OpDef[] = Object.freeze([
   shift, discountedCumsum,
   constant, param, input, stateRead, rewardFn,
   rollout, stateWrite,
+  fused,
 ]);
 
 const BY_NAME = new Map(OPS.map((o) => [o.name, o]));

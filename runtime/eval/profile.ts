@@ -1,12 +1,12 @@
 /**
  * `rlp eval --profile`: where a loss spends its time. One warm-up run, then one profiled run of
- * the loss and the requested gradients; every TF.js kernel is attributed to the plan step that
+ * the loss and the requested gradients (not the other bindings); every TF.js kernel is attributed to the plan step that
  * launched it (or to the backward pass), with its time and the bytes it wrote, slowest first.
  */
 import { lineCol } from '../../grammar/source.js';
 import type { Tensor } from '../../compiler/ops/define.js';
 import type { TFModule } from '../backends/tf.js';
-import type { PlanStep } from '../exec/plan.js';
+import { buildPlan, type PlanStep } from '../exec/plan.js';
 import { compute, disposeOutputs, uploadFeeds } from './evaluate.js';
 import type { ValidBatch } from './validate.js';
 
@@ -42,7 +42,9 @@ interface ProfileEngine {
 }
 
 /** Profile the loss (and gradients) of a validated batch on the current backend. */
-export async function profileEval(tf: TFModule, backend: string, vb: ValidBatch, grad: readonly string[]): Promise<Profile> {
+export async function profileEval(tf: TFModule, backend: string, all: ValidBatch, grad: readonly string[]): Promise<Profile> {
+  // What a training step computes: the loss and its gradients, not every binding.
+  const vb: ValidBatch = all.plan.outputs.has('loss') ? { ...all, plan: buildPlan(all.plan.graph, [...all.plan.fed.keys()], ['loss']) } : all;
   const feeds = uploadFeeds(tf, vb);
   try {
     disposeOutputs(tf, compute(tf, backend, vb, grad, feeds), feeds);

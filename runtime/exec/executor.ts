@@ -103,6 +103,7 @@ function runStep(plan: Plan, step: PlanStep, vals: Map<number, Tensor>, env: Run
       inShape: xs[0]?.shape ?? [],
       backend: env.backend,
       env: lowerEnv,
+      sizes: env.sizes,
       consts: node.inputs.map((i) => {
         const c = plan.graph.node(i);
         return c.op === 'const' && typeof c.attrs['value'] === 'number' ? c.attrs['value'] : undefined;

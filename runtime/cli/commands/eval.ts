@@ -58,7 +58,7 @@ export async function runEval(target: string, opts: EvalCmdOptions): Promise<num
   const repeat = opts.repeat === undefined ? undefined : Number(opts.repeat);
   if (repeat !== undefined && !(Number.isInteger(repeat) && repeat >= 1)) throw new UsageError(`--repeat takes a whole number of runs, at least 1, found \`${opts.repeat}\``);
   const t = resolveTarget(target);
-  const compiled = compileFiles([t.file], opts.optLevel === '0' ? { passes: [] } : {});
+  const compiled = compileFiles([t.file]);
   report(compiled.diagnostics);
   if (hasErrors(compiled.diagnostics)) return EXIT.user;
   const p = pickPipeline(compiled.pipelines, opts.pipeline ?? t.pipeline, t.file);
@@ -73,6 +73,8 @@ export async function runEval(target: string, opts: EvalCmdOptions): Promise<num
     report(v.diagnostics);
     return EXIT.user;
   }
+  const { specializeBatch } = await import('../../eval/specialize.js');
+  const valid = specializeBatch(p, v.valid, opts.optLevel !== '0');
   const { useBackend } = await import('../../backends/index.js');
   const { evaluate } = await import('../../eval/evaluate.js');
   let results;
@@ -81,9 +83,9 @@ export async function runEval(target: string, opts: EvalCmdOptions): Promise<num
     const { tf, info } = await useBackend(opts.backend);
     if (opts.profile === true) {
       const { profileEval, formatProfile } = await import('../../eval/profile.js');
-      process.stderr.write(formatProfile(await profileEval(tf, info.name, v.valid, opts.grad)));
+      process.stderr.write(formatProfile(await profileEval(tf, info.name, valid, opts.grad)));
     }
-    results = await evaluate(tf, info.name, v.valid, opts.grad, repeat === undefined ? {} : { repeat, onTiming: (x) => (timing = x) });
+    results = await evaluate(tf, info.name, valid, opts.grad, repeat === undefined ? {} : { repeat, onTiming: (x) => (timing = x) });
   } catch (e) {
     if (e instanceof BackendUnavailable) {
       report([diag('RLP5001', span(batch.file, 0, 0), { backend: e.backend, detail: e.message }, { help: e.help })]);

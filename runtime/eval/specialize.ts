@@ -1,0 +1,15 @@
+/**
+ * The plan a run evaluates: the pipeline's IR optimized for the run's param values (params
+ * become constants, then the default passes), or the unoptimized IR at `-O0`.
+ */
+import { optimize, type CompiledPipeline } from '../../compiler/compile.js';
+import { runPipeline } from '../../compiler/passes/index.js';
+import { buildPlan } from '../exec/plan.js';
+import type { ValidBatch } from './validate.js';
+
+/** Re-plan a validated batch on the IR specialized to its params (or the raw IR when `optimized` is false). */
+export function specializeBatch(p: CompiledPipeline, vb: ValidBatch, optimized = true): ValidBatch {
+  const g = optimized ? optimize(p.name, p.file, p.raw, runPipeline(vb.params)).ir : p.raw;
+  const want = g.outputs.filter((o) => g.node(o.node).type.kind === 'tensor').map((o) => o.name);
+  return { ...vb, plan: buildPlan(g, vb.entries.map((e) => e.name), want) };
+}
