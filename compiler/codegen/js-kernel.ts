@@ -10,6 +10,7 @@
  * backwards, accumulating into the leaves' gradients (so a broadcast leaf's gradient is summed
  * over the dims it lacks). The arithmetic is float64; results are stored by the caller.
  */
+import type { JsTemplate } from '../ops/define.js';
 import { opByName } from '../ops/index.js';
 import { bodyShape, type FusedBody } from './body.js';
 
@@ -57,11 +58,22 @@ function sizeOf(sizes: ReadonlyMap<string, number>, d: string): number {
   return s;
 }
 
-function loops(space: readonly string[], sizes: ReadonlyMap<string, number>, inner: string[]): string[] {
-  const open = space.map((d, i) => `${'  '.repeat(i)}for (let i${i} = 0; i${i} < ${sizeOf(sizes, d)}; i${i}++) {`);
-  const pad = '  '.repeat(space.length);
-  const close = space.map((_, i) => `${'  '.repeat(space.length - 1 - i)}}`);
-  return [...open, ...inner.map((l) => pad + l), ...close];
+/** A line placed at a loop depth: 0 before every loop, k inside the k-th loop (loop-invariant code motion). */
+interface Placed {
+  readonly depth: number;
+  readonly line: string;
+}
+
+function loops(space: readonly string[], sizes: ReadonlyMap<string, number>, inner: readonly (string | Placed)[]): string[] {
+  const at = (l: string | Placed): Placed => (typeof l === 'string' ? { depth: space.length, line: l } : l);
+  const placed = inner.map(at);
+  const out: string[] = placed.filter((p) => p.depth === 0).map((p) => p.line);
+  space.forEach((d, i) => {
+    out.push(`${'  '.repeat(i)}for (let i${i} = 0; i${i} < ${sizeOf(sizes, d)}; i${i}++) {`);
+    for (const p of placed) if (p.depth === i + 1) out.push('  '.repeat(i + 1) + p.line);
+  });
+  space.forEach((_, i) => out.push(`${'  '.repeat(space.length - 1 - i)}}`));
+  return out;
 }
 
 /** Compile a body at these dim sizes. */
@@ -70,11 +82,13 @@ export function compileJsKernel(body: FusedBody, sizes: ReadonlyMap<string, numb
   const space = shape.dims;
   const F: Fn[] = [];
   const G: GradFn[] = [];
+  const T: (JsTemplate | undefined)[] = [];
   for (const n of body.nodes) {
     const op = opByName(n.op);
     if (op === undefined) throw new Error(`internal: no op ${n.op}`);
     F.push((op.scalar ?? (() => NaN)) as Fn);
     G.push((op.grad ?? (() => [])) as GradFn);
+    T.push(op.js);
   }
   const isElement = (k: number): boolean => k >= 0 && k <= shape.elementRoot && !shape.reductions.includes(k);
   const val = (a: number): string => (a < 0 ? `x${-a - 1}` : `v${a}`);
@@ -88,11 +102,18 @@ export function compileJsKernel(body: FusedBody, sizes: ReadonlyMap<string, numb
   if (x0 < 0) usedLeaves.add(-x0 - 1);
   const w1 = red1 !== null && red1.attrs['where'] === true ? red1.args[1]! : null;
   if (w1 !== null && w1 < 0) usedLeaves.add(-w1 - 1);
-  const leafLoads = [...usedLeaves].sort((a, b) => a - b).map((l) => `const x${l} = L${l}[${offsetExpr(body.leaves[l]!.dims, space, sizes)}];`);
-  const elementLines: string[] = [];
+  // The loop depth a value needs: the innermost loop over one of its leaves' dims.
+  const dimDepth = (dims: readonly string[]): number => Math.max(0, ...dims.map((d) => space.indexOf(d) + 1));
+  const depth = new Map<number, number>();
+  const depthOf = (a: number): number => (a < 0 ? dimDepth(body.leaves[-a - 1]!.dims) : depth.get(a)!);
+  const leafLoads: Placed[] = [...usedLeaves].sort((a, b) => a - b).map((l) => ({ depth: dimDepth(body.leaves[l]!.dims), line: `const x${l} = L${l}[${offsetExpr(body.leaves[l]!.dims, space, sizes)}];` }));
+  const elementLines: Placed[] = [];
   for (let k = 0; k <= shape.elementRoot; k++) {
     const n = body.nodes[k]!;
-    elementLines.push(n.op === 'expand' ? `const v${k} = ${val(n.args[0]!)};` : `const v${k} = F${k}(${n.args.map(val).join(', ')});`);
+    const t = T[k];
+    const value = n.op === 'expand' ? val(n.args[0]!) : t !== undefined ? t.value(n.args.map(val)) : `F${k}(${n.args.map(val).join(', ')})`;
+    depth.set(k, Math.max(0, ...n.args.map(depthOf)));
+    elementLines.push({ depth: depth.get(k)!, line: `const v${k} = ${value};` });
   }
   const header = [
     ...body.leaves.map((_, l) => `const L${l} = L[${l}];`),
@@ -137,7 +158,7 @@ export function compileJsKernel(body: FusedBody, sizes: ReadonlyMap<string, numb
 
   // ---- backward
   const differentiable = body.leaves.map((t) => t.dtype === 'f32');
-  const bwd: string[] = [...header];
+  const bwd: string[] = [...header, ...(red1 !== null ? ['const C1 = st.acc[0].c, R1 = st.acc[0].r;'] : [])];
   bwd.push(...body.leaves.map((t, l) => (differentiable[l] ? `const gL${l} = new Float64Array(${prod(t.dims.map((d) => sizeOf(sizes, d)))});` : `const gL${l} = null;`)));
   const addLeaf = (l: number, dims: readonly string[], sp: readonly string[], expr: string): string =>
     differentiable[l] ? `gL${l}[${offsetExpr(dims, sp, sizes)}] += ${expr};` : '';
@@ -147,11 +168,11 @@ export function compileJsKernel(body: FusedBody, sizes: ReadonlyMap<string, numb
   if (red1 === null) {
     seed.push(`${adj(x0)} += dy[${offsetExpr(rootDims, space, sizes)}];`);
   } else {
-    seed.push(`const o = ${offsetExpr(red1.type.dims, space, sizes)}, w = ${w1 === null ? '1' : val(w1)}, c = st.acc[0].c[o], g1 = d1[o];`);
+    seed.push(`const o = ${offsetExpr(red1.type.dims, space, sizes)}, w = ${w1 === null ? '1' : val(w1)}, c = C1[o], g1 = d1[o];`);
     const dx = red1.op === 'sum' ? '(w !== 0 ? g1 * w : 0)' : red1.op === 'mean' ? '(c !== 0 && w !== 0 ? g1 * w / c : 0)' : null;
     if (dx !== null) seed.push(x0 < 0 ? addLeaf(-x0 - 1, body.leaves[-x0 - 1]!.dims, space, dx) : `${adj(x0)} += ${dx};`);
     if (w1 !== null) {
-      const dw = red1.op === 'sum' ? `(w !== 0 ? g1 * ${val(x0)} : 0)` : red1.op === 'mean' ? `(c !== 0 ? g1 * ((w !== 0 ? ${val(x0)} : 0) - st.acc[0].r[o]) / c : 0)` : 'g1';
+      const dw = red1.op === 'sum' ? `(w !== 0 ? g1 * ${val(x0)} : 0)` : red1.op === 'mean' ? `(c !== 0 ? g1 * ((w !== 0 ? ${val(x0)} : 0) - R1[o]) / c : 0)` : 'g1';
       seed.push(w1 < 0 ? addLeaf(-w1 - 1, body.leaves[-w1 - 1]!.dims, space, dw) : `${adj(w1)} += ${dw};`);
     }
   }
@@ -160,11 +181,14 @@ export function compileJsKernel(body: FusedBody, sizes: ReadonlyMap<string, numb
     if (!isElement(k)) continue;
     const n = body.nodes[k]!;
     const lines: string[] = [];
-    if (n.op === 'expand') lines.push(`const p = [${adj(k)}];`);
-    else lines.push(`const p = G${k}([${n.args.map(val).join(', ')}], ${adj(k)});`);
+    const t = T[k];
+    const part: string[] =
+      n.op === 'expand' ? [adj(k)] : t !== undefined ? [...t.grad(n.args.map(val), adj(k), `v${k}`)] : n.args.map((_, j) => `p[${j}]`);
+    if (n.op !== 'expand' && t === undefined) lines.push(`const p = G${k}([${n.args.map(val).join(', ')}], ${adj(k)});`);
     n.args.forEach((a, j) => {
-      if (a >= 0) lines.push(`${adj(a)} += p[${j}];`);
-      else lines.push(addLeaf(-a - 1, body.leaves[-a - 1]!.dims, space, `p[${j}]`));
+      if (part[j] === '0') return;
+      if (a >= 0) lines.push(`${adj(a)} += ${part[j]};`);
+      else lines.push(addLeaf(-a - 1, body.leaves[-a - 1]!.dims, space, part[j]!));
     });
     sweep.push(`if (${adj(k)} !== 0) { ${lines.filter((l) => l !== '').join(' ')} }`);
   }

@@ -78,6 +78,17 @@ export interface LowerEnv {
   state(name: string): Tensor;
 }
 
+/**
+ * JS source templates of an elementwise op, for generated kernels: its value and its partial
+ * derivatives times `g`, as expressions over operand names (always plain identifiers). They
+ * restate `scalar` and `grad`; test/compiler/ops/js-templates.test.ts holds them equal.
+ */
+export interface JsTemplate {
+  readonly value: (xs: readonly string[]) => string;
+  /** `y` names the op's own value at the same operands (so exp's derivative is g * y). */
+  readonly grad: (xs: readonly string[], g: string, y: string) => readonly string[];
+}
+
 /** Unfused TF.js lowering of an op. */
 export type LowerFn = (tf: TF, xs: readonly Tensor[], attrs: Attrs, ctx: LowerCtx) => Tensor;
 
@@ -99,6 +110,8 @@ export interface OpDef {
   readonly scalar?: (...xs: number[]) => number;
   /** Partial derivatives of an elementwise op at xs, each times the upstream gradient g. */
   readonly grad?: (xs: readonly number[], g: number) => readonly number[];
+  /** Source templates of `scalar` and `grad` for generated kernels (elementwise ops). */
+  readonly js?: JsTemplate;
   /** Reference semantics of a reduction. */
   readonly reduce?: ReduceFn;
   /** Reference semantics of any other op (shape ops, sorts, scans). */

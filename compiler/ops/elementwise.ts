@@ -1,6 +1,6 @@
 /** A helper for declaring elementwise ops from their scalar semantics. */
 import type { DType } from '../types.js';
-import { defineOp, type InputKind, type LowerFn, type OpDef, type Trait } from './define.js';
+import { defineOp, type InputKind, type JsTemplate, type LowerFn, type OpDef, type Trait } from './define.js';
 import { arithOf, combine } from './infer.js';
 
 /** What an elementwise op needs to say about itself. */
@@ -17,6 +17,8 @@ export interface ElementwiseSpec {
   /** The TF.js lowering (inputs already aligned and cast). */
   readonly lower: LowerFn;
   readonly grad?: (xs: readonly number[], g: number) => readonly number[];
+  /** `scalar` and `grad` as JS source templates (for generated kernels). */
+  readonly js?: JsTemplate;
   readonly product?: boolean;
   readonly commutative?: boolean;
   readonly examples?: readonly { readonly dsl: string; readonly out: number }[];
@@ -37,6 +39,7 @@ export function elementwise(s: ElementwiseSpec): OpDef {
     scalar: s.scalar,
     lower: s.lower,
     ...(s.grad !== undefined ? { grad: s.grad } : {}),
+    ...(s.js !== undefined ? { js: s.js } : {}),
     ...(s.examples !== undefined ? { examples: s.examples } : {}),
   });
 }

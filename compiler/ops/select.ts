@@ -42,22 +42,26 @@ export const clip = elementwise({
   scalar: (x, lo, hi) => Math.min(hi, Math.max(lo, x)),
   grad: ([x, lo, hi], g) => [x! > lo! && x! < hi! ? g : 0, x! <= lo! ? g : 0, x! >= hi! ? g : 0],
   examples: [{ dsl: 'clip(2, 0.8, 1.2)', out: 1.2 }, { dsl: 'clip(0.5, 0.8, 1.2)', out: 0.8 }],
+  js: { value: ([x, lo, hi]) => `Math.min(${hi}, Math.max(${lo}, ${x}))`, grad: ([x, lo, hi], g) => [`(${x} > ${lo} && ${x} < ${hi} ? ${g} : 0)`, `(${x} <= ${lo} ? ${g} : 0)`, `(${x} >= ${hi} ? ${g} : 0)`] },
 });
 
 export const minimum = elementwise({
   name: 'minimum', lower: (tf, [x, y]) => tf.minimum(x!, y!), dsl: 'min', summary: 'Elementwise minimum of x and y (with `over`: the reduction).', inputs: ['x', 'y'],
   result: 'arith', commutative: true,
   scalar: Math.min, grad: ([x, y], g) => (x! <= y! ? [g, 0] : [0, g]), examples: [{ dsl: 'min(1, 2)', out: 1 }],
+  js: { value: ([x, y]) => `Math.min(${x}, ${y})`, grad: ([x, y], g) => [`(${x} <= ${y} ? ${g} : 0)`, `(${x} <= ${y} ? 0 : ${g})`] },
 });
 
 export const maximum = elementwise({
   name: 'maximum', lower: (tf, [x, y]) => tf.maximum(x!, y!), dsl: 'max', summary: 'Elementwise maximum of x and y (with `over`: the reduction).', inputs: ['x', 'y'],
   result: 'arith', commutative: true,
   scalar: Math.max, grad: ([x, y], g) => (x! >= y! ? [g, 0] : [0, g]), examples: [{ dsl: 'max(1, 2)', out: 2 }],
+  js: { value: ([x, y]) => `Math.max(${x}, ${y})`, grad: ([x, y], g) => [`(${x} >= ${y} ? ${g} : 0)`, `(${x} >= ${y} ? 0 : ${g})`] },
 });
 
 export const select = elementwise({
   name: 'select', lower: (tf, [c, a, b], _, ctx) => tf.where(tf.broadcastTo(c!, ctx.outShape as number[]), tf.broadcastTo(a!, ctx.outShape as number[]), tf.broadcastTo(b!, ctx.outShape as number[])), dsl: 'select', summary: 'Where cond is true, a; else b.', inputs: ['cond', 'a', 'b'], accepts: ['bool', 'number', 'number'], result: 'f32',
   scalar: (c, a, b) => (c !== 0 ? a : b), grad: ([c], g) => [0, c !== 0 ? g : 0, c !== 0 ? 0 : g],
   examples: [{ dsl: 'select(1 > 0, 2, 3)', out: 2 }],
+  js: { value: ([c, a, b]) => `(${c} !== 0 ? ${a} : ${b})`, grad: ([c], g) => ['0', `(${c} !== 0 ? ${g} : 0)`, `(${c} !== 0 ? 0 : ${g})`] },
 });
