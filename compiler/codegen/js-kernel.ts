@@ -76,8 +76,11 @@ function loops(space: readonly string[], sizes: ReadonlyMap<string, number>, inn
   return out;
 }
 
-/** Compile a body at these dim sizes. */
-export function compileJsKernel(body: FusedBody, sizes: ReadonlyMap<string, number>): JsKernel {
+/**
+ * Compile a body at these dim sizes. `needsGrad` (default: all) says which leaves' gradients
+ * may be asked: the backward skips the others, and every adjoint that reaches none of those.
+ */
+export function compileJsKernel(body: FusedBody, sizes: ReadonlyMap<string, number>, needsGrad?: readonly boolean[]): JsKernel {
   const shape = bodyShape(body);
   const space = shape.dims;
   const F: Fn[] = [];
@@ -157,7 +160,11 @@ export function compileJsKernel(body: FusedBody, sizes: ReadonlyMap<string, numb
   }
 
   // ---- backward
-  const differentiable = body.leaves.map((t) => t.dtype === 'f32');
+  const differentiable = body.leaves.map((t, l) => t.dtype === 'f32' && needsGrad?.[l] !== false);
+  // live(k): node k's adjoint reaches a leaf whose gradient is wanted.
+  const liveNode: boolean[] = [];
+  const liveArg = (a: number): boolean => (a < 0 ? differentiable[-a - 1]! : liveNode[a]!);
+  body.nodes.forEach((n, k) => liveNode.push(n.args.some(liveArg)));
   const bwd: string[] = [...header, ...(red1 !== null ? ['const C1 = st.acc[0].c, R1 = st.acc[0].r;'] : [])];
   bwd.push(...body.leaves.map((t, l) => (differentiable[l] ? `const gL${l} = new Float64Array(${prod(t.dims.map((d) => sizeOf(sizes, d)))});` : `const gL${l} = null;`)));
   const addLeaf = (l: number, dims: readonly string[], sp: readonly string[], expr: string): string =>
@@ -166,19 +173,19 @@ export function compileJsKernel(body: FusedBody, sizes: ReadonlyMap<string, numb
   const adj = (k: number): string => `a${k}`;
   // Adjoint of the first reduction's input at this element, and of its mask.
   if (red1 === null) {
-    seed.push(`${adj(x0)} += dy[${offsetExpr(rootDims, space, sizes)}];`);
+    if (liveArg(x0)) seed.push(`${adj(x0)} += dy[${offsetExpr(rootDims, space, sizes)}];`);
   } else {
     seed.push(`const o = ${offsetExpr(red1.type.dims, space, sizes)}, w = ${w1 === null ? '1' : val(w1)}, c = C1[o], g1 = d1[o];`);
     const dx = red1.op === 'sum' ? '(w !== 0 ? g1 * w : 0)' : red1.op === 'mean' ? '(c !== 0 && w !== 0 ? g1 * w / c : 0)' : null;
-    if (dx !== null) seed.push(x0 < 0 ? addLeaf(-x0 - 1, body.leaves[-x0 - 1]!.dims, space, dx) : `${adj(x0)} += ${dx};`);
-    if (w1 !== null) {
+    if (dx !== null && liveArg(x0)) seed.push(x0 < 0 ? addLeaf(-x0 - 1, body.leaves[-x0 - 1]!.dims, space, dx) : `${adj(x0)} += ${dx};`);
+    if (w1 !== null && liveArg(w1)) {
       const dw = red1.op === 'sum' ? `(w !== 0 ? g1 * ${val(x0)} : 0)` : red1.op === 'mean' ? `(c !== 0 ? g1 * ((w !== 0 ? ${val(x0)} : 0) - R1[o]) / c : 0)` : 'g1';
       seed.push(w1 < 0 ? addLeaf(-w1 - 1, body.leaves[-w1 - 1]!.dims, space, dw) : `${adj(w1)} += ${dw};`);
     }
   }
   const sweep: string[] = [];
   for (let k = shape.elementRoot; k >= 0; k--) {
-    if (!isElement(k)) continue;
+    if (!isElement(k) || !liveNode[k]) continue;
     const n = body.nodes[k]!;
     const lines: string[] = [];
     const t = T[k];
@@ -186,13 +193,13 @@ export function compileJsKernel(body: FusedBody, sizes: ReadonlyMap<string, numb
       n.op === 'expand' ? [adj(k)] : t !== undefined ? [...t.grad(n.args.map(val), adj(k), `v${k}`)] : n.args.map((_, j) => `p[${j}]`);
     if (n.op !== 'expand' && t === undefined) lines.push(`const p = G${k}([${n.args.map(val).join(', ')}], ${adj(k)});`);
     n.args.forEach((a, j) => {
-      if (part[j] === '0') return;
+      if (part[j] === '0' || !liveArg(a)) return;
       if (a >= 0) lines.push(`${adj(a)} += ${part[j]};`);
       else lines.push(addLeaf(-a - 1, body.leaves[-a - 1]!.dims, space, part[j]!));
     });
     sweep.push(`if (${adj(k)} !== 0) { ${lines.filter((l) => l !== '').join(' ')} }`);
   }
-  const adjDecl = body.nodes.map((_, k) => k).filter(isElement).map((k) => `let ${adj(k)} = 0;`);
+  const adjDecl = body.nodes.map((_, k) => k).filter((k) => isElement(k) && liveNode[k]).map((k) => `let ${adj(k)} = 0;`);
   if (red2 !== null) {
     const w2 = red2.attrs['where'] === true ? red2.args[1]! : null;
     const space1 = red1!.type.dims;

@@ -69,6 +69,8 @@ export interface LowerCtx {
   readonly consts: readonly (number | undefined)[];
   /** The size of every dimension known to the run. */
   readonly sizes: ReadonlyMap<string, number>;
+  /** For each input: whether a gradient may be asked of it (false: a custom gradient may skip it). */
+  readonly needsGrad: readonly boolean[];
 }
 
 /** The values a run supplies to source ops. */

@@ -22,11 +22,11 @@ export const HOST_BACKENDS: readonly string[] = Object.freeze(['cpu', 'wasm']);
 const kernels = new Map<string, JsKernel>();
 
 /** The compiled kernel of a body at these sizes (cached: the key holds the body and every size). */
-export function kernelFor(bodyText: string, body: FusedBody, sizes: ReadonlyMap<string, number>): JsKernel {
-  const key = `${bodyText}|${[...sizes].sort(([a], [b]) => a.localeCompare(b)).map(([d, s]) => `${d}=${s}`).join(',')}`;
+export function kernelFor(bodyText: string, body: FusedBody, sizes: ReadonlyMap<string, number>, needsGrad?: readonly boolean[]): JsKernel {
+  const key = `${bodyText}|${[...sizes].sort(([a], [b]) => a.localeCompare(b)).map(([d, s]) => `${d}=${s}`).join(',')}|${needsGrad?.map(Number).join('') ?? ''}`;
   let k = kernels.get(key);
   if (k === undefined) {
-    k = compileJsKernel(body, sizes);
+    k = compileJsKernel(body, sizes, needsGrad);
     kernels.set(key, k);
   }
   return k;
@@ -37,7 +37,7 @@ function lowerFused(tf: TF, xs: readonly Tensor[], attrs: Readonly<Record<string
   const body = parseBody(text);
   if (!HOST_BACKENDS.includes(ctx.backend)) return lowerOpByOp(tf, xs, body, ctx);
   const sizes = bodySizes(body, xs.map((x) => x.shape), ctx.outShape, ctx.sizes);
-  const kernel = kernelFor(text, body, sizes);
+  const kernel = kernelFor(text, body, sizes, ctx.needsGrad);
   const root = body.nodes[body.nodes.length - 1]!.type;
   const store = (data: Float64Array, dtype: 'float32' | 'int32' | 'bool', shape: readonly number[]): Tensor =>
     tf.tensor(dtype === 'float32' ? Float32Array.from(data) : dtype === 'int32' ? Int32Array.from(data) : Uint8Array.from(data, (v) => (v !== 0 ? 1 : 0)), [...shape], dtype);
@@ -91,6 +91,7 @@ function lowerOpByOp(tf: TF, xs: readonly Tensor[], body: FusedBody, ctx: LowerC
       env: ctx.env,
       consts: ins.map(() => undefined),
       sizes,
+      needsGrad: ins.map(() => true),
     });
     vals.push(cast(out, TF_DTYPE[n.type.dtype]));
   }

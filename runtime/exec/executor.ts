@@ -32,6 +32,8 @@ export interface RunEnv {
   readonly params: ReadonlyMap<string, number | boolean>;
   /** Current values of state variables (a training run's, from earlier steps); others start from their initial value. */
   readonly state?: ReadonlyMap<string, Tensor>;
+  /** The fed values whose gradients will be asked (undefined: any value may be differentiated). */
+  readonly gradTargets?: ReadonlySet<string>;
   /** Called before each computed step (a profiler attributes the kernels that follow to it). */
   readonly onStep?: (step: PlanStep) => void;
 }
@@ -78,15 +80,26 @@ export function runPlan(plan: Plan, env: RunEnv): Map<number, Tensor> {
       return tf.fill(shapeOf(dims, env.sizes), Number(s.init), s.type.kind === 'tensor' ? TF_DTYPE[s.type.dtype] : 'float32');
     },
   };
+  const reaches = gradReach(plan, env.gradTargets);
   for (const step of plan.steps) {
     if (step.fed === null) env.onStep?.(step);
-    const v = step.fed !== null ? env.feeds.get(step.fed)! : runStep(plan, step, vals, env, lowerEnv);
+    const v = step.fed !== null ? env.feeds.get(step.fed)! : runStep(plan, step, vals, env, lowerEnv, reaches);
     if (v !== null) vals.set(step.node.id, v);
   }
   return vals;
 }
 
-function runStep(plan: Plan, step: PlanStep, vals: Map<number, Tensor>, env: RunEnv, lowerEnv: LowerEnv): Tensor | null {
+/** The nodes whose value depends on a gradient target (null: assume every node does). */
+function gradReach(plan: Plan, targets: ReadonlySet<string> | undefined): Set<number> | null {
+  if (targets === undefined) return null;
+  const out = new Set<number>();
+  for (const s of plan.steps) {
+    if (s.fed !== null ? targets.has(s.fed) : s.node.inputs.some((i) => out.has(i))) out.add(s.node.id);
+  }
+  return out;
+}
+
+function runStep(plan: Plan, step: PlanStep, vals: Map<number, Tensor>, env: RunEnv, lowerEnv: LowerEnv, reaches: Set<number> | null): Tensor | null {
   const { node, op } = step;
   if (op.lower === undefined || node.type.kind !== 'tensor') return null;
   const { tf } = env;
@@ -104,6 +117,7 @@ function runStep(plan: Plan, step: PlanStep, vals: Map<number, Tensor>, env: Run
       backend: env.backend,
       env: lowerEnv,
       sizes: env.sizes,
+      needsGrad: node.inputs.map((i) => reaches === null || reaches.has(i)),
       consts: node.inputs.map((i) => {
         const c = plan.graph.node(i);
         return c.op === 'const' && typeof c.attrs['value'] === 'number' ? c.attrs['value'] : undefined;
