@@ -87,6 +87,7 @@ function program(setCode: (c: number) => void): Command {
     .option('--pipeline <name>', 'the pipeline to train, when the file declares several')
     .option('--init <dir>', 'start from these weights (an rlp sft run); default: the task\'s shipped warm start; `none`: from scratch')
     .option('--dry-run', 'validate everything and write the resolved config, without training', false)
+    .addOption(new Option('--opt-level <n>', 'optimization level: 0 trains on the unoptimized IR (-O0 and -O1 are accepted too)').choices(['0', '1']).default('1'))
     .action(async (target: string, o: import('./commands/run.js').RunCmdOptions) => {
       const { runRun } = await import('./commands/run.js');
       setCode(await runRun(target, o));

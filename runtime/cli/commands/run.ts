@@ -35,6 +35,8 @@ export interface RunCmdOptions {
   readonly dryRun: boolean;
   readonly pipeline?: string;
   readonly init?: string;
+  /** `0` trains on the unoptimized IR (`-O0`). */
+  readonly optLevel?: string;
 }
 
 function positiveInt(flag: string, v: string): number {
@@ -88,7 +90,8 @@ export async function runRun(target: string, o: RunCmdOptions): Promise<number> 
   const compiled = compileFiles([t.file], inputs);
   if (compiled.diagnostics.length > 0) process.stderr.write(renderAll(compiled.diagnostics, 'human', useColor(process.stderr)) + '\n');
   if (hasErrors(compiled.diagnostics)) return EXIT.user;
-  const p = pickPipeline(compiled.pipelines, o.pipeline ?? t.pipeline, t.file);
+  const picked = pickPipeline(compiled.pipelines, o.pipeline ?? t.pipeline, t.file);
+  const p = o.optLevel === '0' ? { ...picked, ir: picked.raw } : picked;
   const out = o.resume ?? o.out ?? `runs/${p.name}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
   let stop = false;
   const onSigint = (): void => {
