@@ -1,0 +1,208 @@
+/** The training step of a sampling pipeline (GRPO and the rest): rollouts, rewards, loss, update. */
+import type { TFModule } from '../backends/tf.js';
+import type { IrGraph } from '../../compiler/ir/graph.js';
+import type { Runner } from '../policy/model.js';
+import type { PolicyParams } from '../policy/params.js';
+import { sampleCompletions } from '../policy/sample.js';
+import type { charTokenizer } from '../policy/tokenizer.js';
+import { score } from '../rewards/module.js';
+import { feedableNames, readsInput } from '../exec/plan.js';
+import { adamStep, ADAM_DEFAULTS } from './adam.js';
+import { clipRatios } from './clip.js';
+import { evalRewardStage, groupRewards, hintGroups, sampleGroup, scoreGroups, segmentValues, type Group, type RolloutSettings, type SampleContext } from './collect.js';
+import { TrainError, type Metrics, type TrainOptions } from './options.js';
+import type { PromptSource } from './prompts.js';
+import type { ResolvedRewards } from './reward-fns.js';
+import type { Rng } from './rng.js';
+import { applyUpdates, meanStd, policyOnHost, type StepContext } from './step-context.js';
+import { lossAndGrads, worthSharing, type HostValue, type RolloutBatch } from './step.js';
+
+/**
+ * One step of a sampling pipeline: collect and score groups, old and reference log-probs, the
+ * pipeline's loss over micro-batches for `--epochs` passes with Adam, and the step's metrics.
+ */
+export async function trainStep(c: StepContext, rng: Rng, source: PromptSource, rewards: ResolvedRewards, roll: RolloutSettings, stepIndex: number): Promise<Metrics> {
+  const { tf, run, g, policy, ref, vars, state, params, o, tok, pipelineState } = c;
+  const G = roll.n;
+  const ctx: SampleContext = { tf, run, g, policy, rng, rewards, roll, params, tok, userError: (m) => new TrainError(m), state: pipelineState };
+  const { groups, rounds, dropped, hinted } = await collectGroups(ctx, source, o);
+  const rows = groups.map((x) => x.row);
+  const prompts = groups.map((x) => x.prompt);
+  const R = Math.max(...groups.map((x) => x.sample.R));
+  const B = prompts.length;
+  const completions = new Int32Array(B * G * R);
+  // mask: the tokens the policy chose; forced: the ones the sampler put there (suffix, hint, roll-in).
+  const mask = new Float32Array(B * G * R);
+  const forced = new Float32Array(B * G * R);
+  groups.forEach(({ sample: s, forced: f }, b) => {
+    for (let gi = 0; gi < G; gi++) {
+      const len = s.lengths[gi]!;
+      const at = (b * G + gi) * R;
+      completions.set(s.ids.subarray(gi * s.R, gi * s.R + len), at);
+      forced.fill(1, at, at + f[gi]!);
+      mask.fill(1, at + f[gi]!, at + len);
+    }
+  });
+  const perCompletion: Record<string, Float32Array> = {};
+  const perPrompt: Record<string, Float32Array> = {};
+  const perToken: Record<string, Float32Array> = { forced };
+  const metrics: Metrics = {};
+  for (const name of rewards.keys()) {
+    perCompletion[`reward_fn.${name}`] = Float32Array.from(groups.flatMap((x) => Array.from(x.scores[name]!)));
+    metrics[`rewards/${name}/mean`] = meanStd(perCompletion[`reward_fn.${name}`]!)[0];
+    for (const k of Object.keys(groups[0]?.extras[name] ?? {})) metrics[`rewards/${name}/${k}`] = meanStd(groups.flatMap((x) => x.extras[name]![k] ?? []))[0];
+  }
+  perCompletion['variant'] = Float32Array.from(groups.flatMap((x) => x.variant));
+  // The reward stage's value per completion, evaluated once when something below needs it.
+  let stageReward: Float32Array | null = null;
+  const rewardOf = async (): Promise<Float32Array> => (stageReward ??= await groupRewards(ctx, groups));
+  const hasRewardStage = g.outputs.some((x) => x.name.startsWith('reward.'));
+  if (readsInput(g, 'token_reward') || (readsInput(g, 'reward') && !hasRewardStage)) {
+    const reward = await rewardOf();
+    if (!hasRewardStage) perCompletion['reward'] = reward;
+    // As verl places an outcome reward: on the completion's last token.
+    const tokenReward = new Float32Array(B * G * R);
+    groups.forEach((x, b) => {
+      for (let gi = 0; gi < G; gi++) {
+        const len = x.sample.lengths[gi]!;
+        if (len > x.forced[gi]!) tokenReward[(b * G + gi) * R + len - 1] = reward[b * G + gi]!;
+      }
+    });
+    perToken['token_reward'] = tokenReward;
+  }
+  perPrompt['hint_level'] = Float32Array.from(groups.map((x) => x.hintLevel));
+  if (roll.hintFrom !== '') {
+    metrics['hints/groups'] = hinted;
+    metrics['hints/mean_level'] = meanStd(perPrompt['hint_level'])[0];
+  }
+  if (roll.continuations > 0) {
+    const v = await segmentValues(ctx, groups, await rewardOf(), R);
+    perToken['value_start'] = v.start;
+    perToken['value_end'] = v.end;
+    metrics['spo/continuations'] = v.sampled;
+  }
+  const forcedCount = forced.reduce((a, x) => a + x, 0);
+  if (forcedCount > 0) metrics['completions/mean_forced'] = forcedCount / (B * G);
+  if (roll.dynamic) {
+    metrics['dynamic/rounds'] = rounds;
+    metrics['dynamic/dropped_groups'] = dropped;
+  }
+  const current = await policyOnHost(run, policy, { prompts, completions, G, R }, mask, true);
+  const oldLogp = current.logp;
+  const refLogp = (await policyOnHost(run, ref, { prompts, completions, G, R }, mask)).logp;
+  metrics['entropy'] = current.entropy;
+  if (feedableNames(g).has('greedy_reward')) {
+    perPrompt['greedy_reward'] = await greedyRewards(tf, run, g, policy, prompts, rows, rewards, roll, params, tok, pipelineState);
+    metrics['greedy_reward'] = meanStd(perPrompt['greedy_reward'])[0];
+  }
+  const batch: RolloutBatch = { B, G, R, prompts, completions, mask, oldLogp, refLogp, perCompletion, perPrompt, perToken, step: stepIndex };
+  const parts = B % o.microBatches === 0 ? o.microBatches : 1;
+  let first: Awaited<ReturnType<typeof lossAndGrads>> | null = null;
+  let gradNorm = 0;
+  const clipLow = params.get('clip_low');
+  const clipHigh = params.get('clip_high');
+  const clips: { low: number; high: number; region: number }[] = [];
+  for (let epoch = 0; epoch < (o.epochs ?? 1); epoch++) {
+    const pass = await lossAndGrads(run, g, policy, batch, params, parts, pipelineState);
+    const norm = await adamStep(tf, vars, pass.grads, state, { ...ADAM_DEFAULTS, lr: o.lr });
+    tf.dispose(pass.grads);
+    if (first === null) {
+      first = pass;
+      gradNorm = norm;
+    }
+    const A = pass.shared['advantage.A'];
+    const aType = A === undefined ? undefined : g.node(g.outputs.find((x) => x.name === 'advantage.A')!.node).type;
+    if (pass.ratio !== undefined && A !== undefined && aType?.kind === 'tensor' && typeof clipLow === 'number' && typeof clipHigh === 'number') {
+      clips.push(clipRatios(pass.ratio, { values: A, dims: aType.dims }, mask, R, clipLow, clipHigh));
+    }
+  }
+  Object.assign(metrics, applyUpdates(pipelineState, first!.updates));
+  if (clips.length > 0) {
+    // TRL logs the mean over the passes of a step (its gradient-accumulation steps and iterations).
+    metrics['clip_ratio/low_mean'] = clips.reduce((a, c) => a + c.low, 0) / clips.length;
+    metrics['clip_ratio/high_mean'] = clips.reduce((a, c) => a + c.high, 0) / clips.length;
+    metrics['clip_ratio/region_mean'] = clips.reduce((a, c) => a + c.region, 0) / clips.length;
+  }
+  const { loss, shared } = first!;
+  const reward = shared['reward.reward'] ?? perCompletion[Object.keys(perCompletion)[0] ?? ''] ?? new Float32Array(B * G);
+  const [rMean, rStd] = meanStd(reward);
+  let zeroStd = 0;
+  for (let b = 0; b < B; b++) if (meanStd(reward.subarray(b * G, (b + 1) * G))[1] === 0) zeroStd++;
+  let kl = 0;
+  let n = 0;
+  mask.forEach((mv, i) => {
+    if (mv === 0) return;
+    const d = refLogp[i]! - oldLogp[i]!;
+    kl += Math.exp(d) - d - 1;
+    n++;
+  });
+  // Shared-prefix accounting: with sharing (decided for the batch, as policyOutputs does) each
+  // prompt is encoded once for its G completions.
+  const raw = prompts.reduce((a, p) => a + G * (p.length + R), 0);
+  const shares = worthSharing(prompts.reduce((a, p) => a + p.length, 0) / B, G, R);
+  const packed = shares ? prompts.reduce((a, p) => a + p.length + G * R, 0) : raw;
+  return {
+    loss, reward: rMean, reward_std: rStd, ...metrics, frac_reward_zero_std: zeroStd / B, kl: n > 0 ? kl / n : 0,
+    'completions/mean_length': n / (B * G), grad_norm: gradNorm, learning_rate: o.lr, num_tokens: n,
+    'prefix/raw_tokens': raw, 'prefix/packed_tokens': packed, 'prefix/shared_ratio': 1 - packed / raw,
+  };
+}
+
+/**
+ * ReMax's baseline: each prompt's greedy completion, scored by the same reward functions and the
+ * pipeline's own reward stage (its last binding), one value per prompt.
+ */
+async function greedyRewards(
+  tf: TFModule, run: Runner, g: IrGraph, policy: PolicyParams, prompts: readonly Int32Array[], rows: readonly Record<string, unknown>[],
+  rewards: ResolvedRewards, roll: RolloutSettings, params: ReadonlyMap<string, number | boolean>, tok: ReturnType<typeof charTokenizer>,
+  pipelineState: Readonly<Record<string, HostValue>>,
+): Promise<Float32Array> {
+  const texts: string[] = [];
+  const stopAfter = roll.stop === '' ? undefined : (ids: readonly number[]): boolean => tok.decode(ids).endsWith(roll.stop);
+  for (const p of prompts) {
+    const s = await sampleCompletions(run, policy, p, { n: 1, temperature: 0, topP: 1, maxTokens: roll.maxTokens, uniform: () => 0, ...(stopAfter !== undefined ? { stopAfter } : {}) });
+    texts.push(tok.decode(s.ids));
+  }
+  const columns: Record<string, unknown[]> = {};
+  for (const k of Object.keys(rows[0] ?? {})) columns[k] = rows.map((r) => r[k]);
+  const scores = new Map<string, Float32Array>();
+  for (const [name, r] of rewards) {
+    const scored = await score(name, r.source, r.fn, { ...columns, prompts: columns['prompt'] as string[], completions: texts } as never);
+    scores.set(`reward_fn.${name}`, Float32Array.from(scored.scores, (v) => (Number.isNaN(v) ? 0 : v)));
+  }
+  if (!g.outputs.some((o) => o.name.startsWith('reward.'))) throw new TrainError(`\`${g.meta.pipeline}\` reads greedy_reward but has no reward stage to score the greedy completions with`);
+  return evalRewardStage(tf, run, g, scores, prompts.length, 1, params, pipelineState);
+}
+
+/**
+ * Sample and score `o.prompts` groups. Groups that are all wrong get GHPO's hints when the rollout
+ * asks for them. With dynamic sampling, groups whose reward (the pipeline's reward stage) is the
+ * same for every completion are dropped and refilled from further prompts, for at most 4 rounds;
+ * if too few informative groups turn up, dropped ones fill the batch.
+ */
+async function collectGroups(c: SampleContext, source: PromptSource, o: TrainOptions): Promise<{ groups: Group[]; rounds: number; dropped: number; hinted: number }> {
+  const G = c.roll.n;
+  const kept: Group[] = [];
+  const spare: Group[] = [];
+  let rounds = 0;
+  let hinted = 0;
+  while (kept.length < o.prompts && rounds < (c.roll.dynamic ? 4 : 1)) {
+    rounds++;
+    const rows = await source.take(o.prompts - kept.length);
+    const first = source.cursor - rows.length;
+    const where = (i: number): string => `prompt ${first + i}`;
+    const round: Group[] = [];
+    for (const [i, row] of rows.entries()) round.push(await sampleGroup(c, row, where(i)));
+    await scoreGroups(c, round);
+    if (c.roll.hintFrom !== '') hinted += await hintGroups(c, round, where);
+    if (!c.roll.dynamic) {
+      kept.push(...round);
+      break;
+    }
+    const reward = await groupRewards(c, round);
+    round.forEach((x, b) => (meanStd(reward.subarray(b * G, (b + 1) * G))[1] > 0 ? kept : spare).push(x));
+  }
+  const dropped = spare.length;
+  while (kept.length < o.prompts && spare.length > 0) kept.push(spare.shift()!);
+  return { groups: kept, rounds, dropped, hinted };
+}

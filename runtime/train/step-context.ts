@@ -1,0 +1,73 @@
+/** What both kinds of training step share: the policies, optimizer, params and carried state, and host-side helpers. */
+import type * as tfc from '@tensorflow/tfjs-core';
+import type { IrGraph } from '../../compiler/ir/graph.js';
+import type { TFModule } from '../backends/tf.js';
+import type { Runner } from '../policy/model.js';
+import type { PolicyParams } from '../policy/params.js';
+import type { charTokenizer } from '../policy/tokenizer.js';
+import type { AdamState } from './adam.js';
+import type { Metrics, TrainOptions } from './options.js';
+import { policyOutputs, type HostValue, type RolloutBatch } from './step.js';
+
+/** The run-wide values a training step reads and updates. */
+export interface StepContext {
+  readonly tf: TFModule;
+  readonly run: Runner;
+  readonly g: IrGraph;
+  readonly policy: PolicyParams;
+  /** The frozen reference policy (the starting weights). */
+  readonly ref: PolicyParams;
+  readonly vars: readonly tfc.Variable[];
+  readonly state: AdamState;
+  readonly params: Map<string, number | boolean>;
+  readonly o: TrainOptions;
+  readonly tok: ReturnType<typeof charTokenizer>;
+  /** The pipeline's state variables, carried from step to step (its `update` block) and checkpointed. */
+  readonly pipelineState: Record<string, HostValue>;
+}
+
+/** Mean and unbiased standard deviation (0 for fewer than two values). */
+export function meanStd(xs: ArrayLike<number>): [number, number] {
+  const n = xs.length;
+  let s = 0;
+  for (let i = 0; i < n; i++) s += xs[i]!;
+  const m = s / n;
+  let v = 0;
+  for (let i = 0; i < n; i++) v += (xs[i]! - m) ** 2;
+  return [m, n > 1 ? Math.sqrt(v / (n - 1)) : 0];
+}
+
+/** Store a step's state updates; returns `state/NAME` metrics for the scalar ones. */
+export function applyUpdates(pipelineState: Record<string, HostValue>, updates: Readonly<Record<string, HostValue>>): Metrics {
+  const out: Metrics = {};
+  for (const [name, v] of Object.entries(updates)) {
+    pipelineState[name] = v;
+    if (v.data.length === 1) out[`state/${name}`] = v.data[0]!;
+  }
+  return out;
+}
+
+/**
+ * A policy's log-probs of every completion token as host values [B, G, R] (0 off the mask), from
+ * the same forward the loss uses, and with `entropy` its mean per-token entropy over the mask
+ * (TRL's `entropy`) from the same logits.
+ */
+export async function policyOnHost(
+  run: Runner, p: PolicyParams, b: Pick<RolloutBatch, 'prompts' | 'completions' | 'G' | 'R'>, mask: Float32Array, entropy = false,
+): Promise<{ logp: Float32Array; entropy: number }> {
+  const out = run.tf.tidy(() => policyOutputs(run, p, b, 0, b.prompts.length, entropy));
+  const lp = (await out.logp.data()) as Float32Array;
+  const ent = out.entropy === undefined ? null : ((await out.entropy.data()) as Float32Array);
+  run.tf.dispose([out.logp, ...(out.entropy === undefined ? [] : [out.entropy])]);
+  let sum = 0;
+  let n = 0;
+  if (ent !== null) {
+    mask.forEach((m, i) => {
+      if (m !== 0) {
+        sum += ent[i]!;
+        n++;
+      }
+    });
+  }
+  return { logp: Float32Array.from(lp, (v, i) => (mask[i] === 1 ? v : 0)), entropy: n > 0 ? sum / n : 0 };
+}
