@@ -5,6 +5,9 @@
  * root: a node used by another node outside the region is not absorbed. A node named as an
  * output (every binding is one) is absorbed and also kept as it was, so `rlp eval` still reports
  * it; a plan that wants only the loss (training, `--repeat`) computes the fused node alone.
+ * Outputs that do not depend on the policy (`logp`, `entropy`) are never absorbed: those are
+ * the batch-level values (advantages, denominators) a trainer computes once and feeds to every
+ * micro-batch, so their node must stay the one that is fed.
  */
 import { bodyAttr, FUSABLE_REDUCTIONS, type BodyNode, type FusedBody } from '../codegen/body.js';
 import type { IrGraph, IrNode } from '../ir/graph.js';
@@ -32,11 +35,13 @@ export const fuse = definePass({
     const users = new Map<number, number[]>();
     for (const n of g.ordered()) users.set(n.id, g.users(n.id));
     const taken = new Set<number>();
+    const policy = policyDependent(g);
+    const barrier = new Set(g.outputs.map((o) => o.node).filter((id) => !policy.has(id)));
     const replaced = new Map<number, IrNode>();
     const order = g.ordered().reverse();
     for (const root of order) {
       if (taken.has(root.id)) continue;
-      const region = grow(g, root, users, taken);
+      const region = grow(g, root, users, taken, barrier);
       if (region === null) continue;
       for (const id of region.members) taken.add(id);
       replaced.set(root.id, region.node);
@@ -47,15 +52,24 @@ export const fuse = definePass({
   },
 });
 
+/** Nodes whose value depends on the policy's outputs (the inputs `logp` and `entropy`). */
+export function policyDependent(g: IrGraph): Set<number> {
+  const out = new Set<number>();
+  for (const n of g.ordered()) {
+    if ((n.op === 'input' && (n.attrs['name'] === 'logp' || n.attrs['name'] === 'entropy')) || n.inputs.some((i) => out.has(i))) out.add(n.id);
+  }
+  return out;
+}
+
 interface Region {
   readonly members: Set<number>;
   readonly node: IrNode;
 }
 
 /** The region rooted at `root`, or null when nothing worth fusing is there. */
-function grow(g: IrGraph, root: IrNode, users: Map<number, number[]>, taken: Set<number>): Region | null {
+function grow(g: IrGraph, root: IrNode, users: Map<number, number[]>, taken: Set<number>, barrier: Set<number>): Region | null {
   const members = new Set<number>([root.id]);
-  const absorbable = (id: number): boolean => !taken.has(id) && (users.get(id) ?? []).every((u) => members.has(u));
+  const absorbable = (id: number): boolean => !taken.has(id) && !barrier.has(id) && (users.get(id) ?? []).every((u) => members.has(u));
   // The reduction chain at the root: R2(R1(x)) or R1(x); R2's mask stays a leaf.
   const reductions: IrNode[] = [];
   let top = root;

@@ -4,12 +4,21 @@
  */
 import { optimize, type CompiledPipeline } from '../../compiler/compile.js';
 import { runPipeline } from '../../compiler/passes/index.js';
-import { buildPlan } from '../exec/plan.js';
+import { policyDependent } from '../../compiler/passes/fuse.js';
+import { buildPlan, feedableNames } from '../exec/plan.js';
 import type { ValidBatch } from './validate.js';
 
 /** Re-plan a validated batch on the IR specialized to its params (or the raw IR when `optimized` is false). */
 export function specializeBatch(p: CompiledPipeline, vb: ValidBatch, optimized = true): ValidBatch {
-  const g = optimized ? optimize(p.name, p.file, p.raw, runPipeline(vb.params)).ir : p.raw;
+  // A fed binding that depends on the policy may be absorbed by a fused region (which would
+  // recompute it instead of reading the fed value): then run every pass but `fuse`.
+  const policy = policyDependent(p.raw);
+  const feedsPolicyBinding = vb.entries.some((e) => {
+    const id = feedableNames(p.raw).get(e.name);
+    return id !== undefined && p.raw.node(id).op !== 'input' && policy.has(id);
+  });
+  const passes = runPipeline(vb.params).filter((x) => !(feedsPolicyBinding && x.name === 'fuse'));
+  const g = optimized ? optimize(p.name, p.file, p.raw, passes).ir : p.raw;
   const want = g.outputs.filter((o) => g.node(o.node).type.kind === 'tensor').map((o) => o.name);
   return { ...vb, plan: buildPlan(g, vb.entries.map((e) => e.name), want) };
 }
