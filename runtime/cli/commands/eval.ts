@@ -10,6 +10,7 @@ import { BackendUnavailable, type BackendName } from '../../backends/index.js';
 import { BATCH_EXTENSIONS, readBatch } from '../../batch/read.js';
 import { resultsToJson, writeResults } from '../../batch/write.js';
 import { StepError } from '../../exec/executor.js';
+import type { EvalTiming } from '../../eval/evaluate.js';
 import { EXIT, UsageError, useColor } from '../io.js';
 import { resolveTarget } from '../resolve-target.js';
 import { checkPipelineFlag, pickPipeline } from './pick.js';
@@ -28,6 +29,12 @@ export interface EvalCmdOptions {
   readonly strict?: boolean;
   /** This invocation's command line (flag problems point into it). */
   readonly commandLine?: CommandLine;
+  /** After one warm-up, time this many more runs of the loss and gradients (`--repeat N`). */
+  readonly repeat?: string;
+  /** Print the kernels of one run, slowest first, to stderr (`--profile`). */
+  readonly profile?: boolean;
+  /** Skip the optimization passes (`-O0`). */
+  readonly optLevel?: string;
 }
 
 function report(ds: readonly Diagnostic[]): void {
@@ -53,6 +60,8 @@ export async function runEval(target: string, opts: EvalCmdOptions): Promise<num
     throw new UsageError(`-o takes a .json or .msgpack file, found \`${opts.output}\``);
   }
   const set = parseSets(opts.set);
+  const repeat = opts.repeat === undefined ? undefined : Number(opts.repeat);
+  if (repeat !== undefined && !(Number.isInteger(repeat) && repeat >= 1)) throw new UsageError(`--repeat takes a whole number of runs, at least 1, found \`${opts.repeat}\``);
   const t = resolveTarget(target);
   const compiled = compileFiles([t.file], { set });
   report(compiled.diagnostics);
@@ -85,12 +94,19 @@ export async function runEval(target: string, opts: EvalCmdOptions): Promise<num
   }
   // Warnings about the batch are one line each: it is read on every evaluation.
   for (const d of v.diagnostics) process.stderr.write(renderShort(d) + '\n');
+  const { specializeBatch } = await import('../../eval/specialize.js');
+  const valid = specializeBatch(p, v.valid, opts.optLevel !== '0');
   const { useBackend } = await import('../../backends/index.js');
   const { evaluate } = await import('../../eval/evaluate.js');
   let results;
+  let timing: EvalTiming | null = null;
   try {
     const { tf, info } = await useBackend(opts.backend);
-    results = await evaluate(tf, info.name, v.valid, opts.grad);
+    if (opts.profile === true) {
+      const { profileEval, formatProfile } = await import('../../eval/profile.js');
+      process.stderr.write(formatProfile(await profileEval(tf, info.name, valid, opts.grad)));
+    }
+    results = await evaluate(tf, info.name, valid, opts.grad, repeat === undefined ? {} : { repeat, onTiming: (x) => (timing = x) });
   } catch (e) {
     if (e instanceof BackendUnavailable) {
       report([diag('RLP5001', span(batch.file, 0, 0), { backend: e.backend, detail: e.message }, { help: e.help })]);
@@ -102,10 +118,11 @@ export async function runEval(target: string, opts: EvalCmdOptions): Promise<num
     }
     throw e;
   }
-  if (opts.output === undefined) process.stdout.write(resultsToJson(results));
+  const extras = timing === null ? {} : { timing };
+  if (opts.output === undefined) process.stdout.write(resultsToJson(results, extras));
   else {
     try {
-      writeResults(opts.output, results);
+      writeResults(opts.output, results, extras);
     } catch (e) {
       const why = fsReason(e);
       if (why === null) throw e;

@@ -48,6 +48,8 @@ export interface RunCmdOptions {
   readonly skipNonfinite: boolean;
   /** The options given on the command line (not defaults): a resumed run refuses those that conflict with its config. */
   readonly explicit?: ReadonlySet<string>;
+  /** `0` trains on the unoptimized IR (`-O0`). */
+  readonly optLevel?: string;
 }
 
 /** Exit codes of a run stopped by a signal: 128 + the signal's number. */
@@ -165,7 +167,8 @@ export async function runRun(target: string, given: RunCmdOptions): Promise<numb
     process.stderr.write(renderAll([bad], 'human', useColor(process.stderr)) + '\n');
     return EXIT.usage;
   }
-  const p = pickPipeline(compiled.pipelines, o.pipeline ?? t.pipeline, t.file);
+  const picked = pickPipeline(compiled.pipelines, o.pipeline ?? t.pipeline, t.file);
+  const p = o.optLevel === '0' ? { ...picked, ir: picked.raw } : picked;
   if (resumed !== null && (resumed.config['pipeline'] !== p.name || (typeof resumed.config['file'] === 'string' && resolve(resumed.config['file']) !== resolve(p.file)))) {
     throw new UsageError(`--resume: ${o.resume} is a run of \`${String(resumed.config['pipeline'])}\` (${String(resumed.config['file'])}); \`${p.name}\` (${p.file}) conflicts with it`);
   }
