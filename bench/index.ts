@@ -4,12 +4,13 @@ import { fileURLToPath } from 'node:url';
 import { benchColdCheck, benchWarmCompile } from './compile.js';
 import { benchLearn } from './learn.js';
 import { benchTyping } from './lsp.js';
+import { runFusionSection } from './fusion-section.js';
 import { benchPrefix } from './prefix.js';
 import { benchGather, benchGrpo, benchMatmul } from './runtime.js';
 
 const mark = (ok: boolean): string => (ok ? 'ok  ' : 'MISS');
 const only = process.argv[2];
-const SECTIONS = ['compile', 'lsp', 'runtime', 'prefix', 'learn'];
+const SECTIONS = ['compile', 'lsp', 'runtime', 'prefix', 'learn', 'fusion'];
 
 if (only === undefined) {
   // Each section in its own process: one section's large tensors (and the heap they grew) must
@@ -18,7 +19,8 @@ if (only === undefined) {
     const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), section], { stdio: 'inherit' });
     if (r.status !== 0) process.exit(r.status ?? 1);
   }
-  process.exit(0);
+  if (only === 'fusion') runFusionSection();
+process.exit(0);
 }
 if (!SECTIONS.includes(only)) {
   console.error(`unknown section \`${only}\`; the sections are ${SECTIONS.join(', ')}`);
@@ -79,4 +81,5 @@ if (only === 'learn') {
     console.log(`  ${mark(up >= 0.05 && r.seconds < 600)} ${r.pipeline.padEnd(5)} ${r.metric.padEnd(19)} first 5 ${r.first5.toFixed(3)}  last 5 ${r.last5.toFixed(3)}  (+${up.toFixed(3)})  ${r.seconds.toFixed(0)} s`);
   }
 }
+if (only === 'fusion') runFusionSection();
 process.exit(0);

@@ -6,6 +6,13 @@ import { span, type SourceFile } from './source.js';
 /** The deepest nesting of brackets and prefix operators the parser accepts. */
 export const MAX_NESTING = 100;
 
+/** The most operators one expression may chain (`a + b + ...`); later phases recurse along a chain. */
+export const MAX_CHAIN = 1000;
+
+const OPERATORS = new Set(['+', '-', '*', '/', '**', '<', '<=', '>', '>=', '==', '!=', 'and', 'or', 'not']);
+/** Tokens that end an expression's chain of operators (a new statement or block). */
+const CHAIN_BREAK = new Set(['{', '}', ';', '=', ':', 'minimize']);
+
 const OPEN: Readonly<Record<string, string>> = { '(': ')', '[': ']', '{': '}' };
 const CLOSE = new Set([')', ']', '}']);
 const PREFIX = new Set(['-', '+', 'not', '**']);
@@ -17,9 +24,19 @@ export function checkDelimiters(file: SourceFile, tokens: readonly IToken[]): Sy
   const ranges = new Set<IToken>();
   let prev: IToken | undefined;
   let prefixRun = 0;
+  // Operators chained at each bracket depth since the last statement boundary.
+  const chains: number[] = [0];
   for (const t of tokens) {
     const after = prev;
     prev = t;
+    const img = t.image;
+    if (OPERATORS.has(img)) {
+      const n = (chains[chains.length - 1] ?? 0) + 1;
+      chains[chains.length - 1] = n;
+      if (n > MAX_CHAIN) return [{ code: 'RLP1008', span: span(file, t.startOffset, t.startOffset + img.length), args: { limit: MAX_CHAIN } }];
+    } else if (CHAIN_BREAK.has(img)) chains[chains.length - 1] = 0;
+    if (img === '(' || img === '[') chains.push(0);
+    else if ((img === ')' || img === ']') && chains.length > 1) chains.pop();
     const s = t.image;
     const at = span(file, t.startOffset, t.startOffset + s.length);
     prefixRun = PREFIX.has(s) ? prefixRun + 1 : 0;

@@ -1,5 +1,6 @@
 /** Lexing: text to tokens, with precise problems for bad characters, strings, comments, numbers. */
 import { Lexer, type IToken } from 'chevrotain';
+import { looksLikeUtf16 } from './encoding.js';
 import type { SyntaxProblem } from './problem.js';
 import { span, type SourceFile } from './source.js';
 import { ALL_TOKENS, MalformedNumber, UnterminatedComment, UnterminatedString } from './tokens.js';
@@ -16,6 +17,7 @@ export interface LexResult {
 
 /** Split a source file into tokens; never throws. */
 export function lex(file: SourceFile): LexResult {
+  if (looksLikeUtf16(file.text)) return { tokens: [], docs: [], problems: [{ code: 'RLP0005', span: span(file, 0, 0), args: {} }] };
   const out = LEXER.tokenize(file.text);
   const problems: SyntaxProblem[] = [];
   for (const e of out.errors) {

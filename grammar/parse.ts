@@ -91,7 +91,8 @@ function findTooDeep(ast: FileNode): Expr | null {
     while (stack.length > 0) {
       const [e, d] = stack.pop()!;
       if (d > MAX_EXPR_DEPTH) return e;
-      forEachChild(e, (c) => stack.push([c, d + 1]));
+      // The left operand of a binary operator continues its chain (`a + b + c`): a flat chain is not nesting.
+      forEachChild(e, (c) => stack.push([c, e.kind === 'Binary' && c === e.left && c.kind === 'Binary' ? d : d + 1]));
     }
   }
   return null;

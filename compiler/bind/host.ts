@@ -1,5 +1,6 @@
 /** Where the compiler reads files from: the file system, or a map in tests. */
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { stripBom } from '../../grammar/encoding.js';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ParseResult } from '../../grammar/parse.js';
@@ -40,7 +41,7 @@ export function fsHost(cwd: string = process.cwd()): CompilerHost {
     read(p) {
       try {
         if (!statSync(p).isFile()) return undefined;
-        return readFileSync(p, 'utf8');
+        return stripBom(readFileSync(p, 'utf8'));
       } catch {
         return undefined;
       }

@@ -231,6 +231,11 @@ export class PipelineChecker implements NameResolver {
     }
   }
 
+  unknownHint(name: string, ctx: Ctx): string | null {
+    if (ctx.stage !== 'reward' || this.extraRewards.length > 0) return null;
+    return `if \`${name}\` is a reward function of your own, name its module with \`--rewards FILE.mjs\` (rlp check, rlp run); the built-in rewards are ${BUILTIN_REWARDS.map((r) => `\`${r.name}\``).join(', ')}`;
+  }
+
   visibleNames(ctx: Ctx): string[] {
     const names = [...this.flat.bindings.keys(), ...this.flat.params.keys(), ...this.flat.state.keys(), ...this.flat.inputs.keys(), ...STANDARD_INPUTS.map((i) => i.name)];
     if (ctx.stage === 'reward') names.push(...this.rewardNames);

@@ -36,6 +36,8 @@ export const CODES: readonly CodeInfo[] = Object.freeze([
     'A block comment opened with `/*` runs until the next `*/`. This one reaches the end of the file.'),
   code('RLP0004', E, 'malformed number', (a) => `malformed number \`${a.text}\`: an exponent needs digits`,
     'Numbers are written as `12`, `0.5`, `.5`, `1e-6` or `2.5E3`. An `e` must be followed by digits, with an optional sign.'),
+  code('RLP0005', E, 'UTF-16 file', () => 'this file is UTF-16 text; rlp reads UTF-8: save it as UTF-8 (e.g. `iconv -f UTF-16 -t UTF-8`)',
+    'rlp source files, batch files and datasets are UTF-8 (a leading byte-order mark is skipped). Some Windows editors save UTF-16; convert the file to UTF-8.'),
 
   code('RLP1001', E, 'unexpected token', (a) => `expected ${a.expected}, found ${a.found}`,
     'The parser expected one kind of token and found another. The message lists what would have been accepted at that point.'),
@@ -50,7 +52,9 @@ export const CODES: readonly CodeInfo[] = Object.freeze([
   code('RLP1006', E, 'nesting too deep', (a) => `nested too deeply: more than ${a.limit} levels of brackets or prefix operators`,
     'The compiler limits how deeply brackets and prefix operators nest, so that no input can exhaust its stack. Split the expression with named bindings.'),
   code('RLP1007', E, 'expression too deep', (a) => `expression nested too deeply: more than ${a.limit} levels`,
-    'The compiler limits the depth of one expression tree. Split long chains of operators into named bindings.'),
+    'The compiler limits the depth of one expression tree: operands nested inside operands, as in `2 ** (2 ** (...))` or `f(g(h(...)))`. A flat chain such as `a + b + c + ...` is not nesting and does not count. Split a deep expression into named bindings.'),
+  code('RLP1008', E, 'expression too long', (a) => `expression too long: more than ${a.limit} operators in one chain`,
+    'One expression may chain at most this many operators (`a + b + c + ...`); the compiler walks such a chain recursively. Split a longer one into several bindings, or use a reduction such as `sum(x, over D)`.'),
 
   code('RLP2001', E, 'missing import', (a) => `cannot find module \`${a.path}\`${a.hint ?? ''}`,
     'An import names a file that does not exist. `import "std/NAME"` loads `stdlib/NAME.rlp`; any other path is relative to the importing file, with `.rlp` added when missing.'),
@@ -80,6 +84,13 @@ export const CODES: readonly CodeInfo[] = Object.freeze([
     '`extends` takes the name of a pipeline.'),
   code('RLP2014', E, 'unknown dimension', (a) => `unknown dimension \`${a.name}\``,
     'Dimensions are B (prompts), G (samples per prompt), T (completion tokens), V (vocabulary) and any declared with `dim NAME`.'),
+
+  // --- issue 10: bounded compile work ---
+  code('RLP4020', E, 'program too large', (a) => `this pipeline expands to more than ${a.limit} expressions once its functions are inlined`,
+    'Functions are inlined at each call; calls with the same arguments are expanded once. A program whose expansion grows past the limit (for example a chain of functions each calling the previous one twice with different arguments, which doubles per level) is refused instead of compiling for hours. Share intermediate results through bindings, or call functions with the same arguments.'),
+  // --- issue 10: what an import may reach ---
+  code('RLP2020', E, 'import not allowed', (a) => `cannot import \`${a.path}\`: ${a.why}`,
+    'An import names another .rlp file: a path relative to the importing file (`./losses` or `./losses.rlp`), an absolute path to a .rlp file, or `std/NAME`, a module of the standard library. No other file is read, and `std/` paths cannot leave the standard library\'s folder.'),
 
   code('RLP3001', E, 'dimension mismatch', (a) => `cannot combine \`${a.left}\` with \`${a.right}\`: dimension \`${a.dim}\` is missing`,
     'Operands are aligned by dimension name. A value may be combined with a finer one only when its dimensions are a leading part of B, G, T (a per-prompt value with a per-sample one, a per-sample value with a per-token one). Anything else must be made explicit, e.g. `expand(x, over G)`, or reduced first.'),
@@ -174,9 +185,9 @@ export const CODES: readonly CodeInfo[] = Object.freeze([
     'An `inputs` block declares values the batch feeds: `tool_calls: f32[B,G] "number of tool calls"`. A value computed from other values belongs in a stage as a binding.'),
   code('RLP4031', E, 'declared standard input', (a) => `\`${a.name}\` is a standard input (\`${a.type}\`) and cannot be declared`,
     'Standard inputs (`logp`, `mask`, `reward`, ... listed by `rlp explain NAME`) are known to every pipeline with a fixed type. An `inputs` block declares only other names.'),
-  code('RLP3040', E, 'rank over a missing dimension', (a) => `\`rank\` needs one dimension of its value in \`over\`, found \`${a.dims}\` for \`${a.type}\``,
+  code('RLP3050', E, 'rank over a missing dimension', (a) => `\`rank\` needs one dimension of its value in \`over\`, found \`${a.dims}\` for \`${a.type}\``,
     '`rank(x, over D)` ranks each entry of x among the entries of its line along D (0 = the smallest). D must be one dimension of x.'),
-  code('RLP3041', E, 'group_mean arguments', (a) => `\`group_mean\` needs x and key of the same dims, one of them in \`over\`: found x \`${a.x}\`, key \`${a.key}\`, over \`${a.dims}\``,
+  code('RLP3051', E, 'group_mean arguments', (a) => `\`group_mean\` needs x and key of the same dims, one of them in \`over\`: found x \`${a.x}\`, key \`${a.key}\`, over \`${a.dims}\``,
     '`group_mean(x, key, over D)` averages, for each entry, the entries of its line along D with the same key. x and key must have the same dims, and D must be one of them.'),
   code('RLP4032', W, 'unused input', (a) => `input \`${a.name}\` is declared but never read`,
     'A declared input that nothing reads is probably a mistake; remove it, or use it in a stage.'),
@@ -224,6 +235,10 @@ export const CODES: readonly CodeInfo[] = Object.freeze([
     'A param declares the values it accepts (`group: int = 8 in [1, 4096]`); a `--set` value outside that range would compute something the pipeline does not define. `rlp explain PIPELINE` lists every param with its range.'),
   code('RLP6031', E, 'no such pipeline', (a) => `\`--pipeline ${a.name}\`: \`${a.file}\` declares no pipeline \`${a.name}\``,
     'A file may declare several pipelines; `--pipeline NAME` chooses one of them. `rlp check FILE` lists what the file declares.'),
+  code('RLP6032', W, 'unread standard input', (a) => `${a.names}: standard input${a.s} that \`${a.pipeline}\` does not read, ${a.action}`,
+    'Batches dumped from TRL or verl carry every standard column (`logp`, `old_logp`, `ref_logp`, `mask`, `reward`, ...), and one batch may be evaluated by several pipelines, so a standard input the pipeline does not read is ignored with this warning. `rlp eval --strict` makes it an error. A name that is not a standard input, a binding or a reward function stays an error (RLP6010).'),
+  code('RLP6033', W, 'fed value leaves bindings unused', (a) => `feeding \`${a.name}\` leaves ${a.cut} unused: th${a.s === '' ? 'is value no longer reaches' : 'ese values no longer reach'} any result`,
+    'A fed binding replaces its computation, so the bindings it was computed from (a length penalty in the reward stage, say) stop reaching the loss. To evaluate them, feed what they are computed from instead: a reward function\'s output as `reward_fn.NAME` (or `NAME`), and let the stage compute the rest.'),
 
   code('RLP9001', E, 'internal compiler error', (a) => `internal compiler error: ${a.detail} (this is a bug in rlp; please report it)`,
     'The compiler broke one of its own invariants. This is never caused by your program alone; please report it with the input that triggered it.'),

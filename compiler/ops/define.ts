@@ -66,6 +66,12 @@ export interface LowerCtx {
   readonly backend: string;
   /** Where sources read from: params, fed inputs, state. */
   readonly env: LowerEnv;
+  /** For each input: its value when the IR knows it at compile time (a numeric literal), else undefined. */
+  readonly consts: readonly (number | undefined)[];
+  /** The size of every dimension known to the run. */
+  readonly sizes: ReadonlyMap<string, number>;
+  /** For each input: whether a gradient may be asked of it (false: a custom gradient may skip it). */
+  readonly needsGrad: readonly boolean[];
 }
 
 /** The values a run supplies to source ops. */
@@ -73,6 +79,17 @@ export interface LowerEnv {
   param(name: string): Tensor;
   input(name: string): Tensor;
   state(name: string): Tensor;
+}
+
+/**
+ * JS source templates of an elementwise op, for generated kernels: its value and its partial
+ * derivatives times `g`, as expressions over operand names (always plain identifiers). They
+ * restate `scalar` and `grad`; test/compiler/ops/js-templates.test.ts holds them equal.
+ */
+export interface JsTemplate {
+  readonly value: (xs: readonly string[]) => string;
+  /** `y` names the op's own value at the same operands (so exp's derivative is g * y). */
+  readonly grad: (xs: readonly string[], g: string, y: string) => readonly string[];
 }
 
 /** Unfused TF.js lowering of an op. */
@@ -121,6 +138,8 @@ export interface OpDef {
   readonly scalar?: (...xs: number[]) => number;
   /** Partial derivatives of an elementwise op at xs, each times the upstream gradient g. */
   readonly grad?: (xs: readonly number[], g: number) => readonly number[];
+  /** Source templates of `scalar` and `grad` for generated kernels (elementwise ops). */
+  readonly js?: JsTemplate;
   /** Reference semantics of a reduction. */
   readonly reduce?: ReduceFn;
   /** Reference semantics of any other op (shape ops, sorts, scans). */
@@ -132,11 +151,6 @@ export interface OpDef {
    * semantics, gradients included. Python helpers it calls (`_mean`...) are in compiler/torch/prelude.ts.
    */
   readonly torch?: TorchFn;
-  /**
-   * The lowering needs every input broadcast to the output's shape first (TF.js's Minimum and
-   * Maximum gradients do not reduce broadcast axes and throw).
-   */
-  readonly sameShapeInputs?: boolean;
   /** Worked examples: DSL text and expected result (checked in tests). */
   readonly examples?: readonly { readonly dsl: string; readonly out: number }[];
 }

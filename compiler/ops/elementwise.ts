@@ -1,6 +1,6 @@
 /** A helper for declaring elementwise ops from their scalar semantics. */
 import type { DType } from '../types.js';
-import { defineOp, type InputKind, type LowerFn, type OpDef, type TorchFn, type Trait } from './define.js';
+import { defineOp, type InputKind, type JsTemplate, type LowerFn, type OpDef, type TorchFn, type Trait } from './define.js';
 import { arithOf, combine } from './infer.js';
 
 /** What an elementwise op needs to say about itself. */
@@ -19,9 +19,9 @@ export interface ElementwiseSpec {
   /** The PyTorch form (inputs already aligned), as `OpDef.torch`. */
   readonly torch?: TorchFn;
   readonly grad?: (xs: readonly number[], g: number) => readonly number[];
+  /** `scalar` and `grad` as JS source templates (for generated kernels). */
+  readonly js?: JsTemplate;
   readonly product?: boolean;
-  /** The TF.js lowering needs inputs of the output's full shape (its gradient does not reduce broadcasts). */
-  readonly sameShape?: boolean;
   readonly commutative?: boolean;
   /** The op picks input 1 or input 2 by input 0 (`select`): constant folding may keep one branch. */
   readonly selects?: boolean;
@@ -44,8 +44,8 @@ export function elementwise(s: ElementwiseSpec): OpDef {
     scalar: s.scalar,
     lower: s.lower,
     ...(s.torch !== undefined ? { torch: s.torch } : {}),
-    ...(s.sameShape === true ? { sameShapeInputs: true } : {}),
     ...(s.grad !== undefined ? { grad: s.grad } : {}),
+    ...(s.js !== undefined ? { js: s.js } : {}),
     ...(s.examples !== undefined ? { examples: s.examples } : {}),
   });
 }

@@ -25,7 +25,7 @@ export const groupMean = defineOp({
     if (x === null || key === null) return null;
     const over = ctx.attrs['over'] as readonly string[];
     if (over.length !== 1 || !x.dims.includes(over[0]!) || x.dims.join(',') !== key.dims.join(',')) {
-      return ctx.error('RLP3041', { x: formatType(x), key: formatType(key), dims: over.join(', ') }, { operand: 1 });
+      return ctx.error('RLP3051', { x: formatType(x), key: formatType(key), dims: over.join(', ') }, { operand: 1 });
     }
     return tensor('f32', x.dims, x.mask, null);
   },

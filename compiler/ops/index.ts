@@ -11,6 +11,7 @@ import { lgamma } from './special.js';
 import { rank } from './rank.js';
 import { groupMean } from './group-mean.js';
 import { expand, sort, take } from './shape.js';
+import { fused } from './fused.js';
 import { constant, input, param, rewardFn, stateRead } from './sources.js';
 
 /** All ops. */
@@ -25,6 +26,7 @@ export const OPS: readonly OpDef[] = Object.freeze([
   shift, discountedCumsum,
   constant, param, input, stateRead, rewardFn,
   rollout, stateWrite,
+  fused,
 ]);
 
 const BY_NAME = new Map(OPS.map((o) => [o.name, o]));

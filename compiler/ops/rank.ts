@@ -25,7 +25,7 @@ export const rank = defineOp({
     if (x === null) return null;
     const over = ctx.attrs['over'] as readonly string[];
     if (over.length !== 1 || !x.dims.includes(over[0]!)) {
-      return ctx.error('RLP3040', { type: formatType(x), dims: over.join(', ') }, { operand: 0 });
+      return ctx.error('RLP3050', { type: formatType(x), dims: over.join(', ') }, { operand: 0 });
     }
     return tensor('f32', x.dims, x.mask, null);
   },

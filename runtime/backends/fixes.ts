@@ -10,8 +10,9 @@
  *   -2 -> 254): `castTo` compares with zero instead.
  * - `logSigmoid`'s gradient reads a disposed tensor when its input is not a leaf: the
  *   `log_sigmoid` op lowers to -softplus(-x) instead (see compiler/ops/math.ts).
- * - the Minimum/Maximum gradients do not reduce broadcast axes: ops that use them declare
- *   `sameShapeInputs` and the executor broadcasts their inputs first.
+ * - the Minimum/Maximum gradients do not reduce broadcast axes (a broadcast operand gets a
+ *   gradient of the output's shape, and autodiff throws): we register gradients that sum the
+ *   broadcast axes away, as Add's and Mul's do, so nothing is broadcast before the call.
  */
 import type { TFModule } from './tf.js';
 import type * as tfc from '@tensorflow/tfjs-core';
@@ -22,6 +23,10 @@ const installed = new Set<string>();
 
 /** Install the fixes relevant to `backend` (idempotent). */
 export function installFixes(tf: TFModule, backend: string): void {
+  if (!installed.has('grad:MinMax')) {
+    installMinMaxGradients(tf);
+    installed.add('grad:MinMax');
+  }
   if (!installed.has('grad:BatchMatMul')) {
     installMatMulGradient(tf);
     installed.add('grad:BatchMatMul');
@@ -66,6 +71,35 @@ function installScatterAdd(tf: TFModule, backendName: string): void {
       return info;
     },
   });
+}
+
+/** Sum a gradient of the broadcast output's shape back to an operand's shape. */
+function unbroadcast(tf: TFModule, g: Tensor, shape: readonly number[]): Tensor {
+  if (g.shape.length === shape.length && g.shape.every((d, i) => d === shape[i])) return g;
+  const axes = tf.broadcast_util.getReductionAxes([...shape], [...g.shape]);
+  return tf.reshape(axes.length > 0 ? tf.sum(g, axes) : g, [...shape]);
+}
+
+/**
+ * Minimum and Maximum gradients that reduce broadcast axes. Ties go to the first operand, as in
+ * TF.js's own (and in the ops' declared `grad`).
+ */
+function installMinMaxGradients(tf: TFModule): void {
+  for (const kernelName of ['Minimum', 'Maximum'] as const) {
+    tf.registerGradient({
+      kernelName,
+      inputsToSave: ['a', 'b'],
+      gradFunc: (dy, saved) => {
+        const [a, b] = saved as [Tensor, Tensor];
+        const g = dy as Tensor;
+        const first = (): Tensor => (kernelName === 'Maximum' ? tf.greaterEqual(a, b) : tf.lessEqual(a, b));
+        return {
+          a: () => unbroadcast(tf, tf.mul(g, tf.cast(first(), 'float32')), a.shape),
+          b: () => unbroadcast(tf, tf.mul(g, tf.cast(tf.logicalNot(first()), 'float32')), b.shape),
+        };
+      },
+    });
+  }
 }
 
 /** The BatchMatMul gradient with explicit transposes (plain matmuls only). */

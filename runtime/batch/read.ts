@@ -3,6 +3,7 @@
  * numbers for scalars). Reading reports problems as diagnostics that point into the file.
  */
 import { readFileSync } from 'node:fs';
+import { stripBom, utf16Kind, utf16Message } from '../../grammar/encoding.js';
 import { extname } from 'node:path';
 import * as jsonc from 'jsonc-parser';
 import { unpack } from 'msgpackr';
@@ -35,8 +36,10 @@ export const BATCH_EXTENSIONS = ['.json', '.msgpack', '.mpk'] as const;
 export function readBatch(path: string, display = path): BatchResult {
   const bytes = readFileSync(path);
   const isJson = extname(path).toLowerCase() === '.json';
-  const file = makeSource(display, isJson ? bytes.toString('utf8') : '');
+  const file = makeSource(display, isJson ? stripBom(bytes.toString('utf8')) : '');
   const fail = (d: Diagnostic): BatchResult => ({ entries: [], diagnostics: [d], file });
+  const utf16 = isJson ? utf16Kind(bytes) : null;
+  if (utf16 !== null) return fail(diag('RLP6009', span(file, 0, 0), { what: utf16Message(utf16) }));
   if (bytes.length === 0 || (isJson && file.text.trim() === '')) return fail(diag('RLP6008', span(file, 0, 0), { file: display }));
   if (isJson) return readJson(file);
   let value: unknown;
@@ -49,7 +52,29 @@ export function readBatch(path: string, display = path): BatchResult {
   return fromObject(value, file, () => at);
 }
 
+/** The deepest a batch's JSON may nest: tensors need a few levels; thousands overflow the parser's stack. */
+export const MAX_JSON_DEPTH = 64;
+
+/** The offset where `text` first nests deeper than `max` brackets (outside strings), or -1. */
+function tooDeep(text: string, max: number): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++;
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 91 || c === 123) {
+      if (++depth > max) return i;
+    } else if (c === 93 || c === 125) depth--;
+  }
+  return -1;
+}
+
 function readJson(file: SourceFile): BatchResult {
+  const deep = tooDeep(file.text, MAX_JSON_DEPTH);
+  if (deep >= 0) return { entries: [], diagnostics: [diag('RLP6009', span(file, deep, deep + 1), { what: `the JSON is nested more than ${MAX_JSON_DEPTH} levels deep` })], file };
   const errors: jsonc.ParseError[] = [];
   const tree = jsonc.parseTree(file.text, errors, { disallowComments: true, allowTrailingComma: false });
   if (errors.length > 0 || tree === undefined) {
@@ -103,10 +128,17 @@ function toTensor(name: string, v: unknown, at: Span, out: Diagnostic[]): HostTe
   if (data === null) return null;
   const want = (shape as number[]).reduce((a, b) => a * b, 1);
   if (data.length !== want) {
-    out.push(diag('RLP6003', at, { name, found: data.length, shape: (shape as number[]).join(','), want }));
+    const float64 = isBinary(o['data']) && data.length === 2 * want;
+    out.push(diag('RLP6003', at, { name, found: data.length, shape: (shape as number[]).join(','), want }, {
+      help: float64 ? 'these look like float64 bytes read as float32: write float32 (e.g. `x.astype(np.float32).tobytes()`) or a list of numbers' : null,
+    }));
     return null;
   }
   return { shape: shape as number[], data };
+}
+
+function isBinary(d: unknown): boolean {
+  return d instanceof Uint8Array && !(d instanceof Float32Array);
 }
 
 function toNumbers(name: string, d: unknown, at: Span, out: Diagnostic[]): Float64Array | null {

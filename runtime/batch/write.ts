@@ -1,5 +1,5 @@
 /** Writing eval results: JSON or msgpack, atomically (a temp file renamed into place). */
-import { renameSync, writeFileSync } from 'node:fs';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { pack } from 'msgpackr';
 import type { HostTensor } from './read.js';
@@ -10,19 +10,27 @@ export function tensorToPlain(t: HostTensor, json: boolean): { shape: number[]; 
   return { shape: [...t.shape], data };
 }
 
+/** Plain values written beside the tensors, e.g. `timing` from `rlp eval --repeat`. */
+export type Extras = Readonly<Record<string, unknown>>;
+
 /** The results as one JSON text. */
-export function resultsToJson(results: Readonly<Record<string, HostTensor>>): string {
-  const obj = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, tensorToPlain(v, true)]));
+export function resultsToJson(results: Readonly<Record<string, HostTensor>>, extras: Extras = {}): string {
+  const obj = { ...Object.fromEntries(Object.entries(results).map(([k, v]) => [k, tensorToPlain(v, true)])), ...extras };
   return JSON.stringify(obj, null, 2) + '\n';
 }
 
 /** Write results to `path` (.json or .msgpack by extension) without leaving a partial file. */
-export function writeResults(path: string, results: Readonly<Record<string, HostTensor>>): void {
+export function writeResults(path: string, results: Readonly<Record<string, HostTensor>>, extras: Extras = {}): void {
   const isJson = extname(path).toLowerCase() === '.json';
   const body = isJson
-    ? resultsToJson(results)
-    : pack(Object.fromEntries(Object.entries(results).map(([k, v]) => [k, tensorToPlain(v, false)])));
+    ? resultsToJson(results, extras)
+    : pack({ ...Object.fromEntries(Object.entries(results).map(([k, v]) => [k, tensorToPlain(v, false)])), ...extras });
   const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, body);
-  renameSync(tmp, path);
+  try {
+    writeFileSync(tmp, body);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
 }

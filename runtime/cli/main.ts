@@ -60,7 +60,11 @@ function program(setCode: (c: number) => void, argv: readonly string[]): Command
     .addOption(backendOption())
     .option('--pipeline <name>', 'the pipeline to evaluate, when the file declares several')
     .option('--allow-nonfinite', 'accept NaN and infinite input values', false)
-    .action(async (target: string, o: { batch: string; set: string[]; grad: string[]; output?: string; backend: BackendName; pipeline?: string; allowNonfinite: boolean }) => {
+    .option('--strict', 'standard inputs the pipeline does not read are an error (default: ignored with a warning)', false)
+    .option('--repeat <n>', 'after one warm-up, compute the loss (and gradients) N more times on the uploaded batch; adds "timing": {"ms", "min_ms", "n"} (median, compute only)')
+    .option('--profile', 'print the kernels of one run (after a warm-up), with time and bytes written, slowest first, to stderr', false)
+    .addOption(new Option('--opt-level <n>', 'optimization level: 0 skips the passes (-O0 and -O1 are accepted too)').choices(['0', '1']).default('1'))
+    .action(async (target: string, o: { batch: string; set: string[]; grad: string[]; output?: string; backend: BackendName; pipeline?: string; allowNonfinite: boolean; repeat?: string; profile: boolean; optLevel: string; strict: boolean }) => {
       const { runEval } = await import('./commands/eval.js');
       setCode(await runEval(target, { ...o, commandLine: commandLine(argv) }));
     });
@@ -85,9 +89,13 @@ function program(setCode: (c: number) => void, argv: readonly string[]): Command
     .option('--pipeline <name>', 'the pipeline to train, when the file declares several')
     .option('--init <dir>', 'start from these weights (an rlp sft run); default: the task\'s shipped warm start; `none`: from scratch')
     .option('--dry-run', 'validate everything and write the resolved config, without training', false)
-    .action(async (target: string, o: import('./commands/run.js').RunCmdOptions) => {
+    .option('--reward-timeout <seconds>', 'how long a --rewards function may take per call before the run stops, naming it', '60')
+    .option('--skip-nonfinite', 'skip a step whose loss or gradient norm is NaN or infinite (no weight changes) instead of stopping the run', false)
+    .addOption(new Option('--opt-level <n>', 'optimization level: 0 trains on the unoptimized IR (-O0 and -O1 are accepted too)').choices(['0', '1']).default('1'))
+    .action(async (target: string, o: import('./commands/run.js').RunCmdOptions, cmd: Command) => {
       const { runRun } = await import('./commands/run.js');
-      setCode(await runRun(target, { ...o, commandLine: commandLine(argv) }));
+      const explicit = new Set(Object.keys(o).filter((k) => cmd.getOptionValueSource(k) === 'cli'));
+      setCode(await runRun(target, { ...o, explicit, commandLine: commandLine(argv) }));
     });
   p.command('sft')
     .description('supervised warm start of the policy on a built-in task; its checkpoint seeds rlp run --init')
@@ -147,9 +155,10 @@ function program(setCode: (c: number) => void, argv: readonly string[]): Command
     });
   p.command('env')
     .description('print versions and what each backend reports on this machine')
-    .action(async () => {
+    .addOption(new Option('--probe <backend>', 'print one backend\'s status line (used by rlp env itself)').choices([...BACKEND_NAMES]).hideHelp())
+    .action(async (o: { probe?: string }) => {
       const { runEnv } = await import('./commands/env.js');
-      setCode(await runEnv());
+      setCode(await runEnv(o.probe));
     });
   p.command('explain')
     .description('explain a diagnostic code (RLP3001), a standard pipeline (grpo), an op (clip), or list ops (ops)')

@@ -3,7 +3,8 @@
  * `{"prompt", "chosen", "rejected"}`. The whole file is validated when a run starts, so a bad line
  * stops it before any training, with the file and line named; rows are then read as a stream.
  */
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { stripBom, utf16Kind, utf16Message } from '../../grammar/encoding.js';
 import { createInterface } from 'node:readline';
 
 /** A problem with a dataset, located at a line (1-based; 0 for the whole file). */
@@ -37,8 +38,9 @@ export interface DatasetInfo {
 async function* lines(file: string): AsyncGenerator<[number, string]> {
   const rl = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
   let n = 0;
-  for await (const line of rl) {
+  for await (const raw of rl) {
     n++;
+    const line = n === 1 ? stripBom(raw) : raw;
     if (line.trim() !== '') yield [n, line];
   }
 }
@@ -60,6 +62,12 @@ function parseRow(file: string, n: number, line: string): Row {
 export async function validateDataset(file: string, needed: readonly string[] = []): Promise<DatasetInfo> {
   if (!existsSync(file)) throw new DataError(file, 0, 'no such file');
   if (statSync(file).size === 0) throw new DataError(file, 0, 'the file is empty');
+  const head = Buffer.alloc(2);
+  const fd = openSync(file, 'r');
+  readSync(fd, head, 0, 2, 0);
+  closeSync(fd);
+  const utf16 = utf16Kind(head);
+  if (utf16 !== null) throw new DataError(file, 0, utf16Message(utf16));
   let rows = 0;
   let firstLine = 0;
   const seen: { columns: Set<string> | null; kind: DatasetKind | null } = { columns: null, kind: null };
@@ -87,8 +95,8 @@ export async function validateDataset(file: string, needed: readonly string[] = 
   return { file, kind: seen.kind, rows, columns: [...(seen.columns ?? [])].sort(), partial: Object.fromEntries(firstLacking) };
 }
 
-/** Read rows from `start` (0-based row index), cycling through the file forever. */
-export async function* readRows(file: string, start = 0): AsyncGenerator<Row> {
+/** Read rows from `start` (0-based row index), cycling through the file forever (or once, without `cycle`). */
+export async function* readRows(file: string, start = 0, cycle = true): AsyncGenerator<Row> {
   let index = 0;
   for (;;) {
     let any = false;
@@ -97,6 +105,6 @@ export async function* readRows(file: string, start = 0): AsyncGenerator<Row> {
       if (index++ < start) continue;
       yield parseRow(file, n, line);
     }
-    if (!any) return;
+    if (!any || !cycle) return;
   }
 }

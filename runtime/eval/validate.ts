@@ -7,6 +7,7 @@ import { formatRange, inRange } from '../../compiler/ir/param-range.js';
 import { didYouMean, listChoices } from '../../compiler/suggest.js';
 import { formatType, type Type } from '../../compiler/types.js';
 import type { BatchEntry } from '../batch/read.js';
+import { bypassWarnings, sortEntries } from './batch-names.js';
 import { buildPlan, feedableNames, requiredInputs, type Plan } from '../exec/plan.js';
 
 /** A batch that passed validation: the plan, dim sizes, and resolved params. */
@@ -22,6 +23,8 @@ export interface ValidateOptions {
   readonly set: Readonly<Record<string, string>>;
   readonly grad: readonly string[];
   readonly allowNonfinite: boolean;
+  /** Standard inputs the pipeline does not read are an error, not a warning. */
+  readonly strict?: boolean;
   /** Where to point problems that belong to no entry (the batch file's start). */
   readonly fileSpan: Span;
   /** Where each flag sits on the command line (`--set`, `--grad` problems point there); else fileSpan. */
@@ -38,20 +41,18 @@ export interface FlagSpans {
 export function validateBatch(g: IrGraph, entries: readonly BatchEntry[], opts: ValidateOptions): { valid: ValidBatch | null; diagnostics: Diagnostic[] } {
   const out: Diagnostic[] = [];
   const feedable = feedableNames(g);
-  const known = entries.filter((e) => {
-    if (feedable.has(e.name)) return true;
-    out.push(diag('RLP6010', e.span, { name: e.name, pipeline: g.meta.pipeline }, { help: didYouMean(e.name, feedable.keys()) ?? `it reads ${listChoices([...feedable.keys()])}` }));
-    return false;
-  });
+  const known = sortEntries(g, entries, feedable, opts.strict === true, opts.fileSpan, out);
   const sizes = checkShapes(g, known, feedable, out);
+  checkSizes(sizes, known, opts.fileSpan, out);
   for (const e of known) checkValues(g.node(feedable.get(e.name)!), e, opts.allowNonfinite, out);
   const params = checkParamSets(g, opts.set, opts.args ?? { flag: () => opts.fileSpan, all: opts.fileSpan }, out);
   const want = g.outputs.filter((o) => g.node(o.node).type.kind === 'tensor').map((o) => o.name);
   const plan = buildPlan(g, known.map((e) => e.name), want);
   for (const n of requiredInputs(plan)) out.push(missing(g, n, opts.fileSpan));
   for (const name of opts.grad) checkGradTarget(g, name, known, feedable, opts.args?.flag('--grad', name) ?? opts.fileSpan, out);
-  if (out.length > 0) return { valid: null, diagnostics: out };
-  return { valid: { plan, sizes, params, entries: known }, diagnostics: [] };
+  if (out.some((d) => d.severity === 'error')) return { valid: null, diagnostics: out };
+  bypassWarnings(g, new Map(known.map((e) => [e.name, feedable.get(e.name)!])), opts.fileSpan, out);
+  return { valid: { plan, sizes, params, entries: known }, diagnostics: out };
 }
 
 /** The standard or declared input of this name, with its type and doc. */
@@ -66,6 +67,22 @@ function declaredAs(g: IrGraph, n: IrNode, name: string): string {
   const info = n.op === 'input' ? inputInfo(g, name) : undefined;
   if (info === undefined) return `\`${name}\` is \`${formatType(n.type)}\`, as computed in the pipeline`;
   return `\`${name}\` is ${info.declared ? `an input declared by \`${g.meta.pipeline}\`` : 'a standard input'}, declared \`${formatType(info.type)}\``;
+}
+
+/** The largest size a dimension may have: bounded before anything is allocated. */
+export const MAX_DIM_SIZE = 2 ** 24;
+
+/**
+ * Dimension sizes must be usable before anything is allocated: B and G of at least 1 (an empty
+ * batch has no loss), and every size at most MAX_DIM_SIZE (a shape like [1e9, 0] has no data but
+ * would size every [B] intermediate at gigabytes).
+ */
+function checkSizes(sizes: ReadonlyMap<string, number>, entries: readonly BatchEntry[], fileSpan: Span, out: Diagnostic[]): void {
+  const at = (d: string): Span => entries.find((e) => e.tensor.shape.length > 0)?.span ?? fileSpan;
+  for (const [d, size] of sizes) {
+    if (size === 0 && (d === 'B' || d === 'G')) out.push(diag('RLP6002', at(d), { what: `dimension \`${d}\` is 0: the batch is empty, and an empty batch has no loss` }));
+    if (size > MAX_DIM_SIZE) out.push(diag('RLP6002', at(d), { what: `dimension \`${d}\` is ${size}, more than the ${MAX_DIM_SIZE} a batch may have` }));
+  }
 }
 
 function checkShapes(g: IrGraph, entries: readonly BatchEntry[], feedable: Map<string, number>, out: Diagnostic[]): Map<string, number> {
@@ -99,6 +116,9 @@ function checkShapes(g: IrGraph, entries: readonly BatchEntry[], feedable: Map<s
 
 function checkValues(n: IrNode, e: BatchEntry, allowNonfinite: boolean, out: Diagnostic[]): void {
   const dtype = n.type.kind === 'tensor' ? n.type.dtype : 'f32';
+  // A standard input declared as a mask (`mask`: its type covers the mask role).
+  const std = n.op === 'input' ? standardInput(e.name) : undefined;
+  const isMask = std?.type.kind === 'tensor' && std.type.covers === 'mask';
   const d = e.tensor.data;
   for (let i = 0; i < d.length; i++) {
     const v = d[i]!;
@@ -111,6 +131,12 @@ function checkValues(n: IrNode, e: BatchEntry, allowNonfinite: boolean, out: Dia
     }
     if (dtype === 'i32' && !Number.isInteger(v)) {
       out.push(diag('RLP6004', e.span, { what: `\`${e.name}\` is \`${formatType(n.type)}\`, but data[${i}] = ${v} is not an integer` }));
+      return;
+    }
+    if (isMask && v !== 0 && v !== 1) {
+      out.push(diag('RLP6004', e.span, { what: `\`${e.name}\` is a mask: every value must be 0 or 1, but data[${i}] = ${v}` }, {
+        notes: ['a mask selects tokens; a value such as -1 or 0.5 would weigh them instead, and a negative one flips the gradient\'s sign'],
+      }));
       return;
     }
     if (dtype === 'bool' && v !== 0 && v !== 1) {
@@ -152,8 +178,9 @@ export function parseParam(type: 'int' | 'float' | 'bool' | 'string', raw: strin
   if (type === 'bool') return raw === 'true' ? true : raw === 'false' ? false : null;
   if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(raw.trim())) return null;
   const v = Number(raw);
-  if (type === 'int') return Number.isInteger(v) ? v : null;
-  return v;
+  // Out of range is not a value: `1e999` would silently be Infinity, a huge int would lose digits.
+  if (type === 'int') return Number.isSafeInteger(v) ? v : null;
+  return Number.isFinite(v) ? v : null;
 }
 
 function missing(g: IrGraph, n: IrNode, at: Span): Diagnostic {
@@ -163,7 +190,7 @@ function missing(g: IrGraph, n: IrNode, at: Span): Diagnostic {
     const feed = users.length > 0 ? listChoices(users) : '`reward`';
     return diag('RLP6001', at, { name: `reward_fn.${name}` }, {
       notes: [`the reward stage calls the reward function \`${name}\`, which needs a rollout that \`rlp eval\` does not have`],
-      help: `feed the reward stage's result instead: ${feed}`,
+      help: `feed the function's output as \`reward_fn.${name}\` (or \`${name}\`, \`f32[B,G]\`), or the reward stage's result: ${feed}`,
     });
   }
   const info = inputInfo(g, name);

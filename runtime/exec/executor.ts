@@ -32,6 +32,10 @@ export interface RunEnv {
   readonly params: ReadonlyMap<string, number | boolean>;
   /** Current values of state variables (a training run's, from earlier steps); others start from their initial value. */
   readonly state?: ReadonlyMap<string, Tensor>;
+  /** The fed values whose gradients will be asked (undefined: any value may be differentiated). */
+  readonly gradTargets?: ReadonlySet<string>;
+  /** Called before each computed step (a profiler attributes the kernels that follow to it). */
+  readonly onStep?: (step: PlanStep) => void;
 }
 
 const TF_DTYPE: Readonly<Record<DType, 'float32' | 'int32' | 'bool'>> = { f32: 'float32', i32: 'int32', bool: 'bool' };
@@ -76,14 +80,26 @@ export function runPlan(plan: Plan, env: RunEnv): Map<number, Tensor> {
       return tf.fill(shapeOf(dims, env.sizes), Number(s.init), s.type.kind === 'tensor' ? TF_DTYPE[s.type.dtype] : 'float32');
     },
   };
+  const reaches = gradReach(plan, env.gradTargets);
   for (const step of plan.steps) {
-    const v = step.fed !== null ? env.feeds.get(step.fed)! : runStep(step, vals, env, lowerEnv);
+    if (step.fed === null) env.onStep?.(step);
+    const v = step.fed !== null ? env.feeds.get(step.fed)! : runStep(plan, step, vals, env, lowerEnv, reaches);
     if (v !== null) vals.set(step.node.id, v);
   }
   return vals;
 }
 
-function runStep(step: PlanStep, vals: Map<number, Tensor>, env: RunEnv, lowerEnv: LowerEnv): Tensor | null {
+/** The nodes whose value depends on a gradient target (null: assume every node does). */
+function gradReach(plan: Plan, targets: ReadonlySet<string> | undefined): Set<number> | null {
+  if (targets === undefined) return null;
+  const out = new Set<number>();
+  for (const s of plan.steps) {
+    if (s.fed !== null ? targets.has(s.fed) : s.node.inputs.some((i) => out.has(i))) out.add(s.node.id);
+  }
+  return out;
+}
+
+function runStep(plan: Plan, step: PlanStep, vals: Map<number, Tensor>, env: RunEnv, lowerEnv: LowerEnv, reaches: Set<number> | null): Tensor | null {
   const { node, op } = step;
   if (op.lower === undefined || node.type.kind !== 'tensor') return null;
   const { tf } = env;
@@ -100,6 +116,12 @@ function runStep(step: PlanStep, vals: Map<number, Tensor>, env: RunEnv, lowerEn
       inShape: xs[0]?.shape ?? [],
       backend: env.backend,
       env: lowerEnv,
+      sizes: env.sizes,
+      needsGrad: node.inputs.map((i) => reaches === null || reaches.has(i)),
+      consts: node.inputs.map((i) => {
+        const c = plan.graph.node(i);
+        return c.op === 'const' && typeof c.attrs['value'] === 'number' ? c.attrs['value'] : undefined;
+      }),
     });
     return castTo(tf, out, outType);
   } catch (e) {
@@ -128,7 +150,6 @@ function prepareInputs(step: PlanStep, raw: Tensor[], env: RunEnv): Tensor[] {
     const dims = step.inputDims[k] ?? [];
     if (op.traits.includes('elementwise') || op.traits.includes('broadcast')) {
       x = align(tf, x, dims, outDims);
-      if (op.sameShapeInputs === true && dims.length < outDims.length) x = tf.broadcastTo(x, shapeOf(outDims, env.sizes));
     }
     else if (isReduction && k > 0) {
       const xDims = step.inputDims[0] ?? [];

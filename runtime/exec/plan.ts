@@ -39,6 +39,8 @@ export function feedableNames(g: IrGraph): Map<string, number> {
     const bare = o.name.slice(o.name.indexOf('.') + 1);
     if (!names.has(bare)) names.set(bare, o.node);
   }
+  // A reward function's output may also be fed under its own name (`correct` for `reward_fn.correct`).
+  for (const n of g.ordered()) if (n.op === 'reward_fn' && !names.has(String(n.attrs['name']))) names.set(String(n.attrs['name']), n.id);
   return names;
 }
 

@@ -5,7 +5,8 @@
  * and gradients; the shared one does the prompt's work once instead of G times.
  */
 import type * as tfc from '@tensorflow/tfjs-core';
-import { gatherFlat, matMul, oneHotF32 } from '../backends/fixes.js';
+import { gatherFlat, matMul } from '../backends/fixes.js';
+import { tokenLogProbs } from './token-logprob.js';
 import type { TFModule } from '../backends/tf.js';
 import type { BlockParams, PolicyParams } from './params.js';
 
@@ -204,12 +205,12 @@ export function completionLogitsShared(r: Runner, p: PolicyParams, prompts: read
   return tf.reshape(head(tf, p, tf.reshape(gatherFlat(tf, h, rows, r.backend), [1, Nc, d])), [B, G, R, p.config.vocab]);
 }
 
-/** log softmax(logits)[ids] along the last axis: logits [..., V], ids of the same leading shape. */
+/**
+ * log softmax(logits)[ids] along the last axis: logits [..., V], ids of the same leading shape.
+ * One fused kernel on cpu and wasm (runtime/policy/token-logprob.ts), the stock ops elsewhere.
+ */
 export function pickLogProbs(tf: TFModule, logits: Tensor, ids: Int32Array): Tensor {
-  const V = logits.shape[logits.shape.length - 1]!;
-  const lead = logits.shape.slice(0, -1);
-  const onehot = tf.reshape(oneHotF32(tf, tf.tensor1d(ids, 'int32'), V), [...lead, V]);
-  return tf.sum(tf.mul(tf.logSoftmax(logits), onehot), -1);
+  return tokenLogProbs(tf, logits, ids, tf.getBackend());
 }
 
 /** Log-probabilities of each completion token under the policy, shared-prefix: [B, G, R]. */

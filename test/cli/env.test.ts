@@ -2,6 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { VERSION } from '../../runtime/cli/version.js';
+import { hideBuildPaths } from '../../runtime/cli/commands/env.js';
 import pkg from '../../package.json' with { type: 'json' };
 
 describe('rlp env', () => {
@@ -18,5 +19,15 @@ describe('rlp env', () => {
 
   it('reports the version package.json declares', () => {
     expect(VERSION).toBe(pkg.version);
+  });
+
+  it('hides the paths of the machine a native library was built on', () => {
+    expect(hideBuildPaths('Warning: /home/runner/work/node-webgpu/node-webgpu/third_party/dawn/src/dawn/native/vulkan/DeviceVk.cpp:120 reduced')).toBe('Warning: DeviceVk.cpp:120 reduced');
+    expect(hideBuildPaths('C:\\a\\b\\dawn.node failed')).toBe('dawn.node failed');
+  });
+
+  it('prints no absolute path of another machine, on stdout or stderr', () => {
+    const r = spawnSync(process.execPath, ['runtime/cli/rlp.mjs', 'env'], { encoding: 'utf8' });
+    expect(`${r.stdout}\n${r.stderr}`).not.toMatch(/\/home\/runner|\/__w\/|third_party\/dawn|\/Users\//);
   });
 });

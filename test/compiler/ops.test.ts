@@ -121,3 +121,29 @@ describe('declared dimensions', () => {
     expect(g.ordered().find((n) => n.op === 'mean')!.type).toMatchObject({ dims: ['B', 'G'] });
   });
 });
+
+describe('constants on TF.js', () => {
+  it('keep a float that is integral but beyond int32 (1e10, 1e30) as a float', async () => {
+    const { useBackend } = await import('../../runtime/backends/index.js');
+    const { runTf } = await import('../helpers/tf-run.js');
+    const { named } = await import('../../runtime/reference/named-array.js');
+    const { tf } = await useBackend('cpu');
+    const r = compileFiles(['/w/x.rlp'], { host: memoryHost({ '/w/x.rlp': 'pipeline p { loss { y = reward * 1e30 - 1e10 } }' }) });
+    const got = await runTf(tf, 'cpu', r.pipelines[0]!.ir, { reward: named(['B', 'G'], [1, 2], [0, 1]) });
+    expect(got[0]).toBe(Math.fround(-1e10));
+    expect(got[1]! / 1e30).toBeCloseTo(1, 5);
+  });
+});
+
+describe('comparisons and logic under autodiff', () => {
+  it('pass a zero gradient (TF.js has none for Less or LogicalOr)', async () => {
+    const { useBackend } = await import('../../runtime/backends/index.js');
+    const { gradTf } = await import('../helpers/tf-run.js');
+    const { named } = await import('../../runtime/reference/named-array.js');
+    const { tf } = await useBackend('cpu');
+    const r = compileFiles(['/w/x.rlp'], { host: memoryHost({ '/w/x.rlp': 'pipeline p { loss { y = reward * float(stop_gradient(exp(reward)) <= 2 or reward > 5) } }' }) });
+    const x = named(['B', 'G'], [1, 3], [0.1, 1, 6]);
+    const g = await gradTf(tf, 'cpu', r.pipelines[0]!.ir, { reward: x }, 'reward', named(['B', 'G'], [1, 3], [1, 1, 1]));
+    expect(Array.from(g)).toEqual([1, 0, 1]);
+  });
+});

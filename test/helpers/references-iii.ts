@@ -385,3 +385,38 @@ export const vespo: ReferenceIII = (b, lp) => {
   });
   return { ...verlAgg(b, (s, k) => -phi[s]! * A[s]! * lp[k]!, 'token-mean'), A };
 };
+
+/** Every pipeline of standard library III that test/stdlib/stdlib-iii.test.ts checks against a reference here. */
+export const III_TESTED: readonly string[] = Object.freeze([
+  'gdpo', 'opo', 'grpo_passk', 'gpg', 'sapo', 'gmpo', 'dppo_tv', 'dppo_kl', 'dro', 'luspo', 'vespo', 'grpo_tis', 'grpo_icepop', 'grpo_mis',
+  'kto', 'kto_unpaired', 'simpo', 'cpo', 'alphapo', 'orpo', 'sigmoid_norm', 'dpo_f', 'mpo', 'online_dpo',
+]);
+
+/**
+ * verl's gdpo: per-component GRPO z-scores (Bessel std, eps 1e-6), weighted sum, masked_whiten over
+ * the batch's completion tokens (unbiased variance, + 1e-8); PPO clip, token-mean.
+ */
+export const gdpo = (rewards: Float64Array, weights: readonly number[]): ReferenceIII => (b, lp) => {
+  const K = weights.length;
+  const combined = new Float64Array(b.B * b.G);
+  for (let i = 0; i < b.B; i++) {
+    for (let k = 0; k < K; k++) {
+      const r = Array.from({ length: b.G }, (_, g) => rewards[(i * b.G + g) * K + k]!);
+      const m = meanOf(r);
+      const sd = Math.sqrt(r.reduce((a, v) => a + (v - m) ** 2, 0) / (b.G - 1));
+      r.forEach((v, g) => (combined[i * b.G + g]! += weights[k]! * ((v - m) / (sd + 1e-6))));
+    }
+  }
+  let n = 0;
+  let mean = 0;
+  for (let k = 0; k < b.mask.length; k++) if (b.mask[k] !== 0) {
+    n++;
+    mean += combined[Math.floor(k / b.T)]!;
+  }
+  mean /= n;
+  let v = 0;
+  for (let k = 0; k < b.mask.length; k++) if (b.mask[k] !== 0) v += (combined[Math.floor(k / b.T)]! - mean) ** 2;
+  const sd = Math.sqrt(v / (n - 1) + 1e-8);
+  const A = Float64Array.from(b.mask, (m, k) => (m === 0 ? 0 : (combined[Math.floor(k / b.T)]! - mean) / sd));
+  return { ...verlAgg(b, (_s, k) => clipped(Math.exp(lp[k]! - b.old_logp[k]!), A[k]!, 0.2, 0.2), 'token-mean'), A };
+};

@@ -147,6 +147,34 @@ for (const [name, ref, set] of PREF_METHODS) {
   });
 }
 
+describe('gdpo (declared inputs rewards f32[B,G,K], reward_weights f32[K]) against its reference', () => {
+  const K = 3;
+  const cases: Record<string, [BatchSpec, (r: () => number, i: number) => number]> = {
+    'a hand-sized batch with padding': [{ B: 2, G: 4, T: 5, seed: 71, lengths: [5, 3, 1, 4, 2, 5, 5, 3] }, (r) => r()],
+    'random batch': [{ B: 3, G: 4, T: 6, seed: 72 }, (r) => 2 * r() - 1],
+    'a component equal in every group (its z-scores are 0)': [{ B: 2, G: 4, T: 5, seed: 73 }, (r, i) => (i % K === 1 ? 1 : r())],
+    'a group with one positive': [{ B: 2, G: 4, T: 5, seed: 74 }, (_r, i) => (Math.floor(i / K) % 4 === 2 ? 1 : 0) + 0.1 * (i % K)],
+    'a fully masked row': [{ B: 2, G: 4, T: 5, seed: 75, lengths: [3, 0, 5, 2, 1, 4, 0, 5] }, (r) => r()],
+    'ratios far outside the trust region': [{ B: 2, G: 4, T: 5, seed: 76, spread: 20, exact: true }, (r) => r()],
+  };
+  for (const [label, [spec, score]] of Object.entries(cases)) {
+    it(label, async () => {
+      const b = extend(makeBatch(spec), spec.seed);
+      const r = rng(spec.seed + 7);
+      const rewards = Float64Array.from({ length: b.B * b.G * K }, (_, i) => Math.fround(score(r, i)));
+      const weights = [1, 0.5, 2];
+      const ref = R.gdpo(rewards, weights);
+      const out = await run(pipeline('gdpo'), b, {}, { rewards: { shape: [b.B, b.G, K], data: rewards }, reward_weights: { shape: [K], data: Float64Array.from(weights) } });
+      const want = ref(b, b.logp);
+      const loss = out['loss']!.data[0]!;
+      expect(Math.abs(loss - want.loss) <= TOL * Math.max(Math.abs(want.loss), want.scale), `loss ${loss} vs ${want.loss}`).toBe(true);
+      expect(firstMiss(out['advantage']!.data, want.A!, TOL, 1e-2, TOL), 'advantage').toBeNull();
+      const fd = referenceGrad((bb, lp) => ref(bb as R.RefBatchIII, lp), b);
+      expect(firstMiss(out['grad.logp']!.data, fd, TOL, 1e-2, 1e-9 * Math.max(1, want.scale)), 'grad.logp').toBeNull();
+    });
+  }
+});
+
 describe('agg on grpo reproduces verl\'s five loss_agg_mode values', () => {
   const specs: BatchSpec[] = [
     { B: 3, G: 4, T: 6, seed: 31, reward: (r) => 2 * r() - 1 },
@@ -270,7 +298,7 @@ describe('stop-gradient semantics as the libraries', () => {
 });
 
 describe('every new pipeline is listed and explained', () => {
-  const names = ['luspo', 'vespo', 'opo', 'grpo_passk', 'gpg', 'sapo', 'gmpo', 'dppo_tv', 'dppo_kl', 'dro', 'grpo_tis', 'grpo_icepop', 'grpo_mis', 'kto', 'kto_unpaired', 'simpo', 'cpo', 'alphapo', 'orpo', 'sigmoid_norm', 'dpo_f', 'mpo', 'online_dpo'];
+  const names = ['gdpo', 'luspo', 'vespo', 'opo', 'grpo_passk', 'gpg', 'sapo', 'gmpo', 'dppo_tv', 'dppo_kl', 'dro', 'grpo_tis', 'grpo_icepop', 'grpo_mis', 'kto', 'kto_unpaired', 'simpo', 'cpo', 'alphapo', 'orpo', 'sigmoid_norm', 'dpo_f', 'mpo', 'online_dpo'];
   const all = stdlibPipelines();
   for (const name of names) {
     it(name, () => {

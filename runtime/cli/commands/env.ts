@@ -1,6 +1,7 @@
 /** `rlp env`: versions, and what each backend reports here. */
 import { createRequire } from 'node:module';
-import { BACKEND_NAMES, BackendUnavailable, DEFAULT_BACKEND } from '../../backends/index.js';
+import { spawnSync } from 'node:child_process';
+import { BACKEND_NAMES, BackendUnavailable, DEFAULT_BACKEND, type BackendName } from '../../backends/index.js';
 import { EXIT } from '../io.js';
 import { VERSION } from '../version.js';
 
@@ -14,8 +15,39 @@ function version(pkg: string): string {
   }
 }
 
-/** Run `rlp env`; returns the exit code. */
-export async function runEnv(): Promise<number> {
+/** Native libraries (Dawn) print paths of the machine they were built on; show only the file name. */
+export function hideBuildPaths(text: string): string {
+  return text.replace(/(?:[A-Za-z]:\\|\/)(?:[^\s:'"()]+[\\/])+([^\s:'"()\\/]+)/g, '$1');
+}
+
+/** One backend's status line: `ok  detail`, `unavailable  why; help`, or `failed  why`. */
+export async function probeBackend(name: BackendName): Promise<string> {
+  const { useBackend } = await import('../../backends/index.js');
+  try {
+    const { tf, info } = await useBackend(name);
+    const t = tf.sum(tf.tensor1d([1, 2, 3]));
+    const probe = (await t.data())[0];
+    t.dispose();
+    return `ok            ${info.detail}${probe === 6 ? '' : ' (self-test FAILED)'}`;
+  } catch (e) {
+    return e instanceof BackendUnavailable ? `unavailable   ${e.message}; ${e.help}` : `failed        ${(e as Error).message}`;
+  }
+}
+
+/** Probe webgpu in a child process, so that what Dawn writes to stderr can be shown without build-host paths. */
+function probeInChild(name: BackendName): { status: string; notes: string[] } {
+  const r = spawnSync(process.execPath, [process.argv[1]!, 'env', '--probe', name], { encoding: 'utf8' });
+  const notes = (r.stderr ?? '').split('\n').map((l) => hideBuildPaths(l.trim())).filter((l) => l !== '');
+  const status = (r.stdout ?? '').trim();
+  return { status: hideBuildPaths(status === '' ? `failed        the probe exited with ${String(r.status)}` : status), notes };
+}
+
+/** Run `rlp env` (or, with `probe`, print one backend's status line); returns the exit code. */
+export async function runEnv(probe?: string): Promise<number> {
+  if (probe !== undefined) {
+    process.stdout.write((await probeBackend(probe as BackendName)) + '\n');
+    return EXIT.ok;
+  }
   const lines = [
     `rlp ${VERSION}`,
     `node ${process.version} (${process.platform} ${process.arch})`,
@@ -24,19 +56,10 @@ export async function runEnv(): Promise<number> {
     `backends (default: ${DEFAULT_BACKEND}):`,
   ];
   process.stdout.write(lines.join('\n') + '\n');
-  const { useBackend } = await import('../../backends/index.js');
   for (const name of BACKEND_NAMES) {
-    let status: string;
-    try {
-      const { tf, info } = await useBackend(name);
-      const t = tf.sum(tf.tensor1d([1, 2, 3]));
-      const probe = (await t.data())[0];
-      t.dispose();
-      status = `ok            ${info.detail}${probe === 6 ? '' : ' (self-test FAILED)'}`;
-    } catch (e) {
-      status = e instanceof BackendUnavailable ? `unavailable   ${e.message}; ${e.help}` : `failed        ${(e as Error).message}`;
-    }
+    const { status, notes } = name === 'webgpu' ? probeInChild(name) : { status: hideBuildPaths(await probeBackend(name)), notes: [] };
     process.stdout.write(`  ${name.padEnd(11)} ${status}\n`);
+    for (const n of notes) process.stdout.write(`              ${n}\n`);
   }
   return EXIT.ok;
 }

@@ -33,6 +33,20 @@ describe.each(BACKENDS)('fixes on %s', (backend) => {
     }
   });
 
+  it('differentiates minimum and maximum with a broadcast operand, summing its gradient', async () => {
+    const { tf } = await useBackend(backend);
+    const x = tf.tensor2d([[1, 5], [3, 2]]);
+    const lo = tf.tensor1d([2, 3]);
+    const [gx, gl] = tf.grads((a, b) => tf.sum(tf.mul(tf.maximum(a!, b!), tf.tensor2d([[1, 10], [100, 1000]]))))([x, lo]);
+    // max picks lo at [0,0] (1 < 2) and [1,1] (2 < 3); ties would go to x.
+    expect(Array.from(await gx!.data())).toEqual([0, 10, 100, 0]);
+    expect(Array.from(await gl!.data())).toEqual([1, 1000]);
+    const [hx, hs] = tf.grads((a, b) => tf.sum(tf.minimum(a!, b!)))([x, tf.scalar(2)]);
+    expect(Array.from(await hx!.data())).toEqual([1, 0, 0, 1]);
+    expect(Array.from(await hs!.data())).toEqual([2]);
+    expect(hs!.shape).toEqual([]);
+  });
+
   it('builds float one-hot vectors correctly', async () => {
     const { tf } = await useBackend(backend);
     const t = oneHotF32(tf, tf.tensor1d([0, 2, 1], 'int32'), 3);
@@ -57,6 +71,13 @@ describe.each(BACKENDS)('fixes on %s', (backend) => {
 });
 
 describe('the defects themselves (so the fixes stay needed and honest)', () => {
+  it('our Maximum gradient is the one registered (the stock one returns the output shape for a broadcast operand)', async () => {
+    const { tf } = await useBackend('cpu');
+    const gf = tf.getGradient('Maximum');
+    expect(gf).toBeDefined();
+    expect(String(gf!.gradFunc)).toContain('unbroadcast');
+  });
+
   it('wasm runs our scatter-add for UnsortedSegmentSum', async () => {
     const { tf } = await useBackend('wasm');
     const k = tf.getKernel('UnsortedSegmentSum', 'wasm');

@@ -63,6 +63,35 @@ describe('sampling with a KV cache (cpu)', () => {
   });
 });
 
+describe('the sampler\'s log-probabilities (rollout_logp)', () => {
+  it('are the log-softmax of the plain forward at each sampled token, 0 on padding', async () => {
+    const { tf } = await useBackend('cpu');
+    const run: Runner = { tf, backend: 'cpu' };
+    const p = initPolicy(tf, config, 7);
+    const prompt = Int32Array.from([4, 5, 6]);
+    const s = await sampleCompletions(run, p, prompt, { n: 3, temperature: 1.3, topP: 1, maxTokens: 6, uniform: rng(3) });
+    const L = prompt.length + s.R;
+    const ids = new Int32Array(3 * L);
+    for (let g = 0; g < 3; g++) ids.set([...prompt, ...s.ids.subarray(g * s.R, (g + 1) * s.R)], g * L);
+    const logits = tf.tidy(() => forward(run, p, ids, 3, L));
+    const data = await logits.data();
+    logits.dispose();
+    for (let g = 0; g < 3; g++) {
+      for (let t = 0; t < s.R; t++) {
+        if (t >= s.lengths[g]!) {
+          expect(s.logps[g * s.R + t]).toBe(0);
+          continue;
+        }
+        const row = Array.from(data as Float32Array).slice((g * L + prompt.length - 1 + t) * config.vocab, (g * L + prompt.length + t) * config.vocab);
+        const mx = Math.max(...row);
+        const lse = mx + Math.log(row.reduce((a, v) => a + Math.exp(v - mx), 0));
+        expect(s.logps[g * s.R + t]!).toBeCloseTo(row[s.ids[g * s.R + t]!]! - lse, 4);
+      }
+    }
+    disposePolicy(tf, p);
+  });
+});
+
 describe('chooseToken', () => {
   it('is greedy at temperature 0 and stays inside the nucleus', () => {
     const logits = [0, 3, 1, 2.5];

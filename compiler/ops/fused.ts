@@ -1,0 +1,132 @@
+/**
+ * `fused`: a region of elementwise ops with its trailing reductions, made by the `fuse` pass.
+ * Its body (attr `body`, see compiler/codegen/body.ts) is typed by the ops it holds, evaluated
+ * by a generated kernel on the host-memory backends (cpu, wasm) under a custom gradient derived
+ * from the same body, and op by op through the ops' own lowerings elsewhere.
+ */
+import { bodyShape, parseBody, TF_DTYPE, type FusedBody } from '../codegen/body.js';
+import { bodySizes, compileJsKernel, type JsKernel } from '../codegen/js-kernel.js';
+import { sameType, type TensorType, type Type } from '../types.js';
+import { opByName } from './index.js';
+import { defineOp, type LowerCtx, type OpDef, type RefArray, type Tensor, type TF } from './define.js';
+
+function opOf(name: string): OpDef {
+  const op = opByName(name);
+  if (op === undefined) throw new Error(`internal: no op ${name} in a fused body`);
+  return op;
+}
+
+/** Backends whose tensors live in host memory: the generated JS kernel runs on their data directly. */
+export const HOST_BACKENDS: readonly string[] = Object.freeze(['cpu', 'wasm']);
+
+const kernels = new Map<string, JsKernel>();
+
+/** The compiled kernel of a body at these sizes (cached: the key holds the body and every size). */
+export function kernelFor(bodyText: string, body: FusedBody, sizes: ReadonlyMap<string, number>, needsGrad?: readonly boolean[]): JsKernel {
+  const key = `${bodyText}|${[...sizes].sort(([a], [b]) => a.localeCompare(b)).map(([d, s]) => `${d}=${s}`).join(',')}|${needsGrad?.map(Number).join('') ?? ''}`;
+  let k = kernels.get(key);
+  if (k === undefined) {
+    k = compileJsKernel(body, sizes, needsGrad);
+    kernels.set(key, k);
+  }
+  return k;
+}
+
+function lowerFused(tf: TF, xs: readonly Tensor[], attrs: Readonly<Record<string, unknown>>, ctx: LowerCtx): Tensor {
+  const text = String(attrs['body']);
+  const body = parseBody(text);
+  if (!HOST_BACKENDS.includes(ctx.backend)) return lowerOpByOp(tf, xs, body, ctx);
+  const sizes = bodySizes(body, xs.map((x) => x.shape), ctx.outShape, ctx.sizes);
+  const kernel = kernelFor(text, body, sizes, ctx.needsGrad);
+  const root = body.nodes[body.nodes.length - 1]!.type;
+  const store = (data: Float64Array, dtype: 'float32' | 'int32' | 'bool', shape: readonly number[]): Tensor =>
+    tf.tensor(dtype === 'float32' ? Float32Array.from(data) : dtype === 'int32' ? Int32Array.from(data) : Uint8Array.from(data, (v) => (v !== 0 ? 1 : 0)), [...shape], dtype);
+  const f = tf.customGrad((...args) => {
+    const ins = args.slice(0, xs.length) as Tensor[];
+    const host = ins.map((t) => t.dataSync() as ArrayLike<number>);
+    const st = kernel.forward(host);
+    return {
+      value: store(st.out, TF_DTYPE[root.dtype], ctx.outShape),
+      gradFunc: (dy: Tensor | Tensor[]) => {
+        const g = kernel.backward(host, st, (dy as Tensor).dataSync() as ArrayLike<number>);
+        return ins.map((t, l) => (g[l] === null ? tf.zeros(t.shape) : store(g[l]!, 'float32', t.shape)));
+      },
+    };
+  });
+  return f(...xs);
+}
+
+/** Elsewhere (webgpu...): the body op by op, each through its own lowering, aligned and cast as the executor does. */
+function lowerOpByOp(tf: TF, xs: readonly Tensor[], body: FusedBody, ctx: LowerCtx): Tensor {
+  const sizes = bodySizes(body, xs.map((x) => x.shape), ctx.outShape, ctx.sizes);
+  const vals: Tensor[] = [];
+  const valueOf = (a: number): Tensor => (a < 0 ? xs[-a - 1]! : vals[a]!);
+  const typeOf = (a: number): TensorType => (a < 0 ? body.leaves[-a - 1]! : body.nodes[a]!.type);
+  const cast = (x: Tensor, dtype: 'float32' | 'int32' | 'bool'): Tensor =>
+    x.dtype === dtype ? x : dtype === 'bool' ? tf.notEqual(x, tf.scalar(0, x.dtype)) : tf.cast(x, dtype);
+  const align = (x: Tensor, from: readonly string[], to: readonly string[]): Tensor =>
+    from.length === to.length ? x : tf.reshape(x, to.map((d) => (from.includes(d) ? x.shape[from.indexOf(d)]! : 1)));
+  for (const n of body.nodes) {
+    const op = opOf(n.op);
+    const reduction = op.traits.includes('reduction');
+    const raw = n.args.map(valueOf);
+    const ins = raw.map((x, k) => {
+      const t = typeOf(n.args[k]!);
+      if (reduction) {
+        if (k === 0) return cast(x, TF_DTYPE[n.type.dtype]);
+        return tf.broadcastTo(align(cast(x, 'float32'), t.dims, typeOf(n.args[0]!).dims), raw[0]!.shape);
+      }
+      let want: 'float32' | 'int32' | 'bool' | null = null;
+      if (op.inputs[k]?.kind === 'bool') want = 'bool';
+      else if (op.traits.includes('elementwise')) want = n.type.dtype === 'bool' ? (raw.every((r) => r.dtype === 'int32') ? 'int32' : 'float32') : TF_DTYPE[n.type.dtype];
+      return align(want === null ? x : cast(x, want), t.dims, n.type.dims);
+    });
+    const over = (n.attrs['over'] as readonly string[] | undefined) ?? [];
+    const x0Dims = typeOf(n.args[0]!).dims;
+    const out = op.lower!(tf, ins, n.attrs, {
+      axes: over.map((d) => x0Dims.indexOf(d)),
+      outShape: n.type.dims.map((d) => sizes.get(d)!),
+      inShape: ins[0]?.shape ?? [],
+      backend: ctx.backend,
+      env: ctx.env,
+      consts: ins.map(() => undefined),
+      sizes,
+      needsGrad: ins.map(() => true),
+    });
+    vals.push(cast(out, TF_DTYPE[n.type.dtype]));
+  }
+  return vals[vals.length - 1]!;
+}
+
+/** The reference semantics: the generated kernel, in float64. */
+function referenceFused(xs: readonly RefArray[], attrs: Readonly<Record<string, unknown>>, out: { dims: readonly string[]; shape: readonly number[] }): RefArray {
+  const text = String(attrs['body']);
+  const body = parseBody(text);
+  const sizes = bodySizes(body, xs.map((x) => x.shape), out.shape);
+  const st = kernelFor(text, body, sizes).forward(xs.map((x) => x.data));
+  return { dims: out.dims, shape: out.shape, data: st.out };
+}
+
+export const fused = defineOp({
+  name: 'fused',
+  dsl: null,
+  summary: 'A fused region: elementwise ops and their trailing reductions, computed in one generated kernel (made by the `fuse` pass).',
+  traits: ['pure'],
+  inputs: [],
+  infer: (types, ctx) => {
+    // Re-derive the body's types from its ops' own type rules; the root's type is the node's.
+    const body = parseBody(ctx.attrs['body']);
+    if (types.length !== body.leaves.length) return ctx.error('RLP9001', { detail: 'fused arity' });
+    for (let l = 0; l < types.length; l++) if (!sameType(types[l]!, body.leaves[l]!)) return ctx.error('RLP9001', { detail: `fused leaf ${l}` });
+    const at = (a: number): Type => (a < 0 ? body.leaves[-a - 1]! : body.nodes[a]!.type);
+    for (const n of body.nodes) {
+      if (n.args.some((a, j) => a >= body.nodes.indexOf(n) || (a < 0 && -a - 1 >= body.leaves.length) || j < 0)) return ctx.error('RLP9001', { detail: 'fused args' });
+      const t = opOf(n.op).infer(n.args.map(at), { ...ctx, attrs: n.attrs });
+      if (t === null || !sameType(t, n.type)) return ctx.error('RLP9001', { detail: `fused ${n.op}` });
+    }
+    bodyShape(body);
+    return body.nodes[body.nodes.length - 1]!.type;
+  },
+  reference: referenceFused as OpDef['reference'],
+  lower: lowerFused as OpDef['lower'],
+});

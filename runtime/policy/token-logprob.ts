@@ -1,0 +1,68 @@
+/**
+ * Token log-probabilities as one fused kernel: log softmax(logits)[id] per row, computed row by
+ * row from the max and the log-sum-exp, never materializing the [N, V] log-probs; its backward
+ * is g * (onehot(id) - softmax(logits)), written straight into the logits' gradient. On the
+ * host-memory backends (cpu, wasm); elsewhere the stock log-softmax and one-hot product.
+ */
+import type * as tfc from '@tensorflow/tfjs-core';
+import { oneHotF32 } from '../backends/fixes.js';
+import type { TFModule } from '../backends/tf.js';
+
+type Tensor = tfc.Tensor;
+
+/** log softmax along the last axis, then the entry at each row's id, by the stock ops. */
+export function stockTokenLogProbs(tf: TFModule, logits: Tensor, ids: Int32Array): Tensor {
+  const V = logits.shape[logits.shape.length - 1]!;
+  const lead = logits.shape.slice(0, -1);
+  return tf.tidy(() => {
+    const onehot = tf.reshape(oneHotF32(tf, tf.tensor1d(ids, 'int32'), V), [...lead, V]);
+    return tf.sum(tf.mul(tf.logSoftmax(logits), onehot), -1);
+  });
+}
+
+/** Per row: the max and log-sum-exp of the logits (float64 accumulation). */
+function rowStats(z: ArrayLike<number>, N: number, V: number): { max: Float64Array; lse: Float64Array } {
+  const max = new Float64Array(N);
+  const lse = new Float64Array(N);
+  for (let n = 0; n < N; n++) {
+    const o = n * V;
+    let m = -Infinity;
+    for (let v = 0; v < V; v++) if (z[o + v]! > m) m = z[o + v]!;
+    let s = 0;
+    for (let v = 0; v < V; v++) s += Math.exp(z[o + v]! - m);
+    max[n] = m;
+    lse[n] = m + Math.log(s);
+  }
+  return { max, lse };
+}
+
+/** log softmax(logits)[..., ids] with the fused kernel where the backend holds data on the host. */
+export function tokenLogProbs(tf: TFModule, logits: Tensor, ids: Int32Array, backend: string): Tensor {
+  if (backend !== 'cpu' && backend !== 'wasm') return stockTokenLogProbs(tf, logits, ids);
+  const V = logits.shape[logits.shape.length - 1]!;
+  const lead = logits.shape.slice(0, -1);
+  const N = ids.length;
+  const f = tf.customGrad((...args) => {
+    const x = args[0] as Tensor;
+    const z = x.dataSync() as Float32Array;
+    const { lse } = rowStats(z, N, V);
+    const out = new Float32Array(N);
+    for (let n = 0; n < N; n++) out[n] = z[n * V + ids[n]!]! - lse[n]!;
+    return {
+      value: tf.tensor(out, lead),
+      gradFunc: (dy: Tensor | Tensor[]) => {
+        const g = (dy as Tensor).dataSync();
+        const dz = new Float32Array(N * V);
+        for (let n = 0; n < N; n++) {
+          const o = n * V;
+          const gn = g[n]!;
+          const l = lse[n]!;
+          for (let v = 0; v < V; v++) dz[o + v] = -gn * Math.exp(z[o + v]! - l);
+          dz[o + ids[n]!]! += gn;
+        }
+        return tf.tensor(dz, x.shape);
+      },
+    };
+  });
+  return f(logits);
+}

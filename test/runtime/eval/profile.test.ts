@@ -1,0 +1,55 @@
+/**
+ * `rlp eval --profile`'s data: kernels attributed to plan steps or the backward pass, with bytes
+ * written. Also the count check of the acceptance: no stdlib loss launches a Tile the size of a
+ * [B,G,T] tensor (scalars and coarse values are broadcast inside kernels, never materialized).
+ */
+import { describe, expect, it } from 'vitest';
+import { makeSource, span } from '../../../grammar/source.js';
+import { useBackend } from '../../../runtime/backends/index.js';
+import { formatProfile, profileEval } from '../../../runtime/eval/profile.js';
+import { validateBatch } from '../../../runtime/eval/validate.js';
+import { specializeBatch } from '../../../runtime/eval/specialize.js';
+import { stdlibPipelines } from '../../../runtime/cli/resolve-target.js';
+import { PREFERENCE } from '../../helpers/references.js';
+import { entriesFor, makeBatch, stdlibPipeline } from '../../helpers/stdlib-harness.js';
+
+const here = span(makeSource('batch', ''), 0, 0);
+// Sizes whose products are all distinct, so an output shape's size says which dims it spans.
+const SIZES = { B: 3, G: 4, T: 7 };
+
+async function profileOf(name: string, optimized = true) {
+  const p = stdlibPipeline(name);
+  const b = makeBatch(name in PREFERENCE ? { ...SIZES, G: 2, seed: 3 } : { ...SIZES, seed: 3, reward: (r) => r() });
+  const v = validateBatch(p.ir, entriesFor(p, b), { set: name in PREFERENCE ? {} : { group: String(SIZES.G) }, grad: ['logp'], allowNonfinite: false, fileSpan: here });
+  if (v.valid === null) throw new Error(v.diagnostics.map((d) => d.message).join('; '));
+  const { tf } = await useBackend('cpu');
+  return { prof: await profileEval(tf, 'cpu', specializeBatch(p, v.valid, optimized), ['logp']), bgt: b.B * b.G * b.T };
+}
+
+describe('profileEval', () => {
+  it('attributes forward kernels to plan steps with their source line, and the rest to the backward pass', async () => {
+    const { prof, bgt } = await profileOf('grpo', false);
+    expect(prof.kernels.some((k) => k.step === 'backward')).toBe(true);
+    const exp = prof.kernels.find((k) => k.kernel === 'Exp' && k.step.endsWith(' exp'));
+    expect(exp?.at).toMatch(/\.rlp:\d+$/);
+    expect(exp?.bytes).toBe(4 * bgt);
+    expect(prof.totalBytes).toBe(prof.kernels.reduce((a, k) => a + k.bytes, 0));
+    for (let i = 1; i < prof.kernels.length; i++) expect(prof.kernels[i - 1]!.ms).toBeGreaterThanOrEqual(prof.kernels[i]!.ms);
+  });
+
+  it('formats a table, slowest first, with a total line', async () => {
+    const { prof } = await profileOf('grpo');
+    const text = formatProfile(prof, 5);
+    expect(text.split('\n')[0]).toMatch(/^\s*ms\s+bytes\s+kernel\s+step\s+output\s+source$/);
+    expect(text).toMatch(/\.\.\. \d+ more kernels/);
+    expect(text).toMatch(new RegExp(`total: ${prof.kernels.length} kernels, [0-9.]+ ms, ${prof.totalBytes} bytes written`));
+  });
+
+  for (const name of [...stdlibPipelines().keys()]) {
+    it(`${name}: no Tile writes a [B,G,T]-sized tensor in the loss and its gradient`, async () => {
+      const { prof, bgt } = await profileOf(name);
+      const big = prof.kernels.filter((k) => k.kernel === 'Tile' && k.outputShapes.some((s) => s.reduce((a, d) => a * d, 1) >= bgt));
+      expect(big.map((k) => `${k.step} ${k.at}`)).toEqual([]);
+    });
+  }
+});

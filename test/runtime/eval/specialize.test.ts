@@ -1,0 +1,46 @@
+/**
+ * Count tests (not timings) of what a training step computes after the passes: the loss-only
+ * plan's computed steps and the TF.js kernels of one loss + gradient, pinned for grpo and dpo,
+ * against -O0.
+ */
+import { describe, expect, it } from 'vitest';
+import { makeSource, span } from '../../../grammar/source.js';
+import { useBackend } from '../../../runtime/backends/index.js';
+import { buildPlan } from '../../../runtime/exec/plan.js';
+import { profileEval } from '../../../runtime/eval/profile.js';
+import { specializeBatch } from '../../../runtime/eval/specialize.js';
+import { validateBatch } from '../../../runtime/eval/validate.js';
+import { entriesFor, makeBatch, stdlibPipeline } from '../../helpers/stdlib-harness.js';
+
+const here = span(makeSource('batch', ''), 0, 0);
+
+async function counts(name: string, optimized: boolean) {
+  const p = stdlibPipeline(name);
+  const pref = name === 'dpo';
+  const b = makeBatch(pref ? { B: 3, G: 2, T: 5, seed: 1 } : { B: 2, G: 4, T: 5, seed: 1, reward: (r) => r() });
+  const v = validateBatch(p.raw, entriesFor(p, b), { set: pref ? {} : { group: '4' }, grad: ['logp'], allowNonfinite: false, fileSpan: here });
+  const vb = specializeBatch(p, v.valid!, optimized);
+  const plan = buildPlan(vb.plan.graph, [...vb.plan.fed.keys()], ['loss']);
+  const steps = plan.steps.filter((s) => s.fed === null && s.op.lower !== undefined && !s.op.traits.includes('source'));
+  const { tf } = await useBackend('cpu');
+  const prof = await profileEval(tf, 'cpu', vb, ['logp']);
+  return { steps: steps.length, fused: steps.filter((s) => s.node.op === 'fused').length, kernels: prof.kernels.length };
+}
+
+describe('after fusion', () => {
+  // grpo: count, mean and std of the rewards over G (per prompt, [B]), the fused advantage (an
+  // output a trainer feeds to micro-batches, so its own region), the fused loss region (ratio,
+  // clipped surrogate, k3 KL, masked mean over T, sum over B,G) and the division by the number of
+  // rows; the gradient of a fused region launches no TF.js kernel.
+  it('grpo computes its loss in 7 plan steps, 2 of them fused, and 88 kernels with the gradient', async () => {
+    expect(await counts('grpo', true)).toEqual({ steps: 7, fused: 2, kernels: 88 });
+    expect(await counts('grpo', false)).toEqual({ steps: 34, fused: 0, kernels: 314 });
+  });
+
+  // dpo: the chosen/rejected sequence log-ratios (sums over T, take G=0 and G=1), then one fused
+  // region for the sigmoid loss and its sum, and the division by the number of pairs.
+  it('dpo computes its loss in 9 plan steps, 1 of them fused, and 71 kernels with the gradient', async () => {
+    expect(await counts('dpo', true)).toEqual({ steps: 9, fused: 1, kernels: 71 });
+    expect(await counts('dpo', false)).toEqual({ steps: 19, fused: 0, kernels: 129 });
+  });
+});
