@@ -3,13 +3,13 @@ import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { compileFiles } from '../../../compiler/compile.js';
 import { needsGroups, paramsDict } from '../../../compiler/torch/adapters.js';
-import { exportTorch } from '../../../compiler/torch/export.js';
+import { exportTorch, unfusedGraph } from '../../../compiler/torch/export.js';
 
 const files = readdirSync('stdlib').filter((f) => f.endsWith('.rlp')).map((f) => `stdlib/${f}`);
 const byName = new Map(compileFiles(files).pipelines.map((p) => [p.name, p]));
 const lossNeedsGroups = (name: string): boolean => {
   const p = byName.get(name)!;
-  return needsGroups(p.ir, exportTorch(p).functions.find((f) => f.fn === 'compute_loss')!);
+  return needsGroups(unfusedGraph(p), exportTorch(p).functions.find((f) => f.fn === 'compute_loss')!);
 };
 
 describe('adapter inputs', () => {

@@ -8,15 +8,18 @@ import { exportTorch, unfusedGraph } from '../../../compiler/torch/export.js';
 const files = readdirSync('stdlib').filter((f) => f.endsWith('.rlp')).map((f) => `stdlib/${f}`);
 const grpo = compileFiles(files).pipelines.find((p) => p.name === 'grpo')!;
 
-/** grpo with its `clip` node renamed to an op that has no PyTorch form (as a fused region would be). */
-function withFused(p: CompiledPipeline): IrGraph {
-  const nodes = p.ir.ordered().map((n) => (n.op === 'clip' ? { ...n, op: 'fused_elementwise' } : n));
-  return new IrGraph(nodes, p.ir.outputs, p.ir.meta);
+/** grpo's graph before fusion. */
+const base = unfusedGraph(grpo);
+
+/** grpo (unfused) with its `clip` node renamed to an op that has no PyTorch form (as a fused region would be). */
+function withFused(): IrGraph {
+  const nodes = base.ordered().map((n) => (n.op === 'clip' ? { ...n, op: 'fused_elementwise' } : n));
+  return new IrGraph(nodes, base.outputs, base.meta);
 }
 
 describe('emitting a stage to torch', () => {
   it('reports an op without a PyTorch form as RLP5010, naming the op and pointing at its source', () => {
-    const fused = withFused(grpo);
+    const fused = withFused();
     const e = exportTorch({ ...grpo, ir: fused, after: new Map([['dce', fused]]) });
     expect(e.code).toBe('');
     const d = e.diagnostics.find((x) => x.code === 'RLP5010')!;
@@ -25,9 +28,9 @@ describe('emitting a stage to torch', () => {
   });
 
   it('exports the graph from before a fusion pass, so fused regions lower as their members', () => {
-    const fused = withFused(grpo);
-    const p: CompiledPipeline = { ...grpo, ir: fused, after: new Map([['dce', grpo.ir], ['fuse-elementwise', fused]]) };
-    expect(unfusedGraph(p)).toBe(grpo.ir);
+    const fused = withFused();
+    const p: CompiledPipeline = { ...grpo, ir: fused, after: new Map([['dce', base], ['fuse-elementwise', fused]]) };
+    expect(unfusedGraph(p)).toBe(base);
     const e = exportTorch(p);
     expect(e.diagnostics).toEqual([]);
     expect(e.code).toContain('_minimum(_maximum(ratio, t33), t35)');
