@@ -60,7 +60,8 @@ export const maximum = elementwise({
 });
 
 export const select = elementwise({
-  name: 'select', torch: ([cond, a, b], _, c) => `_where(${cond}, ${a}, ${b}, ${c.like})`, lower: (tf, [c, a, b], _, ctx) => tf.where(tf.broadcastTo(c!, ctx.outShape as number[]), tf.broadcastTo(a!, ctx.outShape as number[]), tf.broadcastTo(b!, ctx.outShape as number[])), dsl: 'select', summary: 'Where cond is true, a; else b.', inputs: ['cond', 'a', 'b'], accepts: ['bool', 'number', 'number'], result: 'f32', selects: true,
+  name: 'select', // A select of bools is a number (f32, true is 1): cast, as TF.js's select on the cast branches.
+  torch: ([cond, a, b], _, c) => (c.isBool(1) || c.isBool(2) ? `_where(${cond}, ${a}, ${b}, ${c.like}).to(${c.like}.dtype)` : `_where(${cond}, ${a}, ${b}, ${c.like})`), lower: (tf, [c, a, b], _, ctx) => tf.where(tf.broadcastTo(c!, ctx.outShape as number[]), tf.broadcastTo(a!, ctx.outShape as number[]), tf.broadcastTo(b!, ctx.outShape as number[])), dsl: 'select', summary: 'Where cond is true, a; else b.', inputs: ['cond', 'a', 'b'], accepts: ['bool', 'number', 'number'], result: 'f32', selects: true,
   scalar: (c, a, b) => (c !== 0 ? a : b), grad: ([c], g) => [0, c !== 0 ? g : 0, c !== 0 ? 0 : g],
   examples: [{ dsl: 'select(1 > 0, 2, 3)', out: 2 }],
   js: { value: ([c, a, b]) => `(${c} !== 0 ? ${a} : ${b})`, grad: ([c], g) => ['0', `(${c} !== 0 ? ${g} : 0)`, `(${c} !== 0 ? 0 : ${g})`] },
