@@ -19,9 +19,9 @@ describe('declared param ranges', () => {
     expect(missing).toEqual([]);
   });
 
-  it('leave only bool and string params without a range', () => {
+  it('leave only bool, string and choice params without a range', () => {
     const r = compileFiles(files);
     const kinds = new Set(r.pipelines.flatMap((p) => p.raw.meta.params.filter((q) => q.range === null).map((q) => q.type)));
-    expect([...kinds].every((k) => k === 'bool' || k === 'string')).toBe(true);
+    expect([...kinds].every((k) => k === 'bool' || k === 'string' || k === 'choice')).toBe(true);
   });
 });
