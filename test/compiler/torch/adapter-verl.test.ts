@@ -21,6 +21,8 @@ const withAdvantage = compileFiles(files).pipelines.filter((p) => p.ir.outputs.s
 const FED_BY_VERL: Readonly<Record<string, ReadonlySet<string>>> = {
   compute_advantage: new Set(['reward', 'token_reward', 'mask', 'greedy_reward']),
   compute_loss: new Set(['logp', 'old_logp', 'ref_logp', 'mask']),
+  // State (hapo's history) lives across steps: verl passes none of it.
+  compute_update: new Set(),
 };
 /** verl's names of what it does not pass (as the adapter's errors name them). */
 const VERL_NAME: Readonly<Record<string, string>> = { old_logp: 'old_log_probs', ref_logp: 'ref_log_prob', old_values: 'values' };

@@ -21,7 +21,7 @@ const pipelines: readonly CompiledPipeline[] = compileFiles(files).pipelines;
 /** Ops whose torch forms no standard pipeline runs outside a reward stage (rank, cos, sin), and group_mean and lgamma, with gradients. */
 const opForms: readonly CompiledPipeline[] = compileFiles(['test/compiler/torch/op-forms.rlp']).pipelines;
 /** Preference pipelines index `G` (chosen 0, rejected 1): their batches have G = 2. */
-const isPreference = (p: CompiledPipeline): boolean => p.ir.ordered().some((n) => n.op === 'take');
+const isPreference = (p: CompiledPipeline): boolean => unfusedGraph(p).ordered().some((n) => n.op === 'take');
 
 /** Pipelines that map rewards to [0, 1] with `r_min`, `r_max` (BNPO) take rewards in that range (outside it they are NaN). */
 const rewardsIn01 = (p: CompiledPipeline): boolean => p.ir.meta.params.some((x) => x.name === 'r_min');
@@ -122,7 +122,7 @@ describe('every standard pipeline exported to torch', () => {
       // where no stop_gradient makes them differ from the gradient the pipeline defines.
       expect(firstMiss(got['loss']!, [ref.loss], 1e-9, 1e-2, 1e-12), 'loss vs the interpreter').toBeNull();
       if (ref.advantage !== null) expect(firstMiss(keep(got['advantage']!), keep(ref.advantage), 1e-9), 'advantage vs the interpreter').toBeNull();
-      if (!c.p.ir.ordered().some((n) => n.op === 'stop_gradient')) expect(firstMiss(got['grad.logp']!, ref.grad, 1e-5, 1e-2, 1e-9), 'grad.logp vs differences').toBeNull();
+      if (!unfusedGraph(c.p).ordered().some((n) => n.op === 'stop_gradient')) expect(firstMiss(got['grad.logp']!, ref.grad, 1e-5, 1e-2, 1e-9), 'grad.logp vs differences').toBeNull();
       c.b.mask.forEach((m, k) => m === 0 && expect(Math.abs(got['grad.logp']![k]!), `grad on padding [${k}]`).toBe(0));
     });
   }
