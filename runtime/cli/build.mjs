@@ -16,7 +16,8 @@ await build({
   bundle: true,
   // TF.js, Dawn and msgpackr stay in node_modules: loaded only by the commands that compute,
   // they find their own .wasm/.node files there. tfjs-node is optional and may be absent.
-  external: ['@tensorflow/*', 'webgpu', 'msgpackr'],
+  // Graphviz (@viz-js/viz, WebAssembly inside) and uPlot (inlined into reports as text) too.
+  external: ['@tensorflow/*', 'webgpu', 'msgpackr', '@viz-js/viz', 'uplot'],
   platform: 'node',
   format: 'esm',
   target: 'node20',

@@ -104,6 +104,29 @@ function program(setCode: (c: number) => void, argv: readonly string[]): Command
       const { runSftCmd } = await import('./commands/sft.js');
       setCode(await runSftCmd(o));
     });
+  p.command('viz')
+    .description('draw a pipeline: bindings (or ops with --ops) by stage, types and masks on the edges; .dot, .svg or a self-contained .html')
+    .argument('<target>', 'a .rlp file, or the name of a standard pipeline such as grpo')
+    .requiredOption('-o, --output <file>', 'the file to write: .dot, .svg or .html')
+    .option('--ops', 'one node per IR op instead of one per binding', false)
+    .option('--optimized', 'draw the graph after the optimization passes (fused kernels outlined)', false)
+    .option('--diff <other>', 'draw this pipeline and another (a file or a standard name) in one picture, differences highlighted')
+    .option('--batch <file>', 'evaluate on this batch (as rlp eval) and annotate every value with its summary')
+    .option('--set <name=value>', 'set a param (repeatable)', collect, [])
+    .option('--pipeline <name>', 'the pipeline to draw, when the file declares several')
+    .addOption(backendOption())
+    .action(async (target: string, o: import('./commands/viz.js').VizCmdOptions) => {
+      const { runViz } = await import('./commands/viz.js');
+      setCode(await runViz(target, o));
+    });
+  p.command('report')
+    .description('write a self-contained HTML report of a run: metric charts, sample completions, the pipeline graph, the run manifest')
+    .argument('<dir>', 'the run folder (rlp run --out)')
+    .option('-o, --output <file>', 'the file to write (default DIR/report.html)')
+    .action(async (dir: string, o: { output?: string }) => {
+      const { runReport } = await import('./commands/report.js');
+      setCode(await runReport(dir, o));
+    });
   p.command('list')
     .description('the standard pipelines, with a one-line summary each')
     .action(async () => {

@@ -25,6 +25,7 @@ import { resolveParams, rolloutSettings } from './settings.js';
 import type { StepContext } from './step-context.js';
 import type { HostValue } from './step.js';
 import { defaultPolicyConfig, loadWeights, restore, save } from './weights.js';
+import { keepSamplesUpTo } from './samples.js';
 
 export { saveCheckpoint } from './checkpoint.js';
 export { TrainError, type Metrics, type TrainOptions } from './options.js';
@@ -97,6 +98,7 @@ export async function train(o: TrainOptions): Promise<Metrics[]> {
     writeFileSync(metricsFile, kept.map((l) => l + '\n').join(''));
     o.log(`resuming from ${ck} at step ${start}`);
   } else writeFileSync(metricsFile, '');
+  keepSamplesUpTo(o.out, start);
   const all: Metrics[] = [];
   try {
     for (let step = start + 1; step <= o.steps; step++) {

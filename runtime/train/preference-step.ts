@@ -3,8 +3,9 @@ import { BOS, EOS, UnknownCharacter } from '../policy/tokenizer.js';
 import { adamStep, ADAM_DEFAULTS } from './adam.js';
 import { TrainError, type Metrics } from './options.js';
 import type { PromptSource } from './prompts.js';
+import { appendSamples, pairSamples } from './samples.js';
 import { preferenceMetrics } from './preference-metrics.js';
-import { applyUpdates, policyOnHost, type StepContext } from './step-context.js';
+import { applyUpdates, policyOnHost, type StepContext, skipNonfinite } from './step-context.js';
 import { lossAndGrads, type RolloutBatch } from './step.js';
 
 /**
@@ -37,13 +38,23 @@ export async function preferenceStep(c: StepContext, source: PromptSource, stepI
   const refLogp = (await policyOnHost(run, ref, { prompts, completions, G, R }, mask)).logp;
   const batch: RolloutBatch = { B, G, R, prompts, completions, mask, oldLogp, refLogp, perCompletion: {}, step: stepIndex };
   const { loss, grads, updates } = await lossAndGrads(run, g, policy, batch, params, B % o.microBatches === 0 ? o.microBatches : 1, pipelineState);
-  const stateMetrics = applyUpdates(pipelineState, updates);
-  const gradNorm = await adamStep(tf, vars, grads, state, { ...ADAM_DEFAULTS, lr: o.lr });
+  const gradNorm = Number.isFinite(loss) ? await adamStep(tf, vars, grads, state, { ...ADAM_DEFAULTS, lr: o.lr }) : NaN;
   tf.dispose(grads);
+  const skipped = skipNonfinite(o, stepIndex + 1, loss, gradNorm);
+  const stateMetrics = skipped ? {} : applyUpdates(pipelineState, updates);
+  // TRL's implicit reward of each completion before this step's update (beta x summed log-ratio), for the samples table.
+  const beta = Number(params.get('beta') ?? 0.1);
+  const u = (s: number): number => {
+    let acc = 0;
+    for (let t = 0; t < R; t++) acc += (oldLogp[s * R + t]! - refLogp[s * R + t]!) * mask[s * R + t]!;
+    return beta * acc;
+  };
+  appendSamples(o.out, pairSamples(stepIndex + 1, rows, u));
   // What the pipeline itself binds (chosen_reward, rejected_reward, margin) before this update, and a measured KL.
   const reported = await preferenceMetrics(tf, run.backend, g, params, { B, G, R, logp: oldLogp, refLogp, mask });
   const n = mask.reduce((a, x) => a + x, 0);
   return {
     loss, ...reported, 'completions/mean_length': n / (B * G), grad_norm: gradNorm, learning_rate: o.lr, num_tokens: n, ...stateMetrics,
+    no_update: skipped || gradNorm === 0 ? 1 : 0, ...(skipped ? { skipped_nonfinite: 1 } : {}),
   };
 }

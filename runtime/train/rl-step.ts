@@ -14,6 +14,7 @@ import { TrainError, type Metrics, type TrainOptions } from './options.js';
 import type { PromptSource } from './prompts.js';
 import type { ResolvedRewards } from './reward-fns.js';
 import type { Rng } from './rng.js';
+import { appendSamples, groupSamples, stepAdvantage } from './samples.js';
 import { applyUpdates, meanStd, policyOnHost, type StepContext } from './step-context.js';
 import { lossAndGrads, worthSharing, type HostValue, type RolloutBatch } from './step.js';
 
@@ -141,6 +142,7 @@ export async function trainStep(c: StepContext, rng: Rng, source: PromptSource, 
   const raw = prompts.reduce((a, p) => a + G * (p.length + R), 0);
   const shares = worthSharing(prompts.reduce((a, p) => a + p.length, 0) / B, G, R);
   const packed = shares ? prompts.reduce((a, p) => a + p.length + G * R, 0) : raw;
+  appendSamples(o.out, groupSamples(stepIndex + 1, groups, tok, reward, stepAdvantage(g, shared), mask, G, R));
   return {
     loss, reward: rMean, reward_std: rStd, ...metrics, frac_reward_zero_std: zeroStd / B, kl: n > 0 ? kl / n : 0,
     'completions/mean_length': n / (B * G), grad_norm: gradNorm, learning_rate: o.lr, num_tokens: n,

@@ -18,6 +18,7 @@ import { firstLine, firstUnencodable, summary, type StartingPolicy } from '../ru
 import type { Metrics } from '../../train/options.js';
 import { commandLine, type CommandLine } from '../command-line.js';
 import { checkParamSets } from '../../eval/validate.js';
+import { VERSION } from '../version.js';
 
 /** Options of `rlp run`. */
 export interface RunCmdOptions {
@@ -150,6 +151,10 @@ export async function runRun(target: string, o: RunCmdOptions): Promise<number> 
     progress.done();
     process.off('SIGINT', onSigint);
   }
-  if (!o.dryRun) process.stderr.write(summary(out, metrics) + '\n');
+  if (!o.dryRun) {
+    const { writeReport } = await import('../../report/write.js');
+    await writeReport(out, VERSION);
+    process.stderr.write(summary(out, metrics) + '\n');
+  } else process.stderr.write(`run written to ${out}\n`);
   return stop ? 130 : EXIT.ok;
 }
