@@ -168,6 +168,14 @@ export const CODES: readonly CodeInfo[] = Object.freeze([
   code('RLP5001', E, 'backend unavailable', (a) => `the \`${a.backend}\` backend cannot run here: ${a.detail}`,
     'A backend could not be started. `wasm` (the default) and `cpu` always work; `webgpu` needs a WebGPU adapter (on Linux, a Vulkan driver such as Mesa lavapipe); `tensorflow` needs `@tensorflow/tfjs-node` installed. `rlp env` shows what each backend reports.'),
 
+  // ---- export to PyTorch (`rlp export --target torch`, issue 15)
+  code('RLP5010', E, 'op without a PyTorch form', (a) => `op \`${a.op}\` has no PyTorch form, so \`${a.pipeline}\` cannot be exported to torch`,
+    'Every op declares its PyTorch form next to its TF.js lowering (the `torch` field of its declaration in compiler/ops/). This op has none yet: add it there, or rewrite the pipeline without the op.'),
+  code('RLP5011', E, 'dimension without a size', (a) => `dimension \`${a.dim}\` has no size in \`${a.fn}\`: none of its arguments carries it`,
+    'An exported function learns its dim sizes from the tensors it is given. A value that spreads over a dim (`expand(x, over D)`) needs some argument that has D.'),
+  code('RLP5012', W, 'not exported: sampling', (a) => `the sample stage of \`${a.pipeline}\` is not exported: ${a.what}`,
+    'The exported functions start from the trainer\'s rollouts: sampling (n per prompt, temperature, max tokens, and features that need rlp\'s generator: dynamic refill, prompt suffixes, hints, forced prefixes, continuations) stays with the trainer\'s generator. Configure the trainer to sample the same way; features it lacks are not reproduced.'),
+
   code('RLP6001', E, 'missing input', (a) => `missing input \`${a.name}\``,
     'The batch does not feed a value the pipeline needs. Feed every standard input the pipeline reads (listed by `rlp explain NAME`), or feed a stage value that replaces what needs it (a fed `reward` skips the reward stage).'),
   code('RLP6002', E, 'wrong shape', (a) => `${a.what}`,

@@ -77,6 +77,31 @@ export interface LowerEnv {
 /** Unfused TF.js lowering of an op. */
 export type LowerFn = (tf: TF, xs: readonly Tensor[], attrs: Attrs, ctx: LowerCtx) => Tensor;
 
+/**
+ * What a PyTorch form is told by the exporter (`rlp export --target torch`). Input expressions
+ * arrive aligned by dim name as for `lower` (elementwise and broadcast ops: to the output's dims;
+ * a reduction's `where`: to input 0's dims). A param or constant arrives as a Python number.
+ */
+export interface TorchCtx {
+  /** For reductions, scans and `take`: the axes of input 0 named by `over` (or `dim`). */
+  readonly axes: readonly number[];
+  /** Python expressions of the output's dim sizes (`B`, `G`...), for ops that make dims. */
+  readonly outSizes: readonly string[];
+  /** The Python expression of a dim's size. */
+  size(dim: string): string;
+  /** Input i as a tensor: a Python number is wrapped as `_t(x, like)`. */
+  tensor(i: number): string;
+  /** Whether input i is a Python number or bool rather than a tensor. */
+  isNumber(i: number): boolean;
+  /** Whether input i is a bool value (a comparison, a bool param). */
+  isBool(i: number): boolean;
+  /** A float tensor of the function whose dtype and device new tensors take. */
+  readonly like: string;
+}
+
+/** PyTorch form of an op: one Python expression over its inputs' expressions (torch only). */
+export type TorchFn = (xs: readonly string[], attrs: Attrs, ctx: TorchCtx) => string;
+
 /** An op declaration. */
 export interface OpDef {
   /** IR name, snake_case. */
@@ -101,6 +126,11 @@ export interface OpDef {
   readonly reference?: ReferenceFn;
   /** The TF.js lowering; sources and effects are handled by the executor and have none. */
   readonly lower?: LowerFn;
+  /**
+   * The PyTorch form (`rlp export --target torch`), next to the TF.js lowering and with the same
+   * semantics, gradients included. Python helpers it calls (`_mean`...) are in compiler/torch/prelude.ts.
+   */
+  readonly torch?: TorchFn;
   /**
    * The lowering needs every input broadcast to the output's shape first (TF.js's Minimum and
    * Maximum gradients do not reduce broadcast axes and throw).

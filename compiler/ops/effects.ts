@@ -52,6 +52,7 @@ export const stateWrite = defineOp({
   traits: ['effect'],
   inputs: [{ name: 'value', kind: 'number' }],
   lower: (tf, [x]) => tf.clone(x!),
+  torch: ([x]) => x!,
   infer: (types) => {
     const t = asTensor(types[0]);
     return t === null ? null : (tensor(t.dtype, t.dims) as TensorType);

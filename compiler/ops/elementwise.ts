@@ -1,6 +1,6 @@
 /** A helper for declaring elementwise ops from their scalar semantics. */
 import type { DType } from '../types.js';
-import { defineOp, type InputKind, type LowerFn, type OpDef, type Trait } from './define.js';
+import { defineOp, type InputKind, type LowerFn, type OpDef, type TorchFn, type Trait } from './define.js';
 import { arithOf, combine } from './infer.js';
 
 /** What an elementwise op needs to say about itself. */
@@ -16,6 +16,8 @@ export interface ElementwiseSpec {
   readonly scalar: (...xs: number[]) => number;
   /** The TF.js lowering (inputs already aligned and cast). */
   readonly lower: LowerFn;
+  /** The PyTorch form (inputs already aligned), as `OpDef.torch`. */
+  readonly torch?: TorchFn;
   readonly grad?: (xs: readonly number[], g: number) => readonly number[];
   readonly product?: boolean;
   /** The TF.js lowering needs inputs of the output's full shape (its gradient does not reduce broadcasts). */
@@ -38,6 +40,7 @@ export function elementwise(s: ElementwiseSpec): OpDef {
       combine(types, ctx, { dtype: s.result === 'arith' ? arithOf(types) : s.result, product: s.product === true }),
     scalar: s.scalar,
     lower: s.lower,
+    ...(s.torch !== undefined ? { torch: s.torch } : {}),
     ...(s.sameShape === true ? { sameShapeInputs: true } : {}),
     ...(s.grad !== undefined ? { grad: s.grad } : {}),
     ...(s.examples !== undefined ? { examples: s.examples } : {}),

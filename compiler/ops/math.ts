@@ -13,53 +13,53 @@ const sigmoid = (x: number): number => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.e
 const softplus = (x: number): number => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
 
 export const exp = elementwise({
-  name: 'exp', lower: (tf, [x]) => tf.exp(x!), dsl: 'exp', summary: 'e ** x.', inputs: ['x'], result: 'f32',
+  name: 'exp', lower: (tf, [x]) => tf.exp(x!), torch: (_, __, c) => `torch.exp(${c.tensor(0)})`, dsl: 'exp', summary: 'e ** x.', inputs: ['x'], result: 'f32',
   scalar: Math.exp, grad: ([x], g) => [g * Math.exp(x!)], examples: [{ dsl: 'exp(0)', out: 1 }],
 });
 
 export const log = elementwise({
-  name: 'log', lower: (tf, [x]) => tf.log(x!), dsl: 'log', summary: 'Natural logarithm.', inputs: ['x'], result: 'f32',
+  name: 'log', lower: (tf, [x]) => tf.log(x!), torch: (_, __, c) => `torch.log(${c.tensor(0)})`, dsl: 'log', summary: 'Natural logarithm.', inputs: ['x'], result: 'f32',
   scalar: Math.log, grad: ([x], g) => [g / x!], examples: [{ dsl: 'log(1)', out: 0 }],
 });
 
 export const sqrt = elementwise({
-  name: 'sqrt', lower: (tf, [x]) => tf.sqrt(x!), dsl: 'sqrt', summary: 'Square root.', inputs: ['x'], result: 'f32',
+  name: 'sqrt', lower: (tf, [x]) => tf.sqrt(x!), torch: (_, __, c) => `torch.sqrt(${c.tensor(0)})`, dsl: 'sqrt', summary: 'Square root.', inputs: ['x'], result: 'f32',
   scalar: Math.sqrt, grad: ([x], g) => [g / (2 * Math.sqrt(x!))], examples: [{ dsl: 'sqrt(4)', out: 2 }],
 });
 
 export const abs = elementwise({
-  name: 'abs', lower: (tf, [x]) => tf.abs(x!), dsl: 'abs', summary: 'Absolute value.', inputs: ['x'], result: 'arith',
+  name: 'abs', lower: (tf, [x]) => tf.abs(x!), torch: (_, __, c) => `torch.abs(${c.tensor(0)})`, dsl: 'abs', summary: 'Absolute value.', inputs: ['x'], result: 'arith',
   scalar: Math.abs, grad: ([x], g) => [g * Math.sign(x!)], examples: [{ dsl: 'abs(-2)', out: 2 }],
 });
 
 export const sigmoidOp = elementwise({
-  name: 'sigmoid', lower: (tf, [x]) => tf.sigmoid(x!), dsl: 'sigmoid', summary: 'Logistic function 1 / (1 + e^-x).', inputs: ['x'], result: 'f32',
+  name: 'sigmoid', lower: (tf, [x]) => tf.sigmoid(x!), torch: (_, __, c) => `torch.sigmoid(${c.tensor(0)})`, dsl: 'sigmoid', summary: 'Logistic function 1 / (1 + e^-x).', inputs: ['x'], result: 'f32',
   scalar: sigmoid, grad: ([x], g) => [g * sigmoid(x!) * (1 - sigmoid(x!))], examples: [{ dsl: 'sigmoid(0)', out: 0.5 }],
 });
 
 // Lowered as -softplus(-x): TF.js 4.22's logSigmoid gradient reads a disposed tensor whenever
 // its input is an intermediate value (its custom gradient frees the saved input).
 export const logSigmoid = elementwise({
-  name: 'log_sigmoid', lower: (tf, [x]) => tf.neg(tf.softplus(tf.neg(x!))), dsl: 'log_sigmoid', summary: 'log(sigmoid(x)), stable for large |x|.', inputs: ['x'], result: 'f32',
+  name: 'log_sigmoid', lower: (tf, [x]) => tf.neg(tf.softplus(tf.neg(x!))), torch: (_, __, c) => `torch.nn.functional.logsigmoid(${c.tensor(0)})`, dsl: 'log_sigmoid', summary: 'log(sigmoid(x)), stable for large |x|.', inputs: ['x'], result: 'f32',
   scalar: (x) => -softplus(-x), grad: ([x], g) => [g * sigmoid(-x!)], examples: [{ dsl: 'log_sigmoid(0)', out: -Math.LN2 }],
 });
 
 export const softplusOp = elementwise({
-  name: 'softplus', lower: (tf, [x]) => tf.softplus(x!), dsl: 'softplus', summary: 'log(1 + e^x), stable for large |x|.', inputs: ['x'], result: 'f32',
+  name: 'softplus', lower: (tf, [x]) => tf.softplus(x!), torch: (_, __, c) => `torch.nn.functional.softplus(${c.tensor(0)})`, dsl: 'softplus', summary: 'log(1 + e^x), stable for large |x|.', inputs: ['x'], result: 'f32',
   scalar: softplus, grad: ([x], g) => [g * sigmoid(x!)], examples: [{ dsl: 'softplus(0)', out: Math.LN2 }],
 });
 
 export const tanh = elementwise({
-  name: 'tanh', lower: (tf, [x]) => tf.tanh(x!), dsl: 'tanh', summary: 'Hyperbolic tangent.', inputs: ['x'], result: 'f32',
+  name: 'tanh', lower: (tf, [x]) => tf.tanh(x!), torch: (_, __, c) => `torch.tanh(${c.tensor(0)})`, dsl: 'tanh', summary: 'Hyperbolic tangent.', inputs: ['x'], result: 'f32',
   scalar: Math.tanh, grad: ([x], g) => [g * (1 - Math.tanh(x!) ** 2)], examples: [{ dsl: 'tanh(0)', out: 0 }],
 });
 
 export const toFloat = elementwise({
-  name: 'float', lower: (tf, [x]) => tf.cast(x!, 'float32'), dsl: 'float', summary: 'Convert to f32 (true is 1, false is 0).', inputs: ['x'], accepts: 'any', result: 'f32',
+  name: 'float', lower: (tf, [x]) => tf.cast(x!, 'float32'), torch: (_, __, c) => `${c.tensor(0)}.to(${c.like}.dtype)`, dsl: 'float', summary: 'Convert to f32 (true is 1, false is 0).', inputs: ['x'], accepts: 'any', result: 'f32',
   scalar: (x) => x, grad: (_, g) => [g], examples: [{ dsl: 'float(true)', out: 1 }],
 });
 
 export const stopGradient = elementwise({
-  name: 'stop_gradient', lower: (tf, [x]) => lowerStopGradient(tf, x!), dsl: 'stop_gradient', summary: 'x, with no gradient flowing back through it.', inputs: ['x'],
+  name: 'stop_gradient', lower: (tf, [x]) => lowerStopGradient(tf, x!), torch: (_, __, c) => `${c.tensor(0)}.detach()`, dsl: 'stop_gradient', summary: 'x, with no gradient flowing back through it.', inputs: ['x'],
   result: 'arith', scalar: (x) => x, grad: () => [0], examples: [{ dsl: 'stop_gradient(3)', out: 3 }],
 });

@@ -1,6 +1,6 @@
 /** Reductions over named dimensions, optionally weighted by a mask (`where`). */
 import type { TensorType } from '../types.js';
-import { defineOp, type LowerFn, type OpDef, type ReduceFn, type Tensor, type TF } from './define.js';
+import { defineOp, type LowerFn, type OpDef, type ReduceFn, type Tensor, type TF, type TorchFn } from './define.js';
 import { reduceType } from './infer.js';
 
 function weights(xs: readonly number[], ws: readonly number[] | null): number[] {
@@ -117,7 +117,28 @@ const lowerMaxFn: LowerFn = (tf, [x, w], _, c) => lowerExtremum(tf, x!, w, ax(c.
 const lowerMinFn: LowerFn = (tf, [x, w], _, c) => lowerExtremum(tf, x!, w, ax(c.axes), false);
 const lowerCountFn: LowerFn = (tf, [x, w], _, c) => lowerCount(tf, x!, w, ax(c.axes));
 
-function reduction(name: string, dsl: string, summary: string, reduce: ReduceFn, lower: LowerFn, dtype: (x: TensorType) => TensorType['dtype'], correction = false): OpDef {
+// ---- PyTorch forms: the Python helpers `_sum`, `_mean`... (compiler/torch/prelude.ts) select
+// masked entries with `torch.where` and guard denominators exactly as the TF.js lowerings above.
+
+/** A Python tuple: `()`, `(1,)`, `(0, 1)`. */
+const pyTuple = (xs: readonly string[]): string => (xs.length === 1 ? `(${xs[0]!},)` : `(${xs.join(', ')})`);
+
+/** `helper(x, (axes,), w[, correction])`; a bool x counts as 0/1 floats. */
+const torchReduce = (helper: string, correction = false): TorchFn => (xs, a, c) => {
+  const x = c.isBool(0) ? `${xs[0]!}.to(${c.like}.dtype)` : xs[0]!;
+  const w = a['where'] === true ? `, ${xs[1]!}` : '';
+  const corr = correction ? `, correction=${Number(a['correction'] ?? 1)}` : '';
+  return `${helper}(${x}, ${pyTuple(c.axes.map(String))}${w}${corr})`;
+};
+
+/** Without `where`, a count is the product of the reduced dims' sizes: no data is read. */
+const torchCount: TorchFn = (xs, a, c) => {
+  if (a['where'] === true) return torchReduce('_count')(xs, a, c);
+  const n = (a['over'] as readonly string[]).map((d) => c.size(d)).join(' * ');
+  return `_full(${pyTuple(c.outSizes)}, ${n}, ${c.like})`;
+};
+
+function reduction(name: string, dsl: string, summary: string, reduce: ReduceFn, lower: LowerFn, dtype: (x: TensorType) => TensorType['dtype'], torch: TorchFn, correction = false): OpDef {
   return defineOp({
     name, dsl, summary, traits: ['reduction', 'pure'],
     inputs: correction ? [{ name: 'x', kind: 'number' }, { name: 'correction', kind: 'const-number', default: 1 }] : [{ name: 'x', kind: 'number' }],
@@ -125,13 +146,14 @@ function reduction(name: string, dsl: string, summary: string, reduce: ReduceFn,
     infer: (types, ctx) => reduceType(types, ctx, dtype),
     reduce,
     lower,
+    torch,
   });
 }
 
-export const sum = reduction('sum', 'sum', 'Sum over the named dims (of the entries where the mask is non-zero).', sumFn, lowerSum, same);
-export const mean = reduction('mean', 'mean', 'Mean over the named dims; with `where m`, sum(x*m)/sum(m), and 0 when sum(m) is 0.', meanFn, lowerMeanFn, f32);
-export const variance = reduction('var', 'var', 'Variance over the named dims with `correction` (default 1: unbiased); 0 when n <= correction.', varFn, lowerVarFn, f32, true);
-export const std = reduction('std', 'std', 'Standard deviation: sqrt(var(x, correction)); 0 when n <= correction.', (xs, ws, a) => Math.sqrt(varFn(xs, ws, a)), lowerStdFn, f32, true);
-export const reduceMax = reduction('reduce_max', 'max', 'Maximum over the named dims (-inf when empty).', extremum(Math.max, -Infinity), lowerMaxFn, f32);
-export const reduceMin = reduction('reduce_min', 'min', 'Minimum over the named dims (+inf when empty).', extremum(Math.min, Infinity), lowerMinFn, f32);
-export const count = reduction('count', 'count', 'Number of entries over the named dims (with `where m`: sum of m).', countFn, lowerCountFn, f32);
+export const sum = reduction('sum', 'sum', 'Sum over the named dims (of the entries where the mask is non-zero).', sumFn, lowerSum, same, torchReduce('_sum'));
+export const mean = reduction('mean', 'mean', 'Mean over the named dims; with `where m`, sum(x*m)/sum(m), and 0 when sum(m) is 0.', meanFn, lowerMeanFn, f32, torchReduce('_mean'));
+export const variance = reduction('var', 'var', 'Variance over the named dims with `correction` (default 1: unbiased); 0 when n <= correction.', varFn, lowerVarFn, f32, torchReduce('_var', true), true);
+export const std = reduction('std', 'std', 'Standard deviation: sqrt(var(x, correction)); 0 when n <= correction.', (xs, ws, a) => Math.sqrt(varFn(xs, ws, a)), lowerStdFn, f32, torchReduce('_std', true), true);
+export const reduceMax = reduction('reduce_max', 'max', 'Maximum over the named dims (-inf when empty).', extremum(Math.max, -Infinity), lowerMaxFn, f32, torchReduce('_amax'));
+export const reduceMin = reduction('reduce_min', 'min', 'Minimum over the named dims (+inf when empty).', extremum(Math.min, Infinity), lowerMinFn, f32, torchReduce('_amin'));
+export const count = reduction('count', 'count', 'Number of entries over the named dims (with `where m`: sum of m).', countFn, lowerCountFn, f32, torchCount);

@@ -46,6 +46,7 @@ export const shift = defineOp({
   inputs: [{ name: 'x', kind: 'number' }],
   over: 'required',
   infer: scanType,
+  torch: (_, __, c) => `_shift(${c.tensor(0)}, ${c.axes[0]!})`,
   reference: ([x], attrs) => {
     const out = new Float64Array(x!.data.length);
     eachLine(x!, (attrs['over'] as string[])[0]!, (offs) => offs.forEach((o, t) => (out[o] = t + 1 < offs.length ? x!.data[offs[t + 1]!]! : 0)));
@@ -70,6 +71,7 @@ export const discountedCumsum = defineOp({
   inputs: [{ name: 'x', kind: 'number' }, { name: 'gamma', kind: 'number-scalar' }],
   over: 'required',
   infer: scanType,
+  torch: ([, gamma], _, c) => `_discounted_cumsum(${c.tensor(0)}, ${gamma}, ${c.axes[0]!})`,
   reference: ([x, g], attrs) => {
     const gamma = g!.data[0]!;
     const out = new Float64Array(x!.data.length);

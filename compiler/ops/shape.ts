@@ -36,6 +36,7 @@ export const expand = defineOp({
   inputs: [{ name: 'x', kind: 'any' }],
   over: 'required',
   lower: (tf, [x], _, ctx) => tf.broadcastTo(x!, ctx.outShape as number[]),
+  torch: (_, __, c) => `${c.tensor(0)}.expand(${c.outSizes.join(', ')})`,
   reference: ([x], _, out) => ({ ...out, data: Float64Array.from(sourceIndex(x!, out), (i) => x!.data[i]!) }),
   infer: (types, ctx) => {
     const x = asTensor(types[0]);
@@ -70,6 +71,8 @@ export const take = defineOp({
     const size = ctx.inShape.map((d, i) => (i === axis ? 1 : d));
     return tf.squeeze(tf.slice(x!, begin, size), [axis]);
   },
+  // `x[:, :, 0]`: Python raises IndexError past the end, as the TF.js lowering throws.
+  torch: ([x], attrs, c) => `${x!}[${[...Array<string>(c.axes[0]!).fill(':'), String(Number(attrs['index']))].join(', ')}]`,
   inputs: [{ name: 'x', kind: 'any' }],
   infer: (types, ctx) => {
     const x = asTensor(types[0]);
@@ -101,6 +104,8 @@ export const sort = defineOp({
     return tensor(x.dtype === 'bool' ? 'f32' : x.dtype, x.dims, null, null);
   },
   reference: ([x], _, out) => ({ ...out, data: Float64Array.from(x!.data).sort() }),
+  // torch.sort's gradient routes dy back through the permutation, as the TF.js lowering's.
+  torch: (_, __, c) => `torch.sort(${c.tensor(0)}, dim=${c.axes[0]!}).values`,
   // A custom gradient: the permutation (from topk, which has no gradient) stays off the tape, and
   // the gradient routes dy back through the saved permutation as a one-hot matrix product.
   lower: (tf, [x]) => {

@@ -127,6 +127,18 @@ function program(setCode: (c: number) => void, argv: readonly string[]): Command
       const { runReport } = await import('./commands/report.js');
       setCode(await runReport(dir, o));
     });
+  p.command('export')
+    .description('export a pipeline for PyTorch trainers: one torch function per stage, optionally wrapped for verl or TRL')
+    .argument('<target>', 'a .rlp file, or the name of a standard pipeline such as grpo')
+    .addOption(new Option('--target <lang>', 'what to export to').choices(['torch']).makeOptionMandatory())
+    .addOption(new Option('--for <trainer>', 'wrap the functions for a trainer: verl (registered estimator and policy loss), trl (a GRPOTrainer subclass) or plain').choices(['plain', 'verl', 'trl']).default('plain'))
+    .option('-o, --output <file>', 'write the Python module here (.py) instead of printing it')
+    .option('--pipeline <name>', 'the pipeline to export, when the file declares several')
+    .addOption(formatOption())
+    .action(async (target: string, o: import('./commands/export.js').ExportCmdOptions) => {
+      const { runExport } = await import('./commands/export.js');
+      setCode(runExport(target, o));
+    });
   p.command('list')
     .description('the standard pipelines, with a one-line summary each')
     .action(async () => {
