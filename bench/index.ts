@@ -3,12 +3,13 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { benchColdCheck, benchWarmCompile } from './compile.js';
 import { benchLearn } from './learn.js';
+import { benchTyping } from './lsp.js';
 import { benchPrefix } from './prefix.js';
 import { benchGather, benchGrpo, benchMatmul } from './runtime.js';
 
 const mark = (ok: boolean): string => (ok ? 'ok  ' : 'MISS');
 const only = process.argv[2];
-const SECTIONS = ['compile', 'runtime', 'prefix', 'learn'];
+const SECTIONS = ['compile', 'lsp', 'runtime', 'prefix', 'learn'];
 
 if (only === undefined) {
   // Each section in its own process: one section's large tensors (and the heap they grew) must
@@ -30,6 +31,13 @@ if (only === 'compile') {
   const cold = benchColdCheck();
   console.log('== cold start of `rlp check` on 3 stdlib files (median) — target < 500 ms');
   console.log(`  ${mark(cold.ms < 500)} rlp check            ${cold.ms.toFixed(0)} ms   (bare \`node -e 0\`: ${cold.baselineMs.toFixed(0)} ms, ratio ${(cold.ms / cold.baselineMs).toFixed(1)}x)`);
+}
+
+if (only === 'lsp') {
+  const t = await benchTyping();
+  console.log('== rlp lsp typing latency: diagnostics of stdlib/preference.rlp after a one-character edit (median) — target < 30 ms');
+  console.log(`  ${mark(t.ms < 30)} didChange -> publishDiagnostics   ${t.ms.toFixed(1)} ms  (min ${t.min.toFixed(1)} ms, ${t.edits} edits, stdio transport)`);
+  console.log(`       the check alone, in-process       ${t.inProcessMs.toFixed(1)} ms  (CPU time ${t.inProcessCpuMs.toFixed(1)} ms)`);
 }
 
 if (only === 'runtime') {

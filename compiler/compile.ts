@@ -9,7 +9,8 @@ import type { IrGraph } from './ir/graph.js';
 import { verifyIr } from './ir/verify.js';
 import { DEFAULT_PIPELINE } from './passes/index.js';
 import type { Pass } from './passes/define.js';
-import { STANDARD_DIMS } from './types.js';
+import { STANDARD_DIMS, type Type } from './types.js';
+import type { PipelineDecl } from '../grammar/ast.js';
 import { makeSource, span } from '../grammar/source.js';
 
 /** One compiled pipeline: its IR before and after the passes. */
@@ -27,6 +28,8 @@ export interface CompileResult {
   readonly program: Program;
   readonly pipelines: readonly CompiledPipeline[];
   readonly diagnostics: readonly Diagnostic[];
+  /** Side table: the type of every binding and state variable that checked, by pipeline declaration. */
+  readonly types: ReadonlyMap<PipelineDecl, ReadonlyMap<string, Type>>;
 }
 
 /** Options of a compilation. */
@@ -65,17 +68,20 @@ export function compileFiles(paths: readonly string[], opts: CompileOptions = {}
   const dimOrder = [...STANDARD_DIMS, ...program.dims.filter((d) => !STANDARD_DIMS.includes(d))];
   const flattener = new Flattener(diagnostics);
   const pipelines: CompiledPipeline[] = [];
+  const types = new Map<PipelineDecl, ReadonlyMap<string, Type>>();
   for (const m of program.roots) {
     for (const item of m.ast?.items ?? []) {
       if (item.kind !== 'Pipeline') continue;
       const flat = flattener.flatten(item, m);
       if (flat === null) continue;
-      const raw = new PipelineChecker(flat, dimOrder, diagnostics, opts.rewards ?? [], opts.rewardColumns ?? {}, opts.data ?? null).run();
+      const checker = new PipelineChecker(flat, dimOrder, diagnostics, opts.rewards ?? [], opts.rewardColumns ?? {}, opts.data ?? null);
+      const raw = checker.run();
+      types.set(item, checker.valueTypes());
       if (raw === null) continue;
       pipelines.push(optimize(item.name.name, m.file.path, raw, opts.passes ?? DEFAULT_PIPELINE));
     }
   }
-  return { program, pipelines, diagnostics: sortDiagnostics(diagnostics) };
+  return { program, pipelines, diagnostics: sortDiagnostics(diagnostics), types };
 }
 
 /** Run passes, verifying the graph before and after each. */

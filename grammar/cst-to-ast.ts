@@ -61,7 +61,11 @@ export class AstBuilder {
   }
 
   /** The span from the first to the last token under a CST node. */
+  /** A node's span: from the parser's node location, else (a node built here) from its tokens. */
   private nodeSpan(n: CstNode): Span {
+    const lo0 = n.location?.startOffset ?? NaN;
+    const hi0 = n.location?.endOffset ?? NaN;
+    if (Number.isFinite(lo0) && Number.isFinite(hi0)) return span(this.file, lo0, hi0 + 1);
     let lo = Infinity;
     let hi = -Infinity;
     const stack: CstNode[] = [n];
@@ -240,6 +244,9 @@ export class AstBuilder {
 
   /** A left-assoc chain `a op b op c`: operands under `key` (and `key2`), operators are the tokens. */
   private chain(n: CstNode, key: string, opOf: (t: IToken) => A.BinaryOp, key2?: string): A.Expr {
+    // Most chains are a single operand: skip collecting operators (the AST build is hot while typing).
+    const only = n.children[key];
+    if (key2 === undefined && only !== undefined && only.length === 1 && Object.keys(n.children).length === 1) return this.expr(this.node(n, key));
     const operands = [...this.nodes(n, key), ...(key2 === undefined ? [] : this.nodes(n, key2))];
     const ops = Object.entries(n.children)
       .filter(([k]) => k !== key && k !== key2)

@@ -5,7 +5,8 @@ import type { SyntaxProblem } from './problem.js';
 import { span, type SourceFile } from './source.js';
 import { ALL_TOKENS, MalformedNumber, UnterminatedComment, UnterminatedString } from './tokens.js';
 
-const LEXER = new Lexer([...ALL_TOKENS], { positionTracking: 'onlyOffset', ensureOptimizations: false });
+// Full tracking gives tokens an endOffset, from which the parser records every node's extent.
+const LEXER = new Lexer([...ALL_TOKENS], { positionTracking: 'full', ensureOptimizations: false });
 
 /** The lexer's result: tokens for the parser, doc comments on the side, and problems. */
 export interface LexResult {

@@ -3,6 +3,8 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { stripBom } from '../../grammar/encoding.js';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ParseResult } from '../../grammar/parse.js';
+import type { SourceFile } from '../../grammar/source.js';
 
 /** File access for the compiler. Paths are absolute; `display` shortens them for messages. */
 export interface CompilerHost {
@@ -13,6 +15,11 @@ export interface CompilerHost {
   display(absPath: string): string;
   /** The names of the stdlib modules (for suggestions). */
   stdlibModules(): string[];
+  /**
+   * Optional: parse a file, e.g. from a cache of unchanged files (the language server keeps one
+   * so that a keystroke reparses only the edited file). Must return what `parseFile` would.
+   */
+  parse?(file: SourceFile): ParseResult;
 }
 
 /** Find the repository's `stdlib/` by walking up from this module (works from source and from the bundle). */

@@ -59,7 +59,7 @@ class Loader {
     const text = this.host.read(abs);
     if (text === undefined) return null;
     const file = makeSource(this.host.display(abs), text);
-    const parsed = parseFile(file);
+    const parsed = this.host.parse?.(file) ?? parseFile(file);
     for (const p of parsed.problems) this.program.diagnostics.push(diag(p.code, p.span, p.args));
     const module: Module = { path: abs, file, ast: parsed.ast, scope: new Map(), imports: [] };
     (this.program.modules as Map<string, Module>).set(abs, module);
@@ -88,15 +88,20 @@ class Loader {
   }
 
   private resolveImport(from: string, spec: string): string {
-    const withExt = extname(spec) === '' ? spec + '.rlp' : spec;
-    if (spec.startsWith('std/')) return join(this.host.stdlibDir, withExt.slice(4));
-    return isAbsolute(withExt) ? withExt : resolve(dirname(from), withExt);
+    return resolveImportPath(this.host, from, spec);
   }
 
   private missingHelp(spec: string): string | null {
     const std = this.host.stdlibModules().map((m) => `std/${m}`);
     return didYouMean(spec, std) ?? (spec.startsWith('std/') ? `the standard library has ${std.map((s) => '`' + s + '`').join(', ')}` : null);
   }
+}
+
+/** Where an import leads: `std/...` into the stdlib folder, others relative to the importing file. */
+export function resolveImportPath(host: CompilerHost, from: string, spec: string): string {
+  const withExt = extname(spec) === '' ? spec + '.rlp' : spec;
+  if (spec.startsWith('std/')) return join(host.stdlibDir, withExt.slice(4));
+  return isAbsolute(withExt) ? withExt : resolve(dirname(from), withExt);
 }
 
 function declsOf(m: Module): TopDecl[] {

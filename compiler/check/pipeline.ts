@@ -42,6 +42,13 @@ export class PipelineChecker implements NameResolver {
     this.el.resolver = this;
   }
 
+  /** The types of the bindings and state variables elaborated so far (a side table for editors). */
+  valueTypes(): Map<string, Type> {
+    const types = new Map<string, Type>(this.stateTypes);
+    for (const [name, id] of this.values) if (id !== null) types.set(name, this.el.builder.typeOf(id));
+    return types;
+  }
+
   /** Run every check; returns the graph when this pipeline has no errors. */
   run(): IrGraph | null {
     const before = this.out.filter((d) => d.severity === 'error').length;

@@ -32,8 +32,11 @@ export function opByName(name: string): OpDef | undefined {
 
 /** Ops callable from the DSL under `dsl` (an elementwise and a reduction may share a name). */
 export function opsByDsl(dsl: string): readonly OpDef[] {
-  return OPS.filter((o) => o.dsl === dsl);
+  return BY_DSL.get(dsl) ?? [];
 }
+
+const BY_DSL = new Map<string, OpDef[]>();
+for (const o of OPS) if (o.dsl !== null) BY_DSL.set(o.dsl, [...(BY_DSL.get(o.dsl) ?? []), o]);
 
 /** Every DSL-callable name, sorted. */
 export function dslNames(): string[] {

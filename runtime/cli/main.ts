@@ -156,6 +156,13 @@ function program(setCode: (c: number) => void, argv: readonly string[]): Command
     .description('explain a diagnostic code (RLP3001), a standard pipeline (grpo), an op (clip), or list ops (ops)')
     .argument('<what>', 'RLPxxxx, a pipeline name, an op name, or "ops"')
     .action((what: string) => setCode(runExplain(what)));
+  p.command('lsp')
+    .description('language server over stdio, for editors (VS Code, Neovim, Helix)')
+    .option('--stdio', 'talk over stdin and stdout (the only transport; accepted because clients pass it)')
+    .action(async () => {
+      const { runLsp } = await import('./commands/lsp.js');
+      setCode(await runLsp());
+    });
   return p;
 }
 
