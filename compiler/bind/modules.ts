@@ -1,5 +1,5 @@
 /** Loading a program: files, their imports (resolved, with cycles reported) and top-level scopes. */
-import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { DimDecl, FileNode, FnDecl, ImportDecl, PipelineDecl } from '../../grammar/ast.js';
 import { parseFile } from '../../grammar/parse.js';
 import { makeSource, type SourceFile } from '../../grammar/source.js';
@@ -74,6 +74,11 @@ class Loader {
 
   private importOne(module: Module, imp: ImportDecl, stack: string[]): void {
     const target = this.resolveImport(module.path, imp.path);
+    const refused = this.refusal(imp.path, target);
+    if (refused !== null) {
+      this.program.diagnostics.push(diag('RLP2020', imp.pathSpan, { path: imp.path, why: refused }));
+      return;
+    }
     if (stack.includes(target)) {
       const chain = [...stack.slice(stack.indexOf(target)), target].map((p) => this.host.display(p)).join(' -> ');
       this.program.diagnostics.push(diag('RLP2002', imp.pathSpan, { chain }));
@@ -89,6 +94,19 @@ class Loader {
 
   private resolveImport(from: string, spec: string): string {
     return resolveImportPath(this.host, from, spec);
+  }
+
+  /**
+   * Why an import may not be read, or null: only `.rlp` files are imported (nothing else is read,
+   * so no other file's text can reach a diagnostic), and `std/...` stays inside the standard library.
+   */
+  private refusal(spec: string, target: string): string | null {
+    if (extname(target) !== '.rlp') return 'only .rlp files can be imported';
+    if (spec.startsWith('std/')) {
+      const r = relative(resolve(this.host.stdlibDir), target);
+      if (r === '' || r.startsWith('..') || isAbsolute(r)) return '`std/` names a module inside the standard library; this path leads outside the standard library';
+    }
+    return null;
   }
 
   private missingHelp(spec: string): string | null {

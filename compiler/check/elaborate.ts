@@ -34,10 +34,29 @@ export interface NameResolver {
   unknownHint?(name: string, ctx: Ctx): string | null;
 }
 
+/**
+ * The most expressions one pipeline may elaborate, counting each function body once per distinct
+ * argument list (calls are inlined through the hash-consed IR, so repeated calls cost nothing).
+ * A program past it (an expansion bomb such as `e(x) = d(2*x) + d(3*x)` nested 40 deep) stops
+ * with RLP4020 instead of running for hours.
+ */
+export const MAX_ELABORATION_WORK = 100_000;
+
+let totalWork = 0;
+
+/** Expressions elaborated so far in this process, over every pipeline: tests bound compile work by this count. */
+export function elaborationWork(): number {
+  return totalWork;
+}
+
 /** Expression elaborator for one pipeline. */
 export class Elaborator {
   readonly builder = new IrBuilder();
   private readonly fnStack: FnDecl[] = [];
+  /** Inlined calls by function and argument node ids: a call is expanded once per distinct argument list. */
+  private readonly inlined = new Map<FnDecl, Map<string, number | null>>();
+  private work = 0;
+  private overBudget = false;
   resolver: NameResolver | null = null;
 
   constructor(
@@ -47,6 +66,12 @@ export class Elaborator {
 
   /** Elaborate an expression to a node id, or null after reporting. */
   expr(e: Expr, ctx: Ctx): number | null {
+    if (this.overBudget) return null;
+    totalWork++;
+    if (++this.work > MAX_ELABORATION_WORK) {
+      this.overBudget = true;
+      return this.fail('RLP4020', ctx.callSpans[ctx.callSpans.length - 1] ?? e.span, { limit: MAX_ELABORATION_WORK });
+    }
     switch (e.kind) {
       case 'Number':
         return this.constant(e.value, e.isInt ? 'i32' : 'f32', e.span, ctx);
@@ -260,12 +285,18 @@ export class Elaborator {
       if (locals.has(p.name.name)) return this.fail('RLP2003', p.name.span, { name: p.name.name });
       locals.set(p.name.name, id);
     }
+    const byArgs = this.inlined.get(fd) ?? new Map<string, number | null>();
+    this.inlined.set(fd, byArgs);
+    const key = [...locals.values()].join(',');
+    if (byArgs.has(key)) return byArgs.get(key)!;
     this.fnStack.push(fd);
     try {
       const inner: Ctx = { module: fnModule, stage: null, locals, callSpans: [e.span, ...ctx.callSpans] };
-      const result = this.body(fd, fd.body, inner, locals);
-      if (result === null || fd.returnType === null) return result;
-      return this.conforms(result, fd.returnType, e.span, `the result of \`${fd.name.name}\``, fd.name.name, 'result') ? result : null;
+      const body = this.body(fd, fd.body, inner, locals);
+      const result = body === null || fd.returnType === null ? body
+        : this.conforms(body, fd.returnType, e.span, `the result of \`${fd.name.name}\``, fd.name.name, 'result') ? body : null;
+      byArgs.set(key, result);
+      return result;
     } finally {
       this.fnStack.pop();
     }

@@ -85,6 +85,13 @@ export const CODES: readonly CodeInfo[] = Object.freeze([
   code('RLP2014', E, 'unknown dimension', (a) => `unknown dimension \`${a.name}\``,
     'Dimensions are B (prompts), G (samples per prompt), T (completion tokens), V (vocabulary) and any declared with `dim NAME`.'),
 
+  // --- issue 10: bounded compile work ---
+  code('RLP4020', E, 'program too large', (a) => `this pipeline expands to more than ${a.limit} expressions once its functions are inlined`,
+    'Functions are inlined at each call; calls with the same arguments are expanded once. A program whose expansion grows past the limit (for example a chain of functions each calling the previous one twice with different arguments, which doubles per level) is refused instead of compiling for hours. Share intermediate results through bindings, or call functions with the same arguments.'),
+  // --- issue 10: what an import may reach ---
+  code('RLP2020', E, 'import not allowed', (a) => `cannot import \`${a.path}\`: ${a.why}`,
+    'An import names another .rlp file: a path relative to the importing file (`./losses` or `./losses.rlp`), an absolute path to a .rlp file, or `std/NAME`, a module of the standard library. No other file is read, and `std/` paths cannot leave the standard library\'s folder.'),
+
   code('RLP3001', E, 'dimension mismatch', (a) => `cannot combine \`${a.left}\` with \`${a.right}\`: dimension \`${a.dim}\` is missing`,
     'Operands are aligned by dimension name. A value may be combined with a finer one only when its dimensions are a leading part of B, G, T (a per-prompt value with a per-sample one, a per-sample value with a per-token one). Anything else must be made explicit, e.g. `expand(x, over G)`, or reduced first.'),
   code('RLP3002', E, 'reduction over a missing dimension', (a) => `cannot reduce over \`${a.dim}\`: the value is \`${a.type}\``,

@@ -76,9 +76,22 @@ export class IrGraph {
     return (this.g.successors(String(id)) ?? []).map(Number).sort((a, b) => a - b);
   }
 
-  /** Whether the graph has no cycle. */
+  /** Whether the graph has no cycle (Kahn's algorithm, iterative: graphlib's recursive search overflows the stack on long chains). */
   isAcyclic(): boolean {
-    return graphlib.alg.isAcyclic(this.g);
+    const indegree = new Map<string, number>();
+    for (const v of this.g.nodes()) indegree.set(v, (this.g.predecessors(v) ?? []).length);
+    const ready = [...indegree].filter(([, d]) => d === 0).map(([v]) => v);
+    let seen = 0;
+    while (ready.length > 0) {
+      const v = ready.pop()!;
+      seen++;
+      for (const w of this.g.successors(v) ?? []) {
+        const d = indegree.get(w)! - 1;
+        indegree.set(w, d);
+        if (d === 0) ready.push(w);
+      }
+    }
+    return seen === indegree.size;
   }
 
   /** Nodes in id order (a topological order). */

@@ -117,6 +117,24 @@ const lowerMaxFn: LowerFn = (tf, [x, w], _, c) => lowerExtremum(tf, x!, w, ax(c.
 const lowerMinFn: LowerFn = (tf, [x, w], _, c) => lowerExtremum(tf, x!, w, ax(c.axes), false);
 const lowerCountFn: LowerFn = (tf, [x, w], _, c) => lowerCount(tf, x!, w, ax(c.axes));
 
+/**
+ * A lowering that gives the reference's value over an empty axis (0 for sum, mean, var, std and
+ * count; -inf/+inf for max/min) on every backend: TF.js wasm returns garbage there (`3.6e-41`),
+ * cpu NaN for max. The value is the reference's own result on no entries.
+ */
+function emptySafe(reduce: ReduceFn, lower: LowerFn): LowerFn {
+  return (tf, xs, attrs, c) => {
+    const x = xs[0]!;
+    const axes = ax(c.axes);
+    if (x.size > 0) return lower(tf, xs, attrs, c);
+    // No entries at all: over an empty reduced axis each output is the empty reduction; over an
+    // empty kept axis the output is itself empty (wasm kernels divide by zero on empty inputs).
+    const shape = x.shape.filter((_, i) => !axes.includes(i));
+    const dtype = x.dtype === 'int32' ? 'int32' : 'float32';
+    return shape.some((d) => d === 0) ? tf.zeros(shape, dtype) : tf.fill(shape, reduce([], null, attrs), dtype);
+  };
+}
+
 // ---- PyTorch forms: the Python helpers `_sum`, `_mean`... (compiler/torch/prelude.ts) select
 // masked entries with `torch.where` and guard denominators exactly as the TF.js lowerings above.
 
@@ -139,6 +157,7 @@ const torchCount: TorchFn = (xs, a, c) => {
 };
 
 function reduction(name: string, dsl: string, summary: string, reduce: ReduceFn, lower: LowerFn, dtype: (x: TensorType) => TensorType['dtype'], torch: TorchFn, correction = false): OpDef {
+  lower = emptySafe(reduce, lower);
   return defineOp({
     name, dsl, summary, traits: ['reduction', 'pure'],
     inputs: correction ? [{ name: 'x', kind: 'number' }, { name: 'correction', kind: 'const-number', default: 1 }] : [{ name: 'x', kind: 'number' }],

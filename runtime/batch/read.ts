@@ -52,7 +52,29 @@ export function readBatch(path: string, display = path): BatchResult {
   return fromObject(value, file, () => at);
 }
 
+/** The deepest a batch's JSON may nest: tensors need a few levels; thousands overflow the parser's stack. */
+export const MAX_JSON_DEPTH = 64;
+
+/** The offset where `text` first nests deeper than `max` brackets (outside strings), or -1. */
+function tooDeep(text: string, max: number): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++;
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 91 || c === 123) {
+      if (++depth > max) return i;
+    } else if (c === 93 || c === 125) depth--;
+  }
+  return -1;
+}
+
 function readJson(file: SourceFile): BatchResult {
+  const deep = tooDeep(file.text, MAX_JSON_DEPTH);
+  if (deep >= 0) return { entries: [], diagnostics: [diag('RLP6009', span(file, deep, deep + 1), { what: `the JSON is nested more than ${MAX_JSON_DEPTH} levels deep` })], file };
   const errors: jsonc.ParseError[] = [];
   const tree = jsonc.parseTree(file.text, errors, { disallowComments: true, allowTrailingComma: false });
   if (errors.length > 0 || tree === undefined) {

@@ -1,5 +1,5 @@
 /** Writing eval results: JSON or msgpack, atomically (a temp file renamed into place). */
-import { renameSync, writeFileSync } from 'node:fs';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { pack } from 'msgpackr';
 import type { HostTensor } from './read.js';
@@ -23,6 +23,11 @@ export function writeResults(path: string, results: Readonly<Record<string, Host
     ? resultsToJson(results)
     : pack(Object.fromEntries(Object.entries(results).map(([k, v]) => [k, tensorToPlain(v, false)])));
   const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, body);
-  renameSync(tmp, path);
+  try {
+    writeFileSync(tmp, body);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
 }

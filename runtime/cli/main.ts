@@ -86,9 +86,12 @@ function program(setCode: (c: number) => void, argv: readonly string[]): Command
     .option('--pipeline <name>', 'the pipeline to train, when the file declares several')
     .option('--init <dir>', 'start from these weights (an rlp sft run); default: the task\'s shipped warm start; `none`: from scratch')
     .option('--dry-run', 'validate everything and write the resolved config, without training', false)
-    .action(async (target: string, o: import('./commands/run.js').RunCmdOptions) => {
+    .option('--reward-timeout <seconds>', 'how long a --rewards function may take per call before the run stops, naming it', '60')
+    .option('--skip-nonfinite', 'skip a step whose loss or gradient norm is NaN or infinite (no weight changes) instead of stopping the run', false)
+    .action(async (target: string, o: import('./commands/run.js').RunCmdOptions, cmd: Command) => {
       const { runRun } = await import('./commands/run.js');
-      setCode(await runRun(target, { ...o, commandLine: commandLine(argv) }));
+      const explicit = new Set(Object.keys(o).filter((k) => cmd.getOptionValueSource(k) === 'cli'));
+      setCode(await runRun(target, { ...o, explicit, commandLine: commandLine(argv) }));
     });
   p.command('sft')
     .description('supervised warm start of the policy on a built-in task; its checkpoint seeds rlp run --init')

@@ -95,8 +95,8 @@ export async function validateDataset(file: string, needed: readonly string[] = 
   return { file, kind: seen.kind, rows, columns: [...(seen.columns ?? [])].sort(), partial: Object.fromEntries(firstLacking) };
 }
 
-/** Read rows from `start` (0-based row index), cycling through the file forever. */
-export async function* readRows(file: string, start = 0): AsyncGenerator<Row> {
+/** Read rows from `start` (0-based row index), cycling through the file forever (or once, without `cycle`). */
+export async function* readRows(file: string, start = 0, cycle = true): AsyncGenerator<Row> {
   let index = 0;
   for (;;) {
     let any = false;
@@ -105,6 +105,6 @@ export async function* readRows(file: string, start = 0): AsyncGenerator<Row> {
       if (index++ < start) continue;
       yield parseRow(file, n, line);
     }
-    if (!any) return;
+    if (!any || !cycle) return;
   }
 }

@@ -43,6 +43,7 @@ export function validateBatch(g: IrGraph, entries: readonly BatchEntry[], opts: 
   const feedable = feedableNames(g);
   const known = sortEntries(g, entries, feedable, opts.strict === true, opts.fileSpan, out);
   const sizes = checkShapes(g, known, feedable, out);
+  checkSizes(sizes, known, opts.fileSpan, out);
   for (const e of known) checkValues(g.node(feedable.get(e.name)!), e, opts.allowNonfinite, out);
   const params = checkParamSets(g, opts.set, opts.args ?? { flag: () => opts.fileSpan, all: opts.fileSpan }, out);
   const want = g.outputs.filter((o) => g.node(o.node).type.kind === 'tensor').map((o) => o.name);
@@ -52,6 +53,22 @@ export function validateBatch(g: IrGraph, entries: readonly BatchEntry[], opts: 
   if (out.some((d) => d.severity === 'error')) return { valid: null, diagnostics: out };
   bypassWarnings(g, new Map(known.map((e) => [e.name, feedable.get(e.name)!])), opts.fileSpan, out);
   return { valid: { plan, sizes, params, entries: known }, diagnostics: out };
+}
+
+/** The largest size a dimension may have: bounded before anything is allocated. */
+export const MAX_DIM_SIZE = 2 ** 24;
+
+/**
+ * Dimension sizes must be usable before anything is allocated: B and G of at least 1 (an empty
+ * batch has no loss), and every size at most MAX_DIM_SIZE (a shape like [1e9, 0] has no data but
+ * would size every [B] intermediate at gigabytes).
+ */
+function checkSizes(sizes: ReadonlyMap<string, number>, entries: readonly BatchEntry[], fileSpan: Span, out: Diagnostic[]): void {
+  const at = (d: string): Span => entries.find((e) => e.tensor.shape.length > 0)?.span ?? fileSpan;
+  for (const [d, size] of sizes) {
+    if (size === 0 && (d === 'B' || d === 'G')) out.push(diag('RLP6002', at(d), { what: `dimension \`${d}\` is 0: the batch is empty, and an empty batch has no loss` }));
+    if (size > MAX_DIM_SIZE) out.push(diag('RLP6002', at(d), { what: `dimension \`${d}\` is ${size}, more than the ${MAX_DIM_SIZE} a batch may have` }));
+  }
 }
 
 function declaredAs(n: IrNode, name: string): string {
@@ -90,6 +107,9 @@ function checkShapes(g: IrGraph, entries: readonly BatchEntry[], feedable: Map<s
 
 function checkValues(n: IrNode, e: BatchEntry, allowNonfinite: boolean, out: Diagnostic[]): void {
   const dtype = n.type.kind === 'tensor' ? n.type.dtype : 'f32';
+  // A standard input declared as a mask (`mask`: its type covers the mask role).
+  const std = n.op === 'input' ? standardInput(e.name) : undefined;
+  const isMask = std?.type.kind === 'tensor' && std.type.covers === 'mask';
   const d = e.tensor.data;
   for (let i = 0; i < d.length; i++) {
     const v = d[i]!;
@@ -102,6 +122,12 @@ function checkValues(n: IrNode, e: BatchEntry, allowNonfinite: boolean, out: Dia
     }
     if (dtype === 'i32' && !Number.isInteger(v)) {
       out.push(diag('RLP6004', e.span, { what: `\`${e.name}\` is \`${formatType(n.type)}\`, but data[${i}] = ${v} is not an integer` }));
+      return;
+    }
+    if (isMask && v !== 0 && v !== 1) {
+      out.push(diag('RLP6004', e.span, { what: `\`${e.name}\` is a mask: every value must be 0 or 1, but data[${i}] = ${v}` }, {
+        notes: ['a mask selects tokens; a value such as -1 or 0.5 would weigh them instead, and a negative one flips the gradient\'s sign'],
+      }));
       return;
     }
     if (dtype === 'bool' && v !== 0 && v !== 1) {
@@ -142,8 +168,9 @@ export function parseParam(type: 'int' | 'float' | 'bool' | 'string', raw: strin
   if (type === 'bool') return raw === 'true' ? true : raw === 'false' ? false : null;
   if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(raw.trim())) return null;
   const v = Number(raw);
-  if (type === 'int') return Number.isInteger(v) ? v : null;
-  return v;
+  // Out of range is not a value: `1e999` would silently be Infinity, a huge int would lose digits.
+  if (type === 'int') return Number.isSafeInteger(v) ? v : null;
+  return Number.isFinite(v) ? v : null;
 }
 
 function missing(g: IrGraph, n: IrNode, at: Span): Diagnostic {

@@ -148,6 +148,8 @@ export async function sampleCompletions(r: Runner, p: PolicyParams, prompt: Int3
   const done = limit.map((l) => l === 0);
   try {
     for (let t = 0; t < steps && done.some((d) => !d); t++) {
+      // A macrotask turn per token: signals (a second Ctrl-C) are handled during long samples.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       const logits = await dec.next.data();
       const V = p.config.vocab;
       const chosen = new Int32Array(o.n);

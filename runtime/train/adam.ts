@@ -41,10 +41,12 @@ export async function globalNorm(tf: TFModule, grads: readonly tfc.Tensor[]): Pr
 
 /**
  * Apply one Adam step to `vars` with `grads` (same order), clipping their global norm first.
- * Returns the norm before clipping (the `grad_norm` metric).
+ * Returns the norm before clipping (the `grad_norm` metric). A non-finite norm (a NaN or infinite
+ * gradient) changes nothing, neither the weights nor the state: the caller decides what follows.
  */
 export async function adamStep(tf: TFModule, vars: readonly tfc.Variable[], grads: readonly tfc.Tensor[], state: AdamState, c: AdamConfig): Promise<number> {
   const norm = await globalNorm(tf, grads);
+  if (!Number.isFinite(norm)) return norm;
   const scale = c.maxGradNorm > 0 && norm > c.maxGradNorm ? c.maxGradNorm / (norm + 1e-6) : 1;
   state.step += 1;
   const bc1 = 1 - c.beta1 ** state.step;

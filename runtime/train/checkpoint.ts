@@ -2,10 +2,11 @@
  * Checkpoints: `OUT/checkpoint-N/` holds the weights, the optimizer state and everything else a run
  * needs to continue exactly (RNG state, data cursor, pipeline state). `manifest.json` is written
  * last, with the size and SHA-256 of every file: its presence marks a complete checkpoint. `latest`
- * names the newest complete one; it is replaced atomically (write, then rename).
+ * names the newest complete one; it is replaced atomically (write, then rename). A checkpoint with
+ * a non-finite value is never written, and one found on disk (an older rlp's) is skipped on resume.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pack, unpack } from 'msgpackr';
 
@@ -40,15 +41,68 @@ function decodeTensor(x: { shape: number[]; data: Uint8Array }): SavedTensor {
   return { shape: x.shape, data: new Float32Array(bytes.buffer, 0, bytes.byteLength / 4) };
 }
 
-/** Write `path` so that a reader never sees a partial file. */
-function writeAtomic(path: string, body: string | Uint8Array): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, body);
-  renameSync(tmp, path);
+/** A checkpoint that must not be written (it holds a non-finite value). */
+export class CheckpointError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CheckpointError';
+  }
 }
 
-/** Save a checkpoint under `out`; returns its folder. */
+/** Write `path` so that a reader never sees a partial file; a failed write leaves no temporary file. */
+export function writeAtomic(path: string, body: string | Uint8Array): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  try {
+    writeFileSync(tmp, body);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+/** Where a tensor holds its first non-finite value, as `holds NaN at index i`, or null. */
+function nonFinite(data: Float32Array): string | null {
+  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i]!)) return `holds ${data[i]} at index ${i}`;
+  return null;
+}
+
+/** The first non-finite number in JSON-able state, as `state \`path\` holds NaN`, or null. */
+function nonFiniteState(v: unknown, path: string): string | null {
+  if (typeof v === 'number') return Number.isFinite(v) ? null : `state \`${path}\` holds ${v}`;
+  if (ArrayBuffer.isView(v)) {
+    const d = v as unknown as ArrayLike<number>;
+    for (let i = 0; i < d.length; i++) if (typeof d[i] === 'number' && !Number.isFinite(d[i]!)) return `state \`${path}\` holds ${d[i]} at index ${i}`;
+    return null;
+  }
+  if (typeof v === 'object' && v !== null) {
+    for (const [k, x] of Object.entries(v)) {
+      const r = nonFiniteState(x, path === '' ? k : `${path}.${k}`);
+      if (r !== null) return r;
+    }
+  }
+  return null;
+}
+
+/** Why this checkpoint's values must not be saved or resumed from (a non-finite value), or null. */
+export function nonFiniteIn(c: CheckpointData): string | null {
+  for (const [k, t] of Object.entries(c.weights)) {
+    const r = nonFinite(t.data);
+    if (r !== null) return `\`${k}\` ${r}`;
+  }
+  for (const which of ['m', 'v'] as const) {
+    for (const [i, t] of c.optimizer[which].entries()) {
+      const r = nonFinite(t.data);
+      if (r !== null) return `optimizer \`${which}[${i}]\` ${r}`;
+    }
+  }
+  return nonFiniteState(c.state, '');
+}
+
+/** Save a checkpoint under `out`; returns its folder. Throws CheckpointError, writing nothing, when a value is not finite. */
 export function saveCheckpoint(out: string, c: CheckpointData): string {
+  const bad = nonFiniteIn(c);
+  if (bad !== null) throw new CheckpointError(`checkpoint-${c.step} was not written: ${bad}`);
   const dir = join(out, `checkpoint-${c.step}`);
   mkdirSync(dir, { recursive: true });
   const files: Record<string, Uint8Array> = {
@@ -83,21 +137,51 @@ export function isComplete(dir: string): boolean {
   }
 }
 
-/** The newest complete checkpoint folder under `out` (`latest` first, else the highest complete N). */
-export function latestCheckpoint(out: string): string | null {
-  const latest = join(out, 'latest');
-  if (existsSync(latest)) {
-    const dir = join(out, readFileSync(latest, 'utf8').trim());
-    if (isComplete(dir)) return dir;
+/** Why a checkpoint folder cannot be resumed from, or null when it can. */
+export function checkpointProblem(dir: string): string | null {
+  const mf = join(dir, 'manifest.json');
+  if (!existsSync(mf)) return 'no manifest.json (its save was interrupted)';
+  let m: Manifest;
+  try {
+    m = JSON.parse(readFileSync(mf, 'utf8')) as Manifest;
+  } catch {
+    return 'manifest.json is not valid JSON';
   }
-  if (!existsSync(out)) return null;
+  for (const [name, f] of Object.entries(m.files ?? {})) {
+    const p = join(dir, name);
+    if (!existsSync(p)) return `${name} is missing`;
+    const b = readFileSync(p);
+    if (b.byteLength !== f.bytes) return `${name} has ${b.byteLength} bytes, its manifest says ${f.bytes} (truncated?)`;
+    if (sha256(b) !== f.sha256) return `${name} does not match the SHA-256 in its manifest`;
+  }
+  try {
+    return nonFiniteIn(loadCheckpoint(dir));
+  } catch (e) {
+    return `it cannot be read (${(e as Error).message})`;
+  }
+}
+
+/** The newest checkpoint under `out` that can be resumed from, and the newer ones skipped with why. */
+export function findCheckpoint(out: string): { dir: string | null; skipped: string[] } {
+  const skipped: string[] = [];
+  if (!existsSync(out)) return { dir: null, skipped };
   const steps = readdirSync(out)
     .map((n) => /^checkpoint-(\d+)$/.exec(n))
     .filter((m): m is RegExpExecArray => m !== null)
     .map((m) => Number(m[1]))
     .sort((a, b) => b - a);
-  for (const s of steps) if (isComplete(join(out, `checkpoint-${s}`))) return join(out, `checkpoint-${s}`);
-  return null;
+  for (const s of steps) {
+    const dir = join(out, `checkpoint-${s}`);
+    const why = checkpointProblem(dir);
+    if (why === null) return { dir, skipped };
+    skipped.push(`checkpoint-${s}: ${why}`);
+  }
+  return { dir: null, skipped };
+}
+
+/** The newest complete checkpoint folder under `out`, or null (see findCheckpoint for why others were skipped). */
+export function latestCheckpoint(out: string): string | null {
+  return findCheckpoint(out).dir;
 }
 
 /** Load a complete checkpoint folder. */

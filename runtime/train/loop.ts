@@ -5,19 +5,26 @@
  * concern: options, settings (params and rollout), prompts, reward-fns, weights (init, save,
  * restore), rl-step and preference-step (one training step each), step-context (what they share).
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { useBackend } from '../backends/index.js';
 import type { Runner } from '../policy/model.js';
 import { initPolicy, policyVariables } from '../policy/params.js';
 import { charTokenizer } from '../policy/tokenizer.js';
 import { BUILTIN_REWARD_FNS } from '../rewards/builtins.js';
+import { readRows } from '../data/jsonl.js';
 import { declaredColumns } from '../rewards/module.js';
 import { adamState } from './adam.js';
-import { latestCheckpoint } from './checkpoint.js';
+import { checkpointProblem, findCheckpoint, writeAtomic } from './checkpoint.js';
+import { acquireLock, checkOutPath, createOutFolder, fsProblem, holdsARun, keptMetrics, writeMetrics } from './run-folder.js';
+import type { IrGraph } from '../../compiler/ir/graph.js';
+import type { PolicyConfig } from '../policy/params.js';
+import { DEFAULT_REWARD_TIMEOUT_MS } from '../rewards/sandbox.js';
+import type { RolloutSettings } from './collect.js';
+import type { ResolvedRewards } from './reward-fns.js';
 import { TrainError, type Metrics, type TrainOptions } from './options.js';
 import { preferenceStep } from './preference-step.js';
-import { promptSource } from './prompts.js';
+import { promptSource, type PromptSource } from './prompts.js';
 import { rewardFunctions } from './reward-fns.js';
 import { trainStep } from './rl-step.js';
 import { Rng } from './rng.js';
@@ -50,26 +57,106 @@ export async function train(o: TrainOptions): Promise<Metrics[]> {
   if (roll !== null && roll.continuations === 0 && (reads.has('value_start') || reads.has('value_end'))) {
     throw new TrainError(`\`${g.meta.pipeline}\` reads value_start/value_end, which its rollout computes only with continuations > 0`);
   }
-  const rewards = await rewardFunctions(g, o.rewardsModule);
+  const rewards = await rewardFunctions(g, o.rewardsModule, o.rewardTimeoutMs);
   const needed = [...new Set([...rewards.values()].flatMap((r) => (r.source === 'built-in' ? BUILTIN_REWARD_FNS.find((b) => b.fn === r.fn)?.columns ?? [] : declaredColumns(r.fn))))];
   const tok = charTokenizer();
   const config = defaultPolicyConfig();
-  mkdirSync(o.out, { recursive: true });
-  const ck = o.resume ? latestCheckpoint(o.out) : null;
-  if (o.resume && ck === null) throw new TrainError(`--resume: ${o.out} holds no complete checkpoint`);
-  const source = await promptSource(o, 0, o.data !== null ? needed : [], preference);
-  const runConfig = {
-    pipeline: g.meta.pipeline, file: o.pipeline.file, params: Object.fromEntries(params), set: o.set, seed: o.seed,
-    steps: o.steps, prompts: o.prompts, backend: o.backend, lr: o.lr, micro_batches: o.microBatches,
-    rollout: roll, policy: config, init: o.init, task: o.task?.name ?? null, task_size: o.task !== null ? o.taskSize ?? 0 : null, data: o.data, data_fingerprint: source.fingerprint,
-    rewards: Object.fromEntries([...rewards].map(([k, v]) => [k, v.source])), node: process.version,
-  };
-  writeFileSync(join(o.out, 'config.json'), JSON.stringify(runConfig, null, 2) + '\n');
-  if (o.dryRun) {
-    o.log(`dry run: ${g.meta.pipeline} would train on ${o.task !== null ? `task ${o.task.name}${(o.taskSize ?? 0) > 0 ? ` (${o.taskSize} problems)` : ''}` : o.data} for ${o.steps} steps; config written to ${join(o.out, 'config.json')}`);
-    return [];
+  // Everything is checked before the run folder is touched: a failed start leaves nothing behind.
+  if (o.init !== null) checkInit(o.init);
+  if (!o.resume) {
+    checkOutPath(o.out);
+    if (holdsARun(o.out)) throw new TrainError(`--out ${o.out} already holds a run: continue it with --resume ${o.out}, or choose another folder`);
+  } else if (!existsSync(o.out)) throw new TrainError(`--resume: ${o.out} does not exist`);
+  const found = o.resume ? findCheckpoint(o.out) : { dir: null, skipped: [] };
+  const ck = found.dir;
+  if (o.resume && ck === null) throw new TrainError(`--resume: ${o.out} holds no complete checkpoint` + (found.skipped.length > 0 ? ` (skipped ${found.skipped.join('; ')})` : ''));
+  const resumed = ck === null ? null : checkpointState(ck);
+  const source = await promptSource(o, resumed === null ? 0 : Number(resumed['cursor']), o.data !== null ? needed : [], preference);
+  if (roll !== null && o.data !== null) await checkPromptLengths(o.data, roll, config);
+  const backend = await useBackend(o.backend);
+  if (!o.resume) createOutFolder(o.out);
+  const release = o.dryRun ? () => {} : acquireLock(o.out, o.log);
+  try {
+    for (const why of found.skipped) o.log(`warning: skipping ${why}`);
+    const configFile = join(o.out, 'config.json');
+    const runConfig: Record<string, unknown> = {
+      pipeline: g.meta.pipeline, file: o.pipeline.file, params: Object.fromEntries(params), set: o.set, seed: o.seed,
+      steps: o.steps, prompts: o.prompts, backend: o.backend, lr: o.lr, micro_batches: o.microBatches, epochs: o.epochs ?? 1, save_every: o.saveEvery,
+      rollout: roll, policy: config, init: o.init, task: o.task?.name ?? null, task_size: o.task !== null ? o.taskSize ?? 0 : null, data: o.data, data_fingerprint: source.fingerprint,
+      rewards: Object.fromEntries([...rewards].map(([k, v]) => [k, v.source])), rewards_module: o.rewardsModule, skip_nonfinite: o.skipNonfinite === true,
+      reward_timeout_s: (o.rewardTimeoutMs ?? DEFAULT_REWARD_TIMEOUT_MS) / 1000, node: process.version,
+      ...(o.dryRun ? { dry_run: true } : {}),
+    };
+    if (resumed !== null && existsSync(configFile)) {
+      // The run's config stays; what a resume may change (steps, save-every, backend, reward timeout) is recorded.
+      const before = JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, unknown>;
+      if (typeof before['data_fingerprint'] === 'string' && before['data_fingerprint'] !== source.fingerprint) {
+        throw new TrainError(`--resume: the data changed since the run started (${o.data ?? 'the task'} no longer has the fingerprint in ${configFile})`);
+      }
+      const changes = Object.fromEntries(RESUMABLE.filter((k) => before[k] !== runConfig[k]).map((k) => [k, runConfig[k]]));
+      const resumes = [...((before['resumes'] as unknown[] | undefined) ?? []), { at_step: Number(resumed['step']), ...changes }];
+      writeAtomic(configFile, JSON.stringify({ ...before, ...changes, resumes }, null, 2) + '\n');
+    } else writeAtomic(configFile, JSON.stringify(runConfig, null, 2) + '\n');
+    if (o.dryRun) {
+      o.log(`dry run: ${g.meta.pipeline} would train on ${o.task !== null ? `task ${o.task.name}${(o.taskSize ?? 0) > 0 ? ` (${o.taskSize} problems)` : ''}` : o.data} for ${o.steps} steps; config written to ${configFile}`);
+      return [];
+    }
+    return await trainIn(o, { g, params, roll, rewards, tok, config, ck, source, backend });
+  } catch (e) {
+    throw fsProblem(`writing the run in ${o.out}`, e) ?? e;
+  } finally {
+    release();
   }
-  const { tf, info } = await useBackend(o.backend);
+}
+
+/** The config.json keys a resume may change. */
+const RESUMABLE = ['steps', 'save_every', 'backend', 'reward_timeout_s'] as const;
+
+/** The run state saved with a checkpoint (step, RNG, data cursor...), without loading its tensors. */
+function checkpointState(dir: string): Record<string, unknown> {
+  return JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as Record<string, unknown>;
+}
+
+/** `--init` must name a checkpoint (or a folder of them) that can be loaded. */
+function checkInit(init: string): void {
+  if (!existsSync(init)) throw new TrainError(`--init: ${init} does not exist`);
+  if (findCheckpoint(init).dir === null && checkpointProblem(init) !== null) throw new TrainError(`--init: ${init} holds no complete checkpoint`);
+}
+
+/** Every dataset prompt must leave room for the rollout's completion in the policy's context (found by --dry-run too). */
+async function checkPromptLengths(data: string, roll: RolloutSettings, config: PolicyConfig): Promise<void> {
+  const room = config.maxLen - roll.maxTokens;
+  if (room < 1) throw new TrainError(`max_tokens = ${roll.maxTokens} leaves no room for a prompt in the policy's context of ${config.maxLen} tokens`);
+  const tok = charTokenizer();
+  let i = 0;
+  for await (const row of readRows(data, 0, false)) {
+    i++;
+    let n: number;
+    try {
+      n = 1 + tok.encode(String(row.prompt)).length;
+    } catch (e) {
+      throw new TrainError(`${data}: row ${i}'s prompt cannot be encoded: ${(e as Error).message}`);
+    }
+    if (n > room) throw new TrainError(`${data}: row ${i}'s prompt is ${n} tokens (with its start token); with max_tokens = ${roll.maxTokens}, the policy's context of ${config.maxLen} tokens leaves ${room} for a prompt`);
+  }
+}
+
+interface Prepared {
+  readonly g: IrGraph;
+  readonly params: Map<string, number | boolean>;
+  readonly roll: RolloutSettings | null;
+  readonly rewards: ResolvedRewards;
+  readonly tok: ReturnType<typeof charTokenizer>;
+  readonly config: PolicyConfig;
+  readonly ck: string | null;
+  readonly source: PromptSource;
+  readonly backend: Awaited<ReturnType<typeof useBackend>>;
+}
+
+/** The steps of a run whose folder is ready (created, locked, config written). */
+async function trainIn(o: TrainOptions, p: Prepared): Promise<Metrics[]> {
+  const { g, params, roll, rewards, tok, config, ck, source } = p;
+  const { tf, info } = p.backend;
   const run: Runner = { tf, backend: info.name };
   const policy = initPolicy(tf, config, o.seed);
   const ref = initPolicy(tf, config, o.seed);
@@ -91,17 +178,17 @@ export async function train(o: TrainOptions): Promise<Metrics[]> {
     const st = restore(tf, policy, state, ck);
     start = Number(st['step']);
     rng.state = Number(st['rng']);
-    source.cursor = Number(st['cursor']);
     tokensSeen = Number(st['num_tokens']);
     Object.assign(pipelineState, (st['pipeline_state'] as Record<string, HostValue> | undefined) ?? {});
-    const kept = existsSync(metricsFile) ? readFileSync(metricsFile, 'utf8').split('\n').filter((l) => l !== '' && (JSON.parse(l) as Metrics)['step']! <= start) : [];
-    writeFileSync(metricsFile, kept.map((l) => l + '\n').join(''));
+    writeMetrics(metricsFile, keptMetrics(metricsFile, start, o.log));
     o.log(`resuming from ${ck} at step ${start}`);
   } else writeFileSync(metricsFile, '');
   keepSamplesUpTo(o.out, start);
   const all: Metrics[] = [];
   try {
     for (let step = start + 1; step <= o.steps; step++) {
+      // Let signal handlers run between steps (the step itself may never yield to the event loop).
+      await new Promise<void>((resolve) => setImmediate(resolve));
       const t0 = performance.now();
       const m = roll === null ? await preferenceStep(c, source, step - 1) : await trainStep(c, rng, source, rewards, roll, step - 1);
       tokensSeen += m['num_tokens']!;
@@ -110,6 +197,7 @@ export async function train(o: TrainOptions): Promise<Metrics[]> {
       all.push(metrics);
       const headline = roll === null ? `accuracy ${(metrics['rewards/accuracies'] ?? NaN).toFixed(3)}  margin ${(metrics['rewards/margins'] ?? NaN).toFixed(3)}` : `reward ${metrics['reward']!.toFixed(3)}`;
       o.log(`step ${step}/${o.steps}  ${headline}  loss ${metrics['loss']!.toFixed(4)}  kl ${metrics['kl']!.toFixed(4)}  len ${metrics['completions/mean_length']!.toFixed(1)}  ${metrics['step_time']!.toFixed(1)}s`);
+      await new Promise<void>((resolve) => setImmediate(resolve));
       const stop = o.stopRequested?.() === true;
       if (step % o.saveEvery === 0 || step === o.steps || stop) {
         await save(tf, o.out, step, policy, state, { step, rng: rng.state, cursor: source.cursor, num_tokens: tokensSeen, pipeline: g.meta.pipeline, pipeline_state: pipelineState });

@@ -34,6 +34,10 @@ export interface TrainOptions {
   readonly dryRun: boolean;
   /** Start from these weights (an `rlp sft` run or a checkpoint folder); they are also the reference policy. */
   readonly init: string | null;
+  /** A step whose loss or gradient norm is not finite is skipped (no weight changes) instead of stopping the run. */
+  readonly skipNonfinite?: boolean;
+  /** How long a --rewards module's function may take per call (ms; default 60 s). */
+  readonly rewardTimeoutMs?: number;
   readonly log: (line: string) => void;
   /** Checked between steps: when true, the loop saves and stops. */
   readonly stopRequested?: () => boolean;

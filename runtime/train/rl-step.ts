@@ -15,8 +15,11 @@ import type { PromptSource } from './prompts.js';
 import type { ResolvedRewards } from './reward-fns.js';
 import type { Rng } from './rng.js';
 import { appendSamples, groupSamples, stepAdvantage } from './samples.js';
-import { applyUpdates, meanStd, policyOnHost, type StepContext } from './step-context.js';
+import { applyUpdates, meanStd, policyOnHost, skipNonfinite, type StepContext } from './step-context.js';
 import { lossAndGrads, worthSharing, type HostValue, type RolloutBatch } from './step.js';
+
+/** Rewards above this magnitude overflow float32 when squared (3.4e38): a group's variance, and so its advantages, degenerate. */
+const HUGE_REWARD = 1e18;
 
 /**
  * One step of a sampling pipeline: collect and score groups, old and reference log-probs, the
@@ -103,13 +106,18 @@ export async function trainStep(c: StepContext, rng: Rng, source: PromptSource, 
   const clipLow = params.get('clip_low');
   const clipHigh = params.get('clip_high');
   const clips: { low: number; high: number; region: number }[] = [];
+  let skipped = false;
   for (let epoch = 0; epoch < (o.epochs ?? 1); epoch++) {
     const pass = await lossAndGrads(run, g, policy, batch, params, parts, pipelineState);
-    const norm = await adamStep(tf, vars, pass.grads, state, { ...ADAM_DEFAULTS, lr: o.lr });
+    const norm = Number.isFinite(pass.loss) ? await adamStep(tf, vars, pass.grads, state, { ...ADAM_DEFAULTS, lr: o.lr }) : NaN;
     tf.dispose(pass.grads);
     if (first === null) {
       first = pass;
       gradNorm = norm;
+    }
+    if (skipNonfinite(o, stepIndex + 1, pass.loss, norm)) {
+      skipped = true;
+      break;
     }
     const A = pass.shared['advantage.A'];
     const aType = A === undefined ? undefined : g.node(g.outputs.find((x) => x.name === 'advantage.A')!.node).type;
@@ -117,7 +125,14 @@ export async function trainStep(c: StepContext, rng: Rng, source: PromptSource, 
       clips.push(clipRatios(pass.ratio, { values: A, dims: aType.dims }, mask, R, clipLow, clipHigh));
     }
   }
-  Object.assign(metrics, applyUpdates(pipelineState, first!.updates));
+  if (!skipped) Object.assign(metrics, applyUpdates(pipelineState, first!.updates));
+  // Rewards this large overflow float32 in the advantage's variance: every advantage becomes 0.
+  let biggest = 0;
+  for (const name of rewards.keys()) for (const v of perCompletion[`reward_fn.${name}`]!) biggest = Math.max(biggest, Math.abs(v));
+  if (biggest > HUGE_REWARD) {
+    metrics['rewards/overflow'] = 1;
+    o.log(`warning: step ${stepIndex + 1}: a reward of magnitude ${biggest.toExponential(2)} overflows float32 when squared (above ${HUGE_REWARD.toExponential(0)}): advantages degenerate to 0; scale your rewards down`);
+  }
   if (clips.length > 0) {
     // TRL logs the mean over the passes of a step (its gradient-accumulation steps and iterations).
     metrics['clip_ratio/low_mean'] = clips.reduce((a, c) => a + c.low, 0) / clips.length;
@@ -146,6 +161,8 @@ export async function trainStep(c: StepContext, rng: Rng, source: PromptSource, 
   return {
     loss, reward: rMean, reward_std: rStd, ...metrics, frac_reward_zero_std: zeroStd / B, kl: n > 0 ? kl / n : 0,
     'completions/mean_length': n / (B * G), grad_norm: gradNorm, learning_rate: o.lr, num_tokens: n,
+    // 1 when the step changed no weight: a skipped non-finite step, or a gradient of exactly 0.
+    no_update: skipped || gradNorm === 0 ? 1 : 0, ...(skipped ? { skipped_nonfinite: 1 } : {}),
     'prefix/raw_tokens': raw, 'prefix/packed_tokens': packed, 'prefix/shared_ratio': 1 - packed / raw,
   };
 }
@@ -194,7 +211,11 @@ async function collectGroups(c: SampleContext, source: PromptSource, o: TrainOpt
     const first = source.cursor - rows.length;
     const where = (i: number): string => `prompt ${first + i}`;
     const round: Group[] = [];
-    for (const [i, row] of rows.entries()) round.push(await sampleGroup(c, row, where(i)));
+    for (const [i, row] of rows.entries()) {
+      // Yield to the event loop between groups, so that a second Ctrl-C is seen at once.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      round.push(await sampleGroup(c, row, where(i)));
+    }
     await scoreGroups(c, round);
     if (c.roll.hintFrom !== '') hinted += await hintGroups(c, round, where);
     if (!c.roll.dynamic) {

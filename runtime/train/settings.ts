@@ -31,6 +31,11 @@ function scalarValue(g: IrGraph, id: number, params: ReadonlyMap<string, number 
   return op.scalar(...n.inputs.map((i) => scalarValue(g, i, params)));
 }
 
+/** The most completions per prompt a run samples. */
+const MAX_GROUP = 1024;
+/** The most tokens a completion may have (the policy's context bounds it further). */
+const MAX_TOKENS = 4096;
+
 /** The rollout settings of the pipeline's sample stage (see the `rollout` op), checked. */
 export function rolloutSettings(g: IrGraph, params: ReadonlyMap<string, number | boolean>, set: Readonly<Record<string, string>>): RolloutSettings | null {
   const r = g.ordered().find((n) => n.op === 'rollout');
@@ -42,6 +47,11 @@ export function rolloutSettings(g: IrGraph, params: ReadonlyMap<string, number |
     suffixes: str(6) === '' ? [] : str(6).split('|'), reset: num(7), resetFrom: str(8), hintFrom: str(9), hintText: str(10),
     continuations: num(11), segment: num(12),
   };
+  // Bounded before anything is allocated: a group of 1e8 would take gigabytes before failing.
+  if (!(Number.isInteger(s.n) && s.n >= 1 && s.n <= MAX_GROUP)) throw new TrainError(`the rollout's n (completions per prompt) must be an integer in [1, ${MAX_GROUP}], found ${s.n}`);
+  if (!(Number.isFinite(s.temperature) && s.temperature >= 0)) throw new TrainError(`the rollout's temperature must be a finite number >= 0 (0: greedy), found ${s.temperature}`);
+  if (!(s.topP > 0 && s.topP <= 1)) throw new TrainError(`the rollout's top_p must be in (0, 1], found ${s.topP}`);
+  if (!(Number.isInteger(s.maxTokens) && s.maxTokens >= 1 && s.maxTokens <= MAX_TOKENS)) throw new TrainError(`the rollout's max_tokens must be an integer in [1, ${MAX_TOKENS}], found ${s.maxTokens}`);
   if (s.suffixes.length > 0 && s.n % s.suffixes.length !== 0) {
     throw new TrainError(`the rollout's ${s.suffixes.length} suffixes split its n = ${s.n} samples into equal subgroups: n must be a multiple of ${s.suffixes.length}`);
   }

@@ -10,6 +10,7 @@ import { policyVariables } from '../policy/params.js';
 import { BOS, EOS, PAD, type Tokenizer } from '../policy/tokenizer.js';
 import type { TaskRow } from '../tasks/index.js';
 import { adamStep, ADAM_DEFAULTS, type AdamState } from './adam.js';
+import { TrainError } from './options.js';
 
 /** Token ids, targets and target weights of a batch of rows, right-padded to one length. */
 export function sftBatch(tok: Tokenizer, rows: readonly TaskRow[]): { ids: Int32Array; targets: Int32Array; weights: Float32Array; N: number; L: number } {
@@ -45,9 +46,11 @@ export async function sftStep(tf: TFModule, r: Runner, p: PolicyParams, state: A
     return tf.div(tf.neg(tf.sum(tf.mul(lp, w))), total) as tfc.Scalar;
   }, vars);
   const list = vars.map((v) => grads[v.name]!);
-  await adamStep(tf, vars, list, state, { ...ADAM_DEFAULTS, lr });
+  const norm = await adamStep(tf, vars, list, state, { ...ADAM_DEFAULTS, lr });
   const loss = (await value.data())[0]!;
   tf.dispose([value, w, ...list]);
+  // adamStep changed nothing on a non-finite norm; stop before a later step can.
+  if (!Number.isFinite(loss) || !Number.isFinite(norm)) throw new TrainError(`sft: the ${Number.isFinite(loss) ? `gradient norm is ${norm}` : `loss is ${loss}`}; no weight was changed (try a smaller --lr)`);
   return loss;
 }
 

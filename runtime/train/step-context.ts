@@ -6,7 +6,7 @@ import type { Runner } from '../policy/model.js';
 import type { PolicyParams } from '../policy/params.js';
 import type { charTokenizer } from '../policy/tokenizer.js';
 import type { AdamState } from './adam.js';
-import type { Metrics, TrainOptions } from './options.js';
+import { TrainError, type Metrics, type TrainOptions } from './options.js';
 import { policyOutputs, type HostValue, type RolloutBatch } from './step.js';
 
 /** The run-wide values a training step reads and updates. */
@@ -70,4 +70,19 @@ export async function policyOnHost(
     });
   }
   return { logp: Float32Array.from(lp, (v, i) => (mask[i] === 1 ? v : 0)), entropy: n > 0 ? sum / n : 0 };
+}
+
+/**
+ * Whether a step whose loss or gradient norm is not finite is skipped (with --skip-nonfinite);
+ * without it the run stops here, before any weight changes (adamStep changes nothing on a
+ * non-finite norm, and a non-finite loss is never stepped with).
+ */
+export function skipNonfinite(o: TrainOptions, step: number, loss: number, gradNorm: number): boolean {
+  if (Number.isFinite(loss) && Number.isFinite(gradNorm)) return false;
+  const what = !Number.isFinite(loss) ? `the loss is ${loss}` : `the gradient norm is ${gradNorm}`;
+  if (o.skipNonfinite !== true) {
+    throw new TrainError(`step ${step}: ${what}; no weight was changed and the run stops (its last checkpoint is intact; --skip-nonfinite skips such steps instead)`);
+  }
+  o.log(`warning: step ${step}: ${what}; the step is skipped (--skip-nonfinite): no weight changed`);
+  return true;
 }

@@ -65,7 +65,7 @@ describe('rlp run on bad input', () => {
     expect(rlp(['run', 'grpo', '--steps', '0']).code).toBe(2);
     const size = rlp(['run', 'grpo', '--task-size', '-1']);
     expect(size.code).toBe(2);
-    expect(size.err).toContain('--task-size takes a non-negative integer, found `-1`');
+    expect(size.err).toContain('--task-size takes an integer in [0, 10000000], found `-1`');
   });
 });
 
@@ -101,5 +101,50 @@ describe('reward functions from a module, named in the reward stage', () => {
     expect(r.err).toContain('which the built-in task arithmetic does not have');
     expect(existsSync(join(out, 'metrics.jsonl'))).toBe(false);
     expect(rlp(['run', src, '--rewards', mod, '--data', good, '--out', join(dir, 'sol-ok'), ...common]).code).toBe(0);
+  });
+});
+
+describe('non-finite values never reach the weights', () => {
+  it.each([
+    ['Infinity', 'completions.map(() => Infinity)', /reward function `bonus` \(.*inf-\w+\.mjs\) returned Infinity for completion 0 \(prompt "/],
+    ['{score: Infinity}', 'completions.map(() => ({ score: Infinity }))', /`bonus` .* returned Infinity for completion 0/],
+    ['NaN', 'completions.map(() => NaN)', /`bonus` .* returned NaN for completion 0 .*return null for "no score"/],
+  ])('a reward of %s stops the run (exit 1) naming the function and completion, writing no checkpoint', (name, body, message) => {
+    const src = file('bonus.rlp', 'import "std/grpo"\n\npipeline grpo_bonus extends grpo {\n  reward { reward = bonus }\n}\n');
+    const mod = file(`inf-${name.replace(/\W/g, '')}.mjs`, `export function bonus({ completions }) { return ${body}; }\n`);
+    const out = join(dir, `nonfinite-${name.replace(/\W/g, '')}`);
+    const r = rlp(['run', src, '--rewards', mod, '--out', out, ...common]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(message);
+    expect(existsSync(join(out, 'latest'))).toBe(false);
+  });
+
+  it('refuses --lr Infinity, --lr 1e300 and --seed abc as usage errors', () => {
+    for (const args of [['--lr', 'Infinity'], ['--lr', '1e300'], ['--seed', 'abc']]) {
+      const r = rlp(['run', 'grpo', ...args, '--out', join(dir, 'never')]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.err).toContain(`${args[0]} takes`);
+    }
+    expect(existsSync(join(dir, 'never'))).toBe(false);
+  });
+
+  it('warns, and marks the metrics, when rewards are too large for float32 to square (every advantage would be 0)', () => {
+    const src = file('big.rlp', 'import "std/grpo"\n\npipeline grpo_big extends grpo {\n  reward { reward = big }\n}\n');
+    const mod = file('big.mjs', 'export function big({ completions }) { return completions.map((c, i) => (i % 2) * 1e30); }\n');
+    const out = join(dir, 'big');
+    const r = rlp(['run', src, '--rewards', mod, '--out', out, ...common, '--steps', '1']);
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/warning: step 1: a reward of magnitude 1\.00e\+30 overflows float32 when squared/);
+    const m = JSON.parse(readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim()) as Record<string, number>;
+    expect(m['rewards/overflow']).toBe(1);
+    expect(m['no_update']).toBe(1);
+  });
+
+  it('cuts off a reward function that never returns after --reward-timeout, naming it', () => {
+    const src = file('spin.rlp', 'import "std/grpo"\n\npipeline grpo_spin extends grpo {\n  reward { reward = spin }\n}\n');
+    const mod = file('spin.mjs', 'export function spin() { for (;;) {} }\n');
+    const r = rlp(['run', src, '--rewards', mod, '--reward-timeout', '1', '--out', join(dir, 'spin'), ...common]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/reward function `spin` \(.*spin\.mjs\) did not return within 1 s \(--reward-timeout\)/);
   });
 });

@@ -7,6 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { memoryHost } from '../../compiler/bind/host.js';
+import { elaborationWork, MAX_ELABORATION_WORK } from '../../compiler/check/elaborate.js';
 import { compileFiles } from '../../compiler/compile.js';
 import type { Diagnostic } from '../../compiler/diagnostics/diagnostic.js';
 import { renderHuman } from '../../compiler/diagnostics/render.js';
@@ -118,6 +119,53 @@ describe('the compiler on random and mutated programs', () => {
     // The extremes named in the issue, always: 10,000 parentheses and a 1 MB line.
     compileChecked(`pipeline p { loss { minimize ${'('.repeat(10000)}1${')'.repeat(10000)} } }`);
     compileChecked(`pipeline p { loss { minimize ${'1+'.repeat(500000)}1 } }`);
+  });
+
+  it('ends every expansion bomb and very long binding chain within a counted budget of work', () => {
+    // Counted, not timed: elaboration work is the number of expressions checked, each function
+    // body once per distinct argument list.
+    const bomb = (n: number, distinct: boolean, arity: number): string => {
+      const fns = ['fn e0(x) = x * 2.0'];
+      for (let i = 1; i <= n; i++) {
+        const calls = Array.from({ length: arity }, (_, k) => `e${i - 1}(${distinct ? `x * ${k + 2}.0` : 'x'})`);
+        fns.push(`fn e${i}(x) = ${calls.join(' + ')}`);
+      }
+      return fns.join('\n') + `\npipeline p {\n  loss { minimize float(e${n}(1.0)) }\n}\n`;
+    };
+    const chain = (n: number, width: number): string => {
+      const b = ['b0 = 1.0'];
+      for (let i = 1; i < n; i++) b.push(`b${i} = ${Array.from({ length: width }, (_, k) => `b${Math.max(0, i - 1 - k)}`).join(' + ')}`);
+      return `pipeline p {\n  loss {\n${b.join('\n')}\n    minimize float(b${n - 1})\n  }\n}\n`;
+    };
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.record({ kind: fc.constant('bomb' as const), n: fc.integer({ min: 1, max: 60 }), distinct: fc.boolean(), arity: fc.integer({ min: 2, max: 4 }) }),
+          fc.record({ kind: fc.constant('chain' as const), n: fc.integer({ min: 1, max: 3000 }), width: fc.integer({ min: 1, max: 3 }) }),
+        ),
+        (g) => {
+          const text = g.kind === 'bomb' ? bomb(g.n, g.distinct, g.arity) : chain(g.n, g.width);
+          const before = elaborationWork();
+          const r = compileFiles(['/work/x.rlp'], { host: memoryHost({ ...STD, '/work/x.rlp': text }) });
+          runs++;
+          const work = elaborationWork() - before;
+          expect(work).toBeLessThanOrEqual(MAX_ELABORATION_WORK + 1);
+          for (const d of r.diagnostics) checkDiagnostic(d);
+          const codes = r.diagnostics.map((d) => d.code);
+          if (g.kind === 'bomb' && !g.distinct) {
+            // The same argument at every call: one expansion per level, and no error.
+            expect(codes).toEqual([]);
+            expect(work).toBeLessThanOrEqual(4 * g.arity * (g.n + 2));
+          }
+          if (g.kind === 'bomb' && g.distinct && g.arity ** g.n > 10 * MAX_ELABORATION_WORK) expect(codes).toEqual(['RLP4020']);
+          if (g.kind === 'chain') {
+            expect(codes).toEqual([]);
+            expect(work).toBeLessThanOrEqual((2 * g.width + 2) * g.n + 10);
+          }
+        },
+      ),
+      { numRuns: 16, seed: 10 },
+    );
   });
 
   it('ran at least 10,000 programs', () => {

@@ -21,7 +21,7 @@ export function node(id: number, op: string, inputs: number[], type: Type = tok,
 
 /** A graph of these nodes and outputs. */
 export function graph(nodes: IrNode[], outputs: IrOutput[]): IrGraph {
-  return new IrGraph(nodes, outputs, { pipeline: 'hand', doc: '', dimOrder: ['B', 'G', 'T'], params: [{ name: 'beta', type: 'float', default: 0.5, doc: '' }], state: [] });
+  return new IrGraph(nodes, outputs, { pipeline: 'hand', doc: '', dimOrder: ['B', 'G', 'T'], params: [{ name: 'beta', type: 'float', default: 0.5, doc: '', range: null }], state: [] });
 }
 
 /**

@@ -173,6 +173,23 @@ describe.each(BACKENDS)('ops on the %s backend', (backend) => {
     });
   }
 
+  it('reduces over an empty axis to the reference value (0 for sum, mean, var, std, count) for every reduction op', async () => {
+    await useBackend(backend);
+    const reductions = OPS.filter((o) => o.traits.includes('reduction') && o.lower !== undefined && casesFor(o).length > 0);
+    expect(reductions.map((o) => o.name)).toEqual(expect.arrayContaining(['sum', 'mean', 'var', 'std', 'reduce_max', 'reduce_min', 'count']));
+    for (const op of reductions) {
+      for (const c of casesFor(op)) {
+        const g = singleOpGraph(op, c.types, c.attrs);
+        for (const sizes of [{ B: 2, G: 4, T: 0 }, { B: 0, G: 4, T: 3 }]) {
+          const inputs = randomInputs(c, sizes, 5);
+          const ref = interpretOutputs(g, { inputs, sizes })['loss.y']!;
+          const got = await runTf(tf, backend, g, inputs, sizes);
+          expect(Array.from(got), `${op.name} ${c.label} ${JSON.stringify(sizes)}`).toEqual(Array.from(ref.data));
+        }
+      }
+    }
+  });
+
   it('stop_gradient passes values and blocks gradients', async () => {
     const op = OPS.find((o) => o.name === 'stop_gradient')!;
     const g = singleOpGraph(op, [tensor('f32', ['B'])], {});

@@ -64,7 +64,15 @@ export async function runEval(target: string, opts: EvalCmdOptions): Promise<num
     return EXIT.usage;
   }
   const p = pickPipeline(compiled.pipelines, opts.pipeline ?? t.pipeline, t.file);
-  const batch = readBatch(opts.batch);
+  let batch;
+  try {
+    batch = readBatch(opts.batch);
+  } catch (e) {
+    const why = fsReason(e);
+    if (why === null) throw e;
+    process.stderr.write(`error: cannot read ${opts.batch}: ${why}\n`);
+    return EXIT.user;
+  }
   if (batch.diagnostics.length > 0) {
     report(batch.diagnostics);
     return EXIT.user;
@@ -95,6 +103,26 @@ export async function runEval(target: string, opts: EvalCmdOptions): Promise<num
     throw e;
   }
   if (opts.output === undefined) process.stdout.write(resultsToJson(results));
-  else writeResults(opts.output, results);
+  else {
+    try {
+      writeResults(opts.output, results);
+    } catch (e) {
+      const why = fsReason(e);
+      if (why === null) throw e;
+      process.stderr.write(`error: cannot write ${opts.output}: ${why}\n`);
+      return EXIT.user;
+    }
+  }
   return EXIT.ok;
+}
+
+/** A file-system error as words (`it is a folder (EISDIR)`), or null for anything else. */
+function fsReason(e: unknown): string | null {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !/^E[A-Z]+$/.test(code)) return null;
+  const words: Record<string, string> = {
+    EISDIR: 'it is a folder', ENOENT: 'no such file or folder', EACCES: 'permission denied', ENOTDIR: 'a part of the path is not a folder',
+    ENOSPC: 'no space left on the device', EROFS: 'the file system is read-only', EFBIG: 'the file is too large',
+  };
+  return `${words[code] ?? (e as Error).message} (${code})`;
 }

@@ -1,6 +1,6 @@
 /** `rlp run FILE|NAME [--task T | --data F.jsonl] ...`: train a policy with a pipeline. */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { findStdlibDir } from '../../../compiler/bind/host.js';
 import { compileFiles, type CompileOptions } from '../../../compiler/compile.js';
 import { hasErrors, type Diagnostic } from '../../../compiler/diagnostics/diagnostic.js';
@@ -11,6 +11,7 @@ import { DataError } from '../../data/jsonl.js';
 import { RewardError } from '../../rewards/module.js';
 import { TASKS, taskByName } from '../../tasks/index.js';
 import { EXIT, progressLogger, UsageError, useColor } from '../io.js';
+import { learningRate, nonNegativeInt, positiveInt, secondsFlag, seedFlag } from '../flags.js';
 import { compileInputs } from '../compile-inputs.js';
 import { resolveTarget } from '../resolve-target.js';
 import { checkPipelineFlag, pickPipeline } from './pick.js';
@@ -42,18 +43,63 @@ export interface RunCmdOptions {
   readonly init?: string;
   /** This invocation's command line (flag problems point into it). */
   readonly commandLine?: CommandLine;
+  readonly rewardTimeout: string;
+  readonly skipNonfinite: boolean;
+  /** The options given on the command line (not defaults): a resumed run refuses those that conflict with its config. */
+  readonly explicit?: ReadonlySet<string>;
 }
 
-function positiveInt(flag: string, v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} takes a positive integer, found \`${v}\``);
-  return n;
-}
+/** Exit codes of a run stopped by a signal: 128 + the signal's number. */
+const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 } as const;
 
-function nonNegativeInt(flag: string, v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`${flag} takes a non-negative integer, found \`${v}\``);
-  return n;
+/**
+ * The flags a resumed run takes from its config.json, by option name: the config key, and how a
+ * flag's text compares with the stored value. Only --steps, --save-every, --backend and
+ * --reward-timeout may differ on a resume (they are recorded under `resumes`).
+ */
+const FIXED_ON_RESUME: readonly { readonly option: keyof RunCmdOptions; readonly flag: string; readonly key: string; norm(v: unknown): unknown }[] = [
+  { option: 'seed', flag: '--seed', key: 'seed', norm: Number },
+  { option: 'lr', flag: '--lr', key: 'lr', norm: Number },
+  { option: 'prompts', flag: '--prompts', key: 'prompts', norm: Number },
+  { option: 'task', flag: '--task', key: 'task', norm: (v) => v ?? null },
+  { option: 'taskSize', flag: '--task-size', key: 'task_size', norm: (v) => (v === null ? null : Number(v)) },
+  { option: 'data', flag: '--data', key: 'data', norm: (v) => (typeof v === 'string' ? resolve(v) : null) },
+  { option: 'init', flag: '--init', key: 'init', norm: (v) => (v === 'none' || v === null ? null : resolve(String(v))) },
+  { option: 'rewards', flag: '--rewards', key: 'rewards_module', norm: (v) => (typeof v === 'string' ? resolve(v) : null) },
+  { option: 'microBatches', flag: '--micro-batches', key: 'micro_batches', norm: Number },
+  { option: 'epochs', flag: '--epochs', key: 'epochs', norm: Number },
+  { option: 'skipNonfinite', flag: '--skip-nonfinite', key: 'skip_nonfinite', norm: Boolean },
+];
+
+/** A resumed run's settings: its config.json, with every flag that conflicts with it refused. */
+function resumedOptions(dir: string, o: RunCmdOptions): { o: RunCmdOptions; config: Record<string, unknown> } {
+  const file = join(dir, 'config.json');
+  if (!existsSync(dir)) throw new UsageError(`--resume: ${dir} does not exist`);
+  let config: Record<string, unknown>;
+  try {
+    config = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch {
+    throw new UsageError(`--resume: ${dir} is not an rlp run folder (${file} is missing or not valid JSON)`);
+  }
+  if (o.out !== undefined && resolve(o.out) !== resolve(dir)) throw new UsageError(`--resume ${dir} continues that folder; --out ${o.out} names another`);
+  const explicit = o.explicit ?? new Set<string>();
+  const merged: Record<string, unknown> = { ...o };
+  for (const f of FIXED_ON_RESUME) {
+    if (!(f.key in config)) continue;
+    const stored = f.norm(config[f.key]);
+    if (explicit.has(f.option) && f.norm(o[f.option]) !== stored) {
+      throw new UsageError(`--resume: the run was started with ${f.flag} ${JSON.stringify(config[f.key])}; ${f.flag} ${JSON.stringify(o[f.option])} conflicts with it (a resumed run keeps its pipeline, params, data, init and seed; --steps, --save-every, --backend and --reward-timeout may change)`);
+    }
+    merged[f.option] = f.option === 'init' ? (config[f.key] === null ? 'none' : config[f.key]) : f.option === 'skipNonfinite' ? stored : config[f.key] === null ? (f.option === 'taskSize' ? o.taskSize : undefined) : String(config[f.key]);
+  }
+  const set = (config['set'] ?? {}) as Record<string, string>;
+  for (const s of explicit.has('set') ? o.set : []) {
+    const i = s.indexOf('=');
+    const [k, v] = [s.slice(0, i), s.slice(i + 1)];
+    if (set[k] !== v) throw new UsageError(`--resume: the run was started with ${set[k] === undefined ? `no --set ${k}` : `--set ${k}=${set[k]}`}; --set ${k}=${v} conflicts with it (a resumed run keeps its params)`);
+  }
+  merged['set'] = Object.entries(set).map(([k, v]) => `${k}=${v}`);
+  return { o: merged as unknown as RunCmdOptions, config };
 }
 
 /** The shipped warm-start checkpoint of a built-in task, if the repository has one. */
@@ -81,7 +127,9 @@ function initFor(init: string | undefined, task: string | null, data: string | u
 }
 
 /** Run `rlp run`; returns the exit code. */
-export async function runRun(target: string, o: RunCmdOptions): Promise<number> {
+export async function runRun(target: string, given: RunCmdOptions): Promise<number> {
+  const resumed = given.resume === undefined ? null : resumedOptions(given.resume, given);
+  const o = resumed?.o ?? given;
   if (o.task !== undefined && o.data !== undefined) throw new UsageError('--task and --data exclude each other');
   const taskName = o.task ?? (o.data === undefined ? 'arithmetic' : undefined);
   const task = taskName === undefined ? null : taskByName(taskName) ?? null;
@@ -92,8 +140,12 @@ export async function runRun(target: string, o: RunCmdOptions): Promise<number> 
     if (i <= 0) throw new UsageError(`--set takes NAME=VALUE, found \`${s}\``);
     set[s.slice(0, i)] = s.slice(i + 1);
   }
-  const lr = Number(o.lr);
-  if (!(lr > 0)) throw new UsageError(`--lr takes a positive number, found \`${o.lr}\``);
+  const lr = learningRate(o.lr);
+  const numbers = {
+    taskSize: nonNegativeInt('--task-size', o.taskSize), steps: positiveInt('--steps', o.steps), prompts: positiveInt('--prompts', o.prompts, 4096),
+    seed: seedFlag(o.seed), saveEvery: positiveInt('--save-every', o.saveEvery), microBatches: positiveInt('--micro-batches', o.microBatches, 4096),
+    epochs: positiveInt('--epochs', o.epochs, 100), rewardTimeoutMs: secondsFlag('--reward-timeout', o.rewardTimeout),
+  };
   const t = resolveTarget(target);
   let inputs: CompileOptions;
   try {
@@ -113,6 +165,9 @@ export async function runRun(target: string, o: RunCmdOptions): Promise<number> 
     return EXIT.usage;
   }
   const p = pickPipeline(compiled.pipelines, o.pipeline ?? t.pipeline, t.file);
+  if (resumed !== null && (resumed.config['pipeline'] !== p.name || (typeof resumed.config['file'] === 'string' && resolve(resumed.config['file']) !== resolve(p.file)))) {
+    throw new UsageError(`--resume: ${o.resume} is a run of \`${String(resumed.config['pipeline'])}\` (${String(resumed.config['file'])}); \`${p.name}\` (${p.file}) conflicts with it`);
+  }
   const setProblems: Diagnostic[] = [];
   checkParamSets(p.ir, set, cl, setProblems);
   if (setProblems.length > 0) {
@@ -120,28 +175,37 @@ export async function runRun(target: string, o: RunCmdOptions): Promise<number> 
     return EXIT.user;
   }
   const out = o.resume ?? o.out ?? `runs/${p.name}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-  let stop = false;
-  const onSigint = (): void => {
-    if (stop) process.exit(130);
-    stop = true;
-    process.stderr.write('\ninterrupted: finishing this step and saving a checkpoint (Ctrl-C again to abandon it)\n');
+  // The first SIGINT or SIGTERM finishes the step, saves a checkpoint and exits 130 or 143; a second one exits at once.
+  let stop: keyof typeof SIGNAL_EXIT | null = null;
+  const onSignal = (sig: keyof typeof SIGNAL_EXIT): void => {
+    if (stop !== null) {
+      process.stderr.write(`\n${sig} again: stopping now, without a checkpoint for this step\n`);
+      process.exit(SIGNAL_EXIT[sig]);
+    }
+    stop = sig;
+    process.stderr.write(`\ninterrupted (${sig}): finishing this step and saving a checkpoint (Ctrl-C again to abandon it)\n`);
   };
+  const onSigint = (): void => onSignal('SIGINT');
+  const onSigterm = (): void => onSignal('SIGTERM');
   process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigterm);
   const { train, TrainError } = await import('../../train/loop.js');
+  const { CheckpointError } = await import('../../train/checkpoint.js');
   const progress = progressLogger();
-  const start = initFor(o.init, task?.name ?? null, o.data);
-  progress.log(firstLine(p.name, out, start, Number(o.seed) | 0, o.resume !== undefined));
+  const start = initFor(o.init === undefined || o.init === 'none' ? o.init : resolve(o.init), task?.name ?? null, o.data);
+  progress.log(firstLine(p.name, out, start, numbers.seed, o.resume !== undefined));
   let metrics: Metrics[] = [];
   try {
     metrics = await train({
-      pipeline: p, task, taskSize: nonNegativeInt('--task-size', o.taskSize), data: o.data ?? null, steps: positiveInt('--steps', o.steps), prompts: positiveInt('--prompts', o.prompts),
-      backend: o.backend, seed: Number(o.seed) | 0, out, set, resume: o.resume !== undefined, rewardsModule: o.rewards ?? null, lr,
-      saveEvery: positiveInt('--save-every', o.saveEvery), microBatches: positiveInt('--micro-batches', o.microBatches), epochs: positiveInt('--epochs', o.epochs), dryRun: o.dryRun,
+      pipeline: p, task, taskSize: numbers.taskSize, data: o.data === undefined ? null : resolve(o.data), steps: numbers.steps, prompts: numbers.prompts,
+      backend: o.backend, seed: numbers.seed, out, set, resume: o.resume !== undefined, rewardsModule: o.rewards === undefined ? null : resolve(o.rewards), lr,
+      saveEvery: numbers.saveEvery, microBatches: numbers.microBatches, epochs: numbers.epochs, dryRun: o.dryRun,
       init: start.init,
-      log: progress.log, stopRequested: () => stop,
+      skipNonfinite: o.skipNonfinite, rewardTimeoutMs: numbers.rewardTimeoutMs,
+      log: progress.log, stopRequested: () => stop !== null,
     });
   } catch (e) {
-    if (e instanceof TrainError || e instanceof DataError || e instanceof RewardError || e instanceof BackendUnavailable) {
+    if (e instanceof TrainError || e instanceof DataError || e instanceof RewardError || e instanceof BackendUnavailable || e instanceof CheckpointError) {
       process.stderr.write(`error: ${e.message}\n`);
       if (e instanceof BackendUnavailable) process.stderr.write(`  = help: ${e.help}\n`);
       return EXIT.user;
@@ -150,11 +214,13 @@ export async function runRun(target: string, o: RunCmdOptions): Promise<number> 
   } finally {
     progress.done();
     process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigterm);
   }
   if (!o.dryRun) {
     const { writeReport } = await import('../../report/write.js');
     await writeReport(out, VERSION);
     process.stderr.write(summary(out, metrics) + '\n');
-  } else process.stderr.write(`run written to ${out}\n`);
-  return stop ? 130 : EXIT.ok;
+  }
+  else process.stderr.write(`run written to ${out}\n`);
+  return stop !== null ? SIGNAL_EXIT[stop] : EXIT.ok;
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { listChoices } from '../../../compiler/suggest.js';
 import { BackendUnavailable, type BackendName } from '../../backends/index.js';
 import { EXIT, progressLogger, UsageError } from '../io.js';
+import { learningRate, positiveInt, seedFlag } from '../flags.js';
 import { TASKS, taskByName } from '../../tasks/index.js';
 
 /** Options of `rlp sft`. */
@@ -22,17 +23,11 @@ export interface SftCmdOptions {
 export async function runSftCmd(o: SftCmdOptions): Promise<number> {
   const task = taskByName(o.task);
   if (task === undefined) throw new UsageError(`no built-in task \`${o.task}\`; the tasks are ${listChoices(TASKS.map((t) => t.name))}`);
-  const int = (flag: string, v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} takes a positive integer, found \`${v}\``);
-    return n;
-  };
-  const steps = int('--steps', o.steps);
-  const batch = int('--batch', o.batch);
-  const saveEvery = int('--save-every', o.saveEvery);
-  const lr = Number(o.lr);
-  if (!(lr > 0)) throw new UsageError(`--lr takes a positive number, found \`${o.lr}\``);
-  const seed = Number(o.seed) | 0;
+  const steps = positiveInt('--steps', o.steps);
+  const batch = positiveInt('--batch', o.batch, 4096);
+  const saveEvery = positiveInt('--save-every', o.saveEvery);
+  const lr = learningRate(o.lr);
+  const seed = seedFlag(o.seed);
   const out = o.out ?? `runs/sft-${task.name}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
   const { useBackend } = await import('../../backends/index.js');
   const { initPolicy, policyVariables } = await import('../../policy/params.js');

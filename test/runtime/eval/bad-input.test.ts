@@ -168,3 +168,45 @@ describe('rlp eval on bad input', () => {
     expect(rlp(['eval', 'grpo', '--batch', f, '--backend', 'tpu']).code).toBe(2);
   });
 });
+
+describe('rlp eval: inputs that were silently wrong or reported as our bug', () => {
+  it.each([[-1], [0.5]])('refuses a mask value of %s (it would weigh the token and flip the gradient)', (v) => {
+    const mask = tok(1);
+    mask.data[2] = v;
+    const r = evalJson({ ...good, mask });
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`\`mask\` is a mask: every value must be 0 or 1, but data[2] = ${v}`);
+  });
+
+  it('refuses an empty batch (B = 0) and a dimension too large to allocate (B = 1e9 with no data)', () => {
+    const empty = { logp: { shape: [0, 2, 3], data: [] }, old_logp: { shape: [0, 2, 3], data: [] }, ref_logp: { shape: [0, 2, 3], data: [] }, mask: { shape: [0, 2, 3], data: [] }, reward: { shape: [0, 2], data: [] } };
+    const r0 = evalJson(empty);
+    expect(r0.code).toBe(1);
+    expect(r0.err).toContain('dimension `B` is 0: the batch is empty');
+    const huge = { logp: { shape: [1e9, 2, 0], data: [] }, old_logp: { shape: [1e9, 2, 0], data: [] }, ref_logp: { shape: [1e9, 2, 0], data: [] }, mask: { shape: [1e9, 2, 0], data: [] }, reward: { shape: [1e9, 2], data: [] } };
+    const r1 = evalJson(huge);
+    expect(r1.code).toBe(1);
+    expect(r1.err).toMatch(/dimension `B` is 1000000000, more than the 16777216 a batch may have|`reward` has 0 values, but its shape \[1000000000,2\] needs/);
+    const huge2 = { ...huge, reward: undefined };
+    const r2 = evalJson(huge2);
+    expect(r2.code).toBe(1);
+    expect(r2.err).toContain('dimension `B` is 1000000000, more than the 16777216 a batch may have');
+  });
+
+  it('reports a folder as --batch, an output into a missing folder and JSON nested 3,000 deep as user errors', () => {
+    const d = join(dir, 'a-folder.json');
+    require('node:fs').mkdirSync(d);
+    const asDir = rlp(['eval', 'grpo', '--batch', d, '--backend', 'cpu']);
+    expect(asDir.code).toBe(1);
+    expect(asDir.err).toContain(`cannot read ${d}: it is a folder`);
+    const ok = file('ok.json', JSON.stringify(good));
+    const missing = join(dir, 'no', 'such', 'out.json');
+    const o = rlp(['eval', 'grpo', '--batch', ok, '--backend', 'cpu', '-o', missing]);
+    expect(o.code).toBe(1);
+    expect(o.err).toContain(`cannot write ${missing}`);
+    expect(require('node:fs').readdirSync(dir).filter((f: string) => f.includes('.tmp-'))).toEqual([]);
+    const deep = rlp(['eval', 'grpo', '--batch', file('deep.json', '{"logp": ' + '['.repeat(3000) + ']'.repeat(3000) + '}'), '--backend', 'cpu']);
+    expect(deep.code).toBe(1);
+    expect(deep.err).toMatch(/nested more than \d+ levels deep/);
+  });
+});

@@ -50,6 +50,52 @@ describe('reward modules', () => {
   });
 });
 
+describe('reward values that would be silently wrong', () => {
+  const bad = join(dir, 'bad.mjs');
+  writeFileSync(bad, `
+export function nan({ completions }) { return completions.map((_, i) => (i === 1 ? NaN : 1)); }
+export function inf({ completions }) { return completions.map((_, i) => (i === 1 ? Infinity : 1)); }
+export function infScore({ completions }) { return completions.map((_, i) => ({ score: i === 1 ? -Infinity : 1 })); }
+export function huge({ completions }) { return completions.map(() => 1e39); }
+export function nulls({ completions }) { return completions.map(() => null); }
+export function throwsString() { throw 'the grader said no'; }
+export function throwsNull() { throw null; }
+export function spins() { for (;;) {} }
+export function never() { return new Promise(() => {}); }
+`);
+
+  it.each([
+    ['nan', /`nan` .* returned NaN for completion 1 \(prompt "2\+2="\): NaN is not a score; return null for "no score"/],
+    ['inf', /`inf` .* returned Infinity for completion 1 \(prompt "2\+2="\)/],
+    ['infScore', /`infScore` .* returned -Infinity for completion 1/],
+    ['huge', /`huge` .* returned 1e\+39 for completion 0 .*float32/],
+    ['throwsString', /`throwsString` .* threw: the grader said no/],
+    ['throwsNull', /`throwsNull` .* threw: null/],
+  ])('stops with the function and the completion named when %s returns or throws something unusable', async (name, message) => {
+    const fns = await loadRewardModule(bad);
+    await expect(score(name, bad, fns.get(name)!, args)).rejects.toThrow(message);
+  });
+
+  it('keeps null as "no score"', async () => {
+    const fns = await loadRewardModule(bad);
+    expect(Array.from((await score('nulls', bad, fns.get('nulls')!, args)).scores)).toEqual([NaN, NaN]);
+  });
+
+  it.each([
+    ['spins', 'an infinite loop'],
+    ['never', 'a promise that never settles'],
+  ])('cuts off %s (%s) after the timeout, naming it', async (name) => {
+    const fns = await loadRewardModule(bad, { timeoutMs: 300 });
+    await expect(score(name, bad, fns.get(name)!, args)).rejects.toThrow(new RegExp(`\`${name}\` .* did not return within 0\\.3 s \\(--reward-timeout\\)`));
+  });
+
+  it('cuts off a module whose loading never ends', async () => {
+    const stuck = join(dir, 'stuck.mjs');
+    writeFileSync(stuck, 'for (;;) {}\nexport function f() { return []; }\n');
+    await expect(loadRewardModule(stuck, { loadTimeoutMs: 3000 })).rejects.toThrow(/could not be loaded: it did not finish loading within 3 s/);
+  });
+});
+
 describe('the columns a reward function reads', () => {
   it('come from fn.columns and from the names it destructures', async () => {
     const { declaredColumns, destructuredNames } = await import('../../../runtime/rewards/module.js');

@@ -1,5 +1,5 @@
 /** The training loop: reproducible from a seed, resumable exactly, and a dry run that only validates. */
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -182,7 +182,9 @@ describe('rlp run', () => {
 
   it('stops with a clear message on an unknown param or a missing checkpoint', async () => {
     await expect(train(options(join(dir, 'x'), 1, { set: { gruop: '4' } }))).rejects.toThrow(/`gruop` is not a param of `grpo_len`/);
-    await expect(train(options(join(dir, 'none'), 1, { resume: true }))).rejects.toThrow(/holds no complete checkpoint/);
+    await expect(train(options(join(dir, 'none'), 1, { resume: true }))).rejects.toThrow(/--resume: .*none does not exist/);
+    mkdirSync(join(dir, 'empty'));
+    await expect(train(options(join(dir, 'empty'), 1, { resume: true }))).rejects.toThrow(/holds no complete checkpoint/);
   });
 });
 
