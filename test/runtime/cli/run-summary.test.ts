@@ -34,14 +34,14 @@ describe('the first and last lines of rlp run', () => {
     expect(rlp(['run', 'grpo', '--init', 'none', '--dry-run', '--out', join(dir, 'dry3')]).lines[0]).toContain('policy: random weights (seed 0) (--init none)');
   });
 
-  it('ends a run with a summary: steps, time, reward first and last, checkpoint and metrics', () => {
+  it('ends a run with a summary: steps, time, reward first and last, checkpoint, metrics, config and report', () => {
     const out = join(dir, 'run');
     const r = rlp(['run', 'grpo', '--data', data, '--steps', '2', '--prompts', '2', '--set', 'group=2', '--set', 'max_tokens=3', '--backend', 'cpu', '--out', out]);
     expect(r.code).toBe(0);
     expect(r.lines[0]).toContain(`writing to ${out}`);
-    const tail = r.lines.slice(-4);
+    const tail = r.lines.slice(-5);
     expect(tail[0]).toMatch(/^done: 2 steps \(1\.\.2\) in [\d.]+ s; reward [\d.]+ over the first 2, [\d.]+ over the last 2$/);
-    expect(tail.slice(1)).toEqual([`  checkpoint: ${join(out, 'checkpoint-2')}`, `  metrics:    ${join(out, 'metrics.jsonl')}`, `  config:     ${join(out, 'config.json')}`]);
+    expect(tail.slice(1)).toEqual([`  checkpoint: ${join(out, 'checkpoint-2')}`, `  metrics:    ${join(out, 'metrics.jsonl')}`, `  config:     ${join(out, 'config.json')}`, `  report:     ${join(out, 'report.html')}`]);
   });
 
   it('summarizes preference runs by accuracy', () => {
