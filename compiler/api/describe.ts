@@ -9,6 +9,7 @@ import { levelOf, type Type } from '../types.js';
 export const BLOCK_DOCS: Readonly<Record<string, string>> = Object.freeze({
   params: 'settings of the pipeline: `name: type = default "doc"`; `rlp run --set name=value` changes them',
   state: 'values carried across training steps: `name: f32[...] = init`',
+  inputs: 'inputs this pipeline reads besides the standard ones, fed like them: `name: f32[B,G] "doc"`',
   sample: 'how completions are sampled: `rollout(n = ..., temperature = ..., max_tokens = ...)`',
   reward: 'one reward per completion, from reward functions by name (`correct`, `format`, `length`)',
   advantage: 'the advantage of each completion or token; its last binding is the pipeline\'s `advantage`',

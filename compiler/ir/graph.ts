@@ -205,3 +205,17 @@ export function renumber(nodes: readonly IrNode[] | ReadonlyMap<number, IrNode>,
   const outs = outputs.map((o) => ({ name: o.name, node: newId.get(o.node)! }));
   return new IrGraph(renamed, outs, meta);
 }
+
+/** Whether the value of node `out` depends on node `target`. */
+export function dependsOn(g: IrGraph, out: number, target: number): boolean {
+  const seen = new Set<number>();
+  const stack = [out];
+  while (stack.length > 0) {
+    const id = stack.pop()!;
+    if (id === target) return true;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    stack.push(...g.node(id).inputs);
+  }
+  return false;
+}

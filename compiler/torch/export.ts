@@ -9,7 +9,7 @@ import { basename } from 'node:path';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { diag } from '../diagnostics/diagnostic.js';
 import type { CompiledPipeline } from '../compile.js';
-import type { IrGraph, IrOutput } from '../ir/graph.js';
+import { dependsOn, type IrGraph, type IrOutput } from '../ir/graph.js';
 import { adapterFor, type Adapter } from './adapters.js';
 import { emitStage, StageError, type StageFn, type StageSpec } from './emit-stage.js';
 import { helpersFor } from './prelude.js';
@@ -37,19 +37,6 @@ export function unfusedGraph(p: CompiledPipeline): IrGraph {
   return g;
 }
 
-/** Whether the value of node `out` depends on node `target`. */
-export function dependsOn(g: IrGraph, out: number, target: number): boolean {
-  const seen = new Set<number>();
-  const stack = [out];
-  while (stack.length > 0) {
-    const id = stack.pop()!;
-    if (id === target) return true;
-    if (seen.has(id)) continue;
-    seen.add(id);
-    stack.push(...g.node(id).inputs);
-  }
-  return false;
-}
 
 export type { StageFn } from './emit-stage.js';
 

@@ -1,7 +1,7 @@
 /** Writing eval results: JSON or msgpack, atomically (a temp file renamed into place). */
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { pack } from 'msgpackr';
+import { writeAtomic } from '../files/write-atomic.js';
 import type { HostTensor } from './read.js';
 
 /** A tensor as written: `{shape, data}` with plain numbers (NaN/inf as strings in JSON). */
@@ -25,12 +25,5 @@ export function writeResults(path: string, results: Readonly<Record<string, Host
   const body = isJson
     ? resultsToJson(results, extras)
     : pack({ ...Object.fromEntries(Object.entries(results).map(([k, v]) => [k, tensorToPlain(v, false)])), ...extras });
-  const tmp = `${path}.tmp-${process.pid}`;
-  try {
-    writeFileSync(tmp, body);
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
+  writeAtomic(path, body);
 }

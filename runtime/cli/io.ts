@@ -55,3 +55,14 @@ export function progressLogger(stream: NodeJS.WriteStream = process.stderr): { l
     },
   };
 }
+
+/** `--set NAME=VALUE` flags as a map (a flag without `=` or a name is a usage error). */
+export function parseSets(sets: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const s of sets) {
+    const i = s.indexOf('=');
+    if (i <= 0) throw new UsageError(`--set takes NAME=VALUE, found \`${s}\``);
+    out[s.slice(0, i)] = s.slice(i + 1);
+  }
+  return out;
+}

@@ -3,7 +3,7 @@
  * the loss, the advantage, and gradients of the loss with respect to fed values.
  */
 import type { Tensor } from '../../compiler/ops/define.js';
-import type { IrGraph } from '../../compiler/ir/graph.js';
+import { dependsOn, type IrGraph } from '../../compiler/ir/graph.js';
 import { STAGES } from '../../compiler/check/inputs.js';
 import type { TFModule } from '../backends/tf.js';
 import type { HostTensor } from '../batch/read.js';
@@ -22,19 +22,6 @@ export function advantageOutput(g: IrGraph): string | null {
   return adv.length === 0 ? null : adv[adv.length - 1]!.name;
 }
 
-/** Whether output `out` depends on node `target`. */
-function dependsOn(g: IrGraph, out: number, target: number): boolean {
-  const seen = new Set<number>();
-  const stack = [out];
-  while (stack.length > 0) {
-    const id = stack.pop()!;
-    if (id === target) return true;
-    if (seen.has(id)) continue;
-    seen.add(id);
-    stack.push(...g.node(id).inputs);
-  }
-  return false;
-}
 
 /** Timing of repeated evaluations (`rlp eval --repeat N`): compute only, in milliseconds. */
 export interface EvalTiming {

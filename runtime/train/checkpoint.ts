@@ -6,8 +6,9 @@
  * a non-finite value is never written, and one found on disk (an older rlp's) is skipped on resume.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeAtomic } from '../files/write-atomic.js';
 import { pack, unpack } from 'msgpackr';
 
 /** A named float32 array with its shape. */
@@ -49,17 +50,7 @@ export class CheckpointError extends Error {
   }
 }
 
-/** Write `path` so that a reader never sees a partial file; a failed write leaves no temporary file. */
-export function writeAtomic(path: string, body: string | Uint8Array): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  try {
-    writeFileSync(tmp, body);
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-}
+export { writeAtomic };
 
 /** Where a tensor holds its first non-finite value, as `holds NaN at index i`, or null. */
 function nonFinite(data: Float32Array): string | null {

@@ -16,6 +16,7 @@ import type { ResolvedRewards } from './reward-fns.js';
 import type { Rng } from './rng.js';
 import { appendSamples, groupSamples, stepAdvantage } from './samples.js';
 import { applyUpdates, meanStd, policyOnHost, skipNonfinite, type StepContext } from './step-context.js';
+import { lossAndGrads, worthSharing, type HostValue, type RolloutBatch } from './step.js';
 
 import { lossAndGrads, worthSharing, type HostValue, type RolloutBatch } from './step.js';
 

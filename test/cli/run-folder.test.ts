@@ -99,9 +99,9 @@ describe('failed starts leave nothing behind', () => {
   it.each([
     ['--init nope', ['--init', 'nope'], /--init: .*nope does not exist/],
     ['--backend tensorflow', ['--backend', 'tensorflow'], /tensorflow|tfjs-node/],
-    ['--set eps=1e999', ['--set', 'eps=1e999'], /param `eps` is `float`, but `1e999` is not one/],
+    ['--set eps=1e999', ['--set', 'eps=1e999'], /param `eps` is `float`, but `1e999` is not a number/],
     ['--set temperature=-1', ['--set', 'temperature=-1'], /temperature/],
-    ['--set group=100000000', ['--set', 'group=100000000'], /the rollout's n \(completions per prompt\) must be an integer in \[1, 1024\], found 100000000/],
+    ['--set group=100000000', ['--set', 'group=100000000'], /param `group` is set to 100000000, outside its range \[1, 4096\]/],
     ['--dry-run with a prompt longer than the context', ['--dry-run', '--data', longPrompts()], /row 2's prompt is 201 tokens \(with its start token\); with max_tokens = \d+, the policy's context of 96 tokens leaves \d+ for a prompt/],
   ])('%s', { timeout: 120_000 }, (_, extra, message) => {
     const out = join(dir, `debris-${extra.join('')}`);

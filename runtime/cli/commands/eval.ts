@@ -11,7 +11,7 @@ import { BATCH_EXTENSIONS, readBatch } from '../../batch/read.js';
 import { resultsToJson, writeResults } from '../../batch/write.js';
 import { StepError } from '../../exec/executor.js';
 import type { EvalTiming } from '../../eval/evaluate.js';
-import { EXIT, UsageError, useColor } from '../io.js';
+import { EXIT, parseSets, UsageError, useColor } from '../io.js';
 import { resolveTarget } from '../resolve-target.js';
 import { checkPipelineFlag, pickPipeline } from './pick.js';
 import { commandLine, type CommandLine } from '../command-line.js';
@@ -39,16 +39,6 @@ export interface EvalCmdOptions {
 
 function report(ds: readonly Diagnostic[]): void {
   if (ds.length > 0) process.stderr.write(renderAll(ds, 'human', useColor(process.stderr)) + '\n');
-}
-
-function parseSets(sets: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const s of sets) {
-    const i = s.indexOf('=');
-    if (i <= 0) throw new UsageError(`--set takes NAME=VALUE, found \`${s}\``);
-    out[s.slice(0, i)] = s.slice(i + 1);
-  }
-  return out;
 }
 
 /** Run `rlp eval`; returns the exit code. */

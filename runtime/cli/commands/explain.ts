@@ -1,5 +1,6 @@
 /** `rlp explain RLPxxxx|NAME|OP|ops`: the long form of a diagnostic, a pipeline or an op. */
 import pc from 'picocolors';
+import { opSignature } from '../../../compiler/api/describe.js';
 import { STANDARD_INPUTS } from '../../../compiler/check/inputs.js';
 import { compileFiles } from '../../../compiler/compile.js';
 import { CODES, isKnownCode, codeInfo } from '../../../compiler/diagnostics/codes.js';
@@ -20,12 +21,7 @@ function explainCode(code: string): string {
 function explainOp(name: string): string {
   const ops = OPS.filter((o) => o.dsl === name || o.name === name);
   return ops
-    .map((o) => {
-      const ins = o.inputs.map((i) => (i.default === undefined ? i.name : `${i.name} = ${String(i.default)}`));
-      if (o.over === 'required') ins.push('over DIMS');
-      if (o.where === true) ins.push('where MASK');
-      return `${o.dsl ?? o.name}(${ins.join(', ')})    [IR op \`${o.name}\`; ${o.traits.join(', ')}]\n  ${o.summary}\n`;
-    })
+    .map((o) => `${opSignature(o)}    [IR op \`${o.name}\`; ${o.traits.join(', ')}]\n  ${o.summary}\n`)
     .join('\n');
 }
 

@@ -13,7 +13,7 @@ import { toDot } from '../../viz/dot.js';
 import { drawPipeline } from '../../viz/draw.js';
 import type { PageView } from '../../viz/html.js';
 import type { VizGraph } from '../../viz/model.js';
-import { EXIT, UsageError, useColor } from '../io.js';
+import { EXIT, parseSets, UsageError, useColor } from '../io.js';
 import { resolveTarget } from '../resolve-target.js';
 import { pickPipeline } from './pick.js';
 
@@ -37,16 +37,6 @@ function compileTarget(target: string): { result: CompileResult; file: string; p
   const result = compileFiles([t.file]);
   if (result.diagnostics.length > 0) process.stderr.write(renderAll(result.diagnostics, 'human', useColor(process.stderr)) + '\n');
   return hasErrors(result.diagnostics) ? null : { result, file: t.file, pipeline: t.pipeline };
-}
-
-function parseSets(sets: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const s of sets) {
-    const i = s.indexOf('=');
-    if (i <= 0) throw new UsageError(`--set takes NAME=VALUE, found \`${s}\``);
-    out[s.slice(0, i)] = s.slice(i + 1);
-  }
-  return out;
 }
 
 /** A `--set` value as a label shows it: numbers and booleans as such, anything else as a string. */

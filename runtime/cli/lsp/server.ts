@@ -6,13 +6,7 @@
  */
 import { createConnection, ProposedFeatures, StreamMessageReader, StreamMessageWriter, TextDocuments, TextDocumentSyncKind, type Connection } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { completionsAt } from '../../../compiler/api/complete.js';
-import { fixesFor } from '../../../compiler/api/fixes.js';
-import { hoverAt } from '../../../compiler/api/hover.js';
-import { checkNewName, definitionAt, referencesAt, renameAt, renameRangeAt } from '../../../compiler/api/navigate.js';
-import { outline, semanticTokens, TOKEN_MODIFIERS, TOKEN_TYPES } from '../../../compiler/api/outline.js';
-import { signatureAt } from '../../../compiler/api/signature.js';
-import { Workspace } from '../../../compiler/api/workspace.js';
+import { checkNewName, completionsAt, definitionAt, fixesFor, hoverAt, outline, referencesAt, renameAt, renameRangeAt, semanticTokens, signatureAt, TOKEN_MODIFIERS, TOKEN_TYPES, Workspace } from '../../../compiler/api/index.js';
 import { makeSource } from '../../../grammar/source.js';
 import { offsetOf, pathToUri, range, toCompletionItem, toDocumentSymbol, toLspDiagnostic, uriToPath, workspaceEdit } from './convert.js';
 

@@ -101,7 +101,7 @@ const fence = (s: string): string => '```rlp\n' + s + '\n```';
 describe('hover', () => {
   const pins: [string, string, number, number, string][] = [
     ['stdlib/grpo.rlp', 'advantage { A', 0, 12, fence('A: f32[B,G]') + '\n\nbinding of stage `advantage` in `grpo`, sequence level'],
-    ['stdlib/grpo.rlp', '    beta: float', 0, 4, fence('beta: float = 0.04') + '\n\nparam in `grpo`\n\nweight of the k3 KL penalty to the reference policy'],
+    ['stdlib/grpo.rlp', '    beta: float', 0, 4, fence('beta: float = 0.04 in [0, inf)') + '\n\nparam in `grpo`\n\nweight of the k3 KL penalty to the reference policy'],
     ['stdlib/grpo.rlp', 'kl_k3(logp, ref_logp)', 0, 12, fence('ref_logp: f32[B,G,T]@mask') + '\n\nstandard input, token level\n\nper-token log-probabilities under the reference policy'],
     ['stdlib/grpo.rlp', 'over [B, G]', 0, 6, fence('dim B') + '\n\nstandard dimension: prompts in the batch'],
     ['stdlib/grpo.rlp', '  loss {', 0, 2, fence('loss') + '\n\nthe per-token and per-sequence terms, and one `minimize` of a scalar'],
@@ -198,7 +198,7 @@ describe('completion', () => {
     const byLabel = new Map(items.map((i) => [i.label, i.detail]));
     expect(byLabel.get('reward')).toBe('f32[B,G]  (reward)');
     expect(byLabel.has('A')).toBe(false);
-    expect(byLabel.get('beta')).toBe('beta: float = 0.04');
+    expect(byLabel.get('beta')).toBe('beta: float = 0.04 in [0, inf)');
     expect(byLabel.get('logp')).toBe('f32[B,G,T]@mask');
     expect(byLabel.get('correct')).toBe('f32[B,G]');
     expect(byLabel.get('mean')).toBe('mean(x, over DIMS, where MASK)');
