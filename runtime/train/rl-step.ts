@@ -18,8 +18,6 @@ import { appendSamples, groupSamples, stepAdvantage } from './samples.js';
 import { applyUpdates, meanStd, policyOnHost, skipNonfinite, type StepContext } from './step-context.js';
 import { lossAndGrads, worthSharing, type HostValue, type RolloutBatch } from './step.js';
 
-import { lossAndGrads, worthSharing, type HostValue, type RolloutBatch } from './step.js';
-
 /** Rewards above this magnitude overflow float32 when squared (3.4e38): a group's variance, and so its advantages, degenerate. */
 const HUGE_REWARD = 1e18;
 
