@@ -18,8 +18,8 @@ import { buildPlan } from '../../../runtime/exec/plan.js';
 import { evaluate, type EvalOutputs } from '../../../runtime/eval/evaluate.js';
 import { validateBatch, type ValidBatch } from '../../../runtime/eval/validate.js';
 import type { IrGraph } from '../../../compiler/ir/graph.js';
-import { PREFERENCE } from '../../helpers/references.js';
-import { entriesFor, firstMiss, makeBatch, stdlibPipeline } from '../../helpers/stdlib-harness.js';
+import { pipelineBatch } from '../../helpers/pipeline-batch.js';
+import { firstMiss, stdlibPipeline } from '../../helpers/stdlib-harness.js';
 
 const here = span(makeSource('batch', ''), 0, 0);
 const BACKENDS: BackendName[] = ['cpu', 'wasm', ...((await webgpuAvailable()) ? (['webgpu'] as const) : [])];
@@ -48,10 +48,9 @@ describe.each(BACKENDS)('every pass against -O0 on %s', (backend) => {
     it(`${name}: each prefix of the pass pipeline keeps loss, advantage and grad.logp`, async () => {
       const { tf } = await useBackend(backend);
       const p = stdlibPipeline(name);
-      const pref = name in PREFERENCE;
       for (const seed of [1, 2]) {
-        const b = makeBatch(pref ? { B: 3, G: 2, T: 5, seed } : { B: 2, G: 4, T: 6, seed, reward: (r) => r() });
-        const v = validateBatch(p.raw, entriesFor(p, b), { set: pref ? {} : { group: '4' }, grad: ['logp'], allowNonfinite: false, fileSpan: here });
+        const b = pipelineBatch(p, { seed, reward: (r) => r() });
+        const v = validateBatch(p.raw, b.entries, { set: b.set, grad: ['logp'], allowNonfinite: false, fileSpan: here });
         if (v.valid === null) throw new Error(v.diagnostics.map((d) => d.message).join('; '));
         const base = await evaluate(tf, backend, v.valid, ['logp']);
         const passes = runPipeline(v.valid.params);
