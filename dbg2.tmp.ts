@@ -1,0 +1,10 @@
+import { pipelineBatch } from './test/helpers/pipeline-batch.js';
+import { stdlibPipeline } from './test/helpers/stdlib-harness.js';
+import { lgammaScalar } from './compiler/ops/special.js';
+const b = pipelineBatch(stdlibPipeline('bnpo'), { seed: 2, reward: (r) => r() });
+const r = b.ref.reward; const G = b.ref.G;
+const p = [0, 1].map(i => { let s = 0; for (let g = 0; g < G; g++) s += r[i * G + g]!; return s / G; });
+const m = (p[0]! + p[1]!) / 2, v = (p[0]! - m) ** 2 + (p[1]! - m) ** 2;
+const k = m * (1 - m) / v - 1;
+const a = Math.max(1, 1 + k * m / 3), be = Math.max(1, 1 + k * (1 - m) / 3);
+console.log({ p, m, v, k, a, be, lg: [lgammaScalar(a), lgammaScalar(be), lgammaScalar(a + be)] });
