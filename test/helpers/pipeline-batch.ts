@@ -31,6 +31,7 @@ import type { IrGraph, IrParam } from '../../compiler/ir/graph.js';
 import type { TensorType } from '../../compiler/types.js';
 import { makeSource, span } from '../../grammar/source.js';
 import type { BatchEntry, HostTensor } from '../../runtime/batch/read.js';
+import { named, type NamedArray } from '../../runtime/reference/named-array.js';
 import { rng } from './random-batch.js';
 import type { RefBatch } from './references.js';
 import { makeBatch, type BatchSpec } from './stdlib-harness.js';
@@ -119,6 +120,17 @@ export function pipelineBatch(p: CompiledPipeline | IrGraph, spec: PipelineBatch
     entries.push({ name, tensor: typeof v === 'number' ? { shape: [], data: Float64Array.of(v) } : v, span: here });
   }
   return { ref, entries, set: { ...paramSets(g.meta.params, ref.G), ...spec.set }, sizes };
+}
+
+/** The batch as the reference interpreter's inputs (NamedArrays by feed name, dims from the graph). */
+export function referenceInputs(p: CompiledPipeline | IrGraph, b: PipelineBatch): Record<string, NamedArray> {
+  const types = new Map(leafFeeds(p).map((l) => [l.name, l.type]));
+  const out: Record<string, NamedArray> = {};
+  for (const e of b.entries) {
+    const t = types.get(e.name);
+    if (t !== undefined) out[e.name] = named(t.dims, e.tensor.shape, e.tensor.data);
+  }
+  return out;
 }
 
 /** The entries as the JSON object of an `rlp eval --batch` file. */
