@@ -6,7 +6,8 @@
  * an `inputs { }` block) and every reward function (`reward_fn.NAME`), never an intermediate
  * binding, so the reward and advantage stages run too. State is not fed (it starts from its
  * declared initial value, as on a run's first step). Dims: B, G, T from the spec; a pipeline's own
- * dims (C, K, P, H...) get `spec.dims[d]` or a default size of 3. Pipelines that take samples by
+ * dims (C, K, P, H...) get `spec.dims[d]` or a default size of 3 (more where the pipeline takes an
+ * index beyond it along that dim). Pipelines that take samples by
  * index along G (`x[G=1]`: preference pairs) get G = 2 by default (see `defaultShape`).
  *
  * Values:
@@ -70,11 +71,16 @@ function graphOf(p: CompiledPipeline | IrGraph): IrGraph {
   return 'raw' in p ? p.raw : p;
 }
 
+/** The largest index the pipeline takes along `dim` (`x[G=1]`: 1), or -1 when it takes none. */
+export function takesAlong(p: CompiledPipeline | IrGraph, dim: string): number {
+  let max = -1;
+  for (const n of graphOf(p).ordered()) if (n.op === 'take' && n.attrs['dim'] === dim) max = Math.max(max, Number(n.attrs['index']));
+  return max;
+}
+
 /** Whether the pipeline takes samples by index along G (preference pairs: `x[G=0]`, `x[G=1]`); the largest index, or -1. */
 export function takesAlongG(p: CompiledPipeline | IrGraph): number {
-  let max = -1;
-  for (const n of graphOf(p).ordered()) if (n.op === 'take' && n.attrs['dim'] === 'G') max = Math.max(max, Number(n.attrs['index']));
-  return max;
+  return takesAlong(p, 'G');
 }
 
 /** Default sizes: pairs (G = 2, B = 3) for a pipeline that takes samples along G, else groups of 4 (B = 2), T = 6. */
@@ -104,7 +110,7 @@ export function pipelineBatch(p: CompiledPipeline | IrGraph, spec: PipelineBatch
   const ref = makeBatch({ ...spec, ...shape });
   const sizes = new Map<string, number>([['B', ref.B], ['G', ref.G], ['T', ref.T]]);
   const sizeOf = (d: string): number => {
-    if (!sizes.has(d)) sizes.set(d, spec.dims?.[d] ?? DEFAULT_DIM_SIZE);
+    if (!sizes.has(d)) sizes.set(d, spec.dims?.[d] ?? Math.max(DEFAULT_DIM_SIZE, takesAlong(g, d) + 1));
     return sizes.get(d)!;
   };
   for (const s of g.meta.state) if (s.type.kind === 'tensor') s.type.dims.forEach(sizeOf);
