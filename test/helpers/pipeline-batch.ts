@@ -17,12 +17,13 @@
  *   `step`/`total_steps` integers, `forced` 0 on completion tokens, `variant` and `hint_level`
  *   small integers, `entropy` positive);
  * - reward functions: `correct` is the spec's rewards (`ref.reward`), `format` 0/1, `length`
- *   a positive count, any other one uniform in [0, 1];
+ *   a positive count, any other one uniform in (0.05, 0.95);
  * - declared inputs by type, refined by their declared doc: a doc starting "one-hot" gets one-hot
  *   rows over the last dim, a name ending `logp` or a doc about log-probabilities gets
  *   log-prob-like values padded like logp, a doc starting "number of" small integer counts;
- *   otherwise bool 0/1, i32 integers in [0, 3], f32 uniform in [0, 1] (probabilities, rewards and
- *   weights all live there), with garbage in the padding of inputs over T.
+ *   otherwise bool 0/1, i32 integers in [0, 3], f32 uniform in (0.05, 0.95) (probabilities,
+ *   rewards and weights all live in [0, 1]; logs and lgamma of them stay finite), with garbage in
+ *   the padding of inputs over T.
  * Params: `group` (when the pipeline has it) is set to G; a param without a default gets the
  * middle of its range (or 1). `spec.feeds` replaces or adds entries; `spec.set` adds params.
  */
@@ -108,24 +109,34 @@ export function pipelineBatch(p: CompiledPipeline | IrGraph, spec: PipelineBatch
   const g = graphOf(p);
   const shape = { ...defaultShape(g), ...(spec.B !== undefined ? { B: spec.B } : {}), ...(spec.G !== undefined ? { G: spec.G } : {}), ...(spec.T !== undefined ? { T: spec.T } : {}) };
   const ref = makeBatch({ ...spec, ...shape });
+  const overridden = new Set(Object.keys(spec.feeds ?? {}));
+  const { entries, sizes } = feedsOn(g, ref, spec.seed, spec.dims);
+  const all = entries.filter((e) => !overridden.has(e.name));
+  for (const [name, v] of Object.entries(spec.feeds ?? {})) {
+    all.push({ name, tensor: typeof v === 'number' ? { shape: [], data: Float64Array.of(v) } : v, span: here });
+  }
+  return { ref, entries: all, set: { ...paramSets(g.meta.params, ref.G), ...spec.set }, sizes };
+}
+
+/**
+ * The feeds a graph reads, on a given batch of standard columns `ref` (B, G, T from it): the
+ * standard columns themselves, everything else generated from `seed` as the file's doc says.
+ */
+export function feedsOn(p: CompiledPipeline | IrGraph, ref: RefBatch, seed: number, dims: Readonly<Record<string, number>> = {}): { entries: BatchEntry[]; sizes: Map<string, number> } {
+  const g = graphOf(p);
   const sizes = new Map<string, number>([['B', ref.B], ['G', ref.G], ['T', ref.T]]);
   const sizeOf = (d: string): number => {
-    if (!sizes.has(d)) sizes.set(d, spec.dims?.[d] ?? Math.max(DEFAULT_DIM_SIZE, takesAlong(g, d) + 1));
+    if (!sizes.has(d)) sizes.set(d, dims[d] ?? Math.max(DEFAULT_DIM_SIZE, takesAlong(g, d) + 1));
     return sizes.get(d)!;
   };
   for (const s of g.meta.state) if (s.type.kind === 'tensor') s.type.dims.forEach(sizeOf);
-  const r = rng(spec.seed * 7919 + 17);
+  const r = rng(seed * 7919 + 17);
   const entries: BatchEntry[] = [];
-  const overridden = new Set(Object.keys(spec.feeds ?? {}));
   for (const leaf of leafFeeds(g)) {
-    if (overridden.has(leaf.name)) continue;
-    const dims = leaf.type.dims.map(sizeOf);
-    entries.push({ name: leaf.name, tensor: { shape: dims, data: valuesFor(g, leaf, dims, ref, r) }, span: here });
+    const shape = leaf.type.dims.map(sizeOf);
+    entries.push({ name: leaf.name, tensor: { shape, data: valuesFor(g, leaf, shape, ref, r) }, span: here });
   }
-  for (const [name, v] of Object.entries(spec.feeds ?? {})) {
-    entries.push({ name, tensor: typeof v === 'number' ? { shape: [], data: Float64Array.of(v) } : v, span: here });
-  }
-  return { ref, entries, set: { ...paramSets(g.meta.params, ref.G), ...spec.set }, sizes };
+  return { entries, sizes };
 }
 
 /** The batch as the reference interpreter's inputs (NamedArrays by feed name, dims from the graph). */
@@ -162,6 +173,9 @@ function middle(q: IrParam): number {
   return q.type === 'int' ? Math.round(m) : m;
 }
 
+/** Uniform in (0.05, 0.95): inside [0, 1] (probabilities, rewards, weights), away from its ends (logs, lgamma stay finite). */
+const unit = (r: () => number): number => 0.05 + 0.9 * r();
+
 const STANDARD_COLUMNS = ['logp', 'old_logp', 'ref_logp', 'mask', 'reward', 'greedy_reward', 'token_reward', 'old_values', 'values', 'value_start', 'value_end'] as const;
 
 function valuesFor(g: IrGraph, leaf: { name: string; type: TensorType; reward: boolean }, shape: readonly number[], ref: RefBatch, r: () => number): Float64Array {
@@ -175,7 +189,7 @@ function valuesFor(g: IrGraph, leaf: { name: string; type: TensorType; reward: b
     if (fn === 'correct' && n === ref.reward.length) return Float64Array.from(ref.reward);
     if (fn === 'length') return Float64Array.from({ length: n }, () => 1 + Math.floor(200 * r()));
     if (fn === 'format') return Float64Array.from({ length: n }, () => (r() < 0.7 ? 1 : 0));
-    return Float64Array.from({ length: n }, () => f(r()));
+    return Float64Array.from({ length: n }, () => f(unit(r)));
   }
   const declared = g.meta.inputs?.find((i) => i.name === name);
   if (declared === undefined && (STANDARD_COLUMNS as readonly string[]).includes(name) && ref[name as (typeof STANDARD_COLUMNS)[number]].length === n) {
@@ -205,6 +219,6 @@ function valuesFor(g: IrGraph, leaf: { name: string; type: TensorType; reward: b
   }
   if (doc.startsWith('number of')) return Float64Array.from({ length: n }, () => Math.floor(5 * r()));
   if (tokens && (name.endsWith('logp') || doc.includes('log-probabilit'))) return onCompletion(() => -0.05 - 2 * r());
-  if (tokens) return onCompletion(() => r());
-  return Float64Array.from({ length: n }, () => f(r()));
+  if (tokens) return onCompletion(() => unit(r));
+  return Float64Array.from({ length: n }, () => f(unit(r)));
 }
