@@ -149,7 +149,7 @@ export async function trainStep(c: StepContext, rng: Rng, source: PromptSource, 
   const { loss, shared } = first!;
   // Fractions a pipeline reports as scalar loss bindings `frac_*` (tokens truncated or masked by a
   // mismatch correction), logged as `loss/frac_*`.
-  for (const [k, v] of Object.entries(shared)) if (k.startsWith('loss.frac_') && v.length === 1) metrics[k.replace('.', '/')] = v[0]!;
+  for (const k of program.metrics.fractions) if (shared[k]?.length === 1) metrics[k.replace('.', '/')] = shared[k][0]!;
   const reward = shared['reward.reward'] ?? perCompletion[Object.keys(perCompletion)[0] ?? ''] ?? new Float32Array(B * G);
   const [rMean, rStd] = meanStd(reward);
   let zeroStd = 0;

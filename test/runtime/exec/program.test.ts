@@ -126,6 +126,12 @@ describe('the program of other pipelines', () => {
     expect(program.inputs.find((i) => i.name === 'prompt')).toMatchObject({ declared: true, dims: ['B', 'P'] });
   });
 
+  it('grpo_tis: its scalar `frac_*` loss binding is a metric, computed once per batch', () => {
+    const program = lowerProgram(stdlibPipeline('grpo_tis'));
+    expect(program.metrics.fractions).toEqual(['loss.frac_truncated']);
+    expect(program.output('loss.frac_truncated')).toMatchObject({ dims: [], batchLevel: true });
+  });
+
   it('ppo_max: scalar state variables, each updated', () => {
     const program = lowerProgram(stdlibPipeline('ppo_max'));
     expect(program.state.map((s) => [s.name, s.dims, s.init, s.update])).toEqual([['n', [], 0, 'update.n'], ['mu', [], 0, 'update.mu'], ['m2', [], 0, 'update.m2']]);
