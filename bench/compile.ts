@@ -23,17 +23,27 @@ export function benchWarmCompile(reps = 30): { file: string; ms: number }[] {
   });
 }
 
-/** Wall time of `rlp check` as a fresh process (median of several). */
-export function benchColdCheck(reps = 7): { ms: number; baselineMs: number } {
+/**
+ * Wall time of `rlp check FILES` as a fresh process against a bare `node -e 0`, run alternately
+ * (so a busy machine slows both alike), median of `reps` each.
+ */
+export function benchColdCheck(files: readonly string[] = ['stdlib/grpo.rlp', 'stdlib/dr_grpo.rlp', 'stdlib/dpo.rlp'], reps = 10): { ms: number; baselineMs: number; ratio: number } {
   const run = (args: string[]): number => {
     const t0 = performance.now();
     const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`rlp failed: ${r.stderr}`);
     return performance.now() - t0;
   };
-  const check = ['runtime/cli/rlp.mjs', 'check', 'stdlib/grpo.rlp', 'stdlib/dr_grpo.rlp', 'stdlib/dpo.rlp'];
+  const check = ['runtime/cli/rlp.mjs', 'check', ...files];
   run(check);
-  const ms = median(Array.from({ length: reps }, () => run(check)));
-  const baselineMs = median(Array.from({ length: reps }, () => run(['-e', '0'])));
-  return { ms, baselineMs };
+  run(['-e', '0']);
+  const checks: number[] = [];
+  const bare: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    bare.push(run(['-e', '0']));
+    checks.push(run(check));
+  }
+  const ms = median(checks);
+  const baselineMs = median(bare);
+  return { ms, baselineMs, ratio: ms / baselineMs };
 }

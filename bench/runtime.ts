@@ -7,6 +7,7 @@ import type { TFModule } from '../runtime/backends/tf.js';
 import type { BatchEntry } from '../runtime/batch/read.js';
 import { evaluate } from '../runtime/eval/evaluate.js';
 import { validateBatch } from '../runtime/eval/validate.js';
+import { lowerProgram } from '../runtime/exec/program.js';
 
 async function median(reps: number, f: () => Promise<void> | void): Promise<number> {
   await f();
@@ -37,9 +38,9 @@ function grpoBatch(B: number, G: number, T: number): BatchEntry[] {
 
 /** GRPO loss + gradient in logp on 512 sequences x 512 tokens, per backend. */
 export async function benchGrpo(): Promise<{ backend: string; ms: number }[]> {
-  const p = compileFiles(['stdlib/grpo.rlp']).pipelines[0]!;
+  const program = lowerProgram(compileFiles(['stdlib/grpo.rlp']).pipelines[0]!);
   const entries = grpoBatch(64, 8, 512);
-  const v = validateBatch(p.ir, entries, { set: {}, grad: ['logp'], allowNonfinite: false, fileSpan: entries[0]!.span });
+  const v = validateBatch(program.graph, entries, { set: {}, grad: ['logp'], allowNonfinite: false, fileSpan: entries[0]!.span });
   if (v.valid === null) throw new Error('bench batch invalid');
   const backends: BackendName[] = ['wasm', 'cpu', ...((await webgpuAvailable()) ? (['webgpu'] as const) : [])];
   const out: { backend: string; ms: number }[] = [];

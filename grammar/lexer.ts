@@ -5,8 +5,10 @@ import type { SyntaxProblem } from './problem.js';
 import { span, type SourceFile } from './source.js';
 import { ALL_TOKENS, MalformedNumber, UnterminatedComment, UnterminatedString } from './tokens.js';
 
-// Full tracking gives tokens an endOffset, from which the parser records every node's extent.
-const LEXER = new Lexer([...ALL_TOKENS], { positionTracking: 'full', ensureOptimizations: false });
+/** The lexer's options. Full tracking gives tokens an endOffset, from which the parser records every node's extent. */
+export const LEXER_OPTIONS = Object.freeze({ positionTracking: 'full', ensureOptimizations: false } as const);
+// The token definitions' checks run in a test (test/grammar/validate.test.ts), not on every start.
+const LEXER = new Lexer([...ALL_TOKENS], { ...LEXER_OPTIONS, skipValidations: true });
 
 /** The lexer's result: tokens for the parser, doc comments on the side, and problems. */
 export interface LexResult {

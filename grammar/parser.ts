@@ -9,10 +9,13 @@
 import { CstParser, type CstNode, type IToken } from 'chevrotain';
 import * as T from './tokens.js';
 
-class RlpParser extends CstParser {
-  constructor() {
+/** The grammar. Build the shared PARSER; `validate` (tests) also runs Chevrotain's grammar checks. */
+export class RlpParser extends CstParser {
+  constructor(validate = false) {
     // Node locations let the AST builder take a node's span in O(1) (walking its tokens was quadratic).
-    super([...T.ALL_TOKENS], { recoveryEnabled: true, maxLookahead: 3, nodeLocationTracking: 'onlyOffset' });
+    // Chevrotain's grammar checks (ambiguities, left recursion) take a third of a cold start: a
+    // test runs them (test/grammar/validate.test.ts), a command does not.
+    super([...T.ALL_TOKENS], { recoveryEnabled: true, maxLookahead: 3, nodeLocationTracking: 'onlyOffset', skipValidations: !validate });
     this.performSelfAnalysis();
   }
 

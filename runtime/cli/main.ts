@@ -28,6 +28,8 @@ function program(setCode: (c: number) => void, argv: readonly string[]): Command
     .option('--rewards <module>', 'a .mjs module whose exported functions the reward stage may name')
     .option('--data <file>', 'a JSONL dataset: check that it has every column the named reward functions read')
     .action(async (files: string[], o: { format: 'human' | 'short' | 'json'; rewards?: string; data?: string }) => {
+      // Without --rewards or --data nothing is read but the files: the loaders stay unloaded (a cold start).
+      if (o.rewards === undefined && o.data === undefined) return setCode(runCheck(files, { format: o.format }));
       const { compileInputs } = await import('./compile-inputs.js');
       const { RewardError } = await import('../rewards/module.js');
       const { DataError } = await import('../data/jsonl.js');

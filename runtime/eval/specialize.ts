@@ -1,24 +1,24 @@
 /**
- * The plan a run evaluates: the pipeline's IR optimized for the run's param values (params
- * become constants, then the default passes), or the unoptimized IR at `-O0`.
+ * The plan a batch evaluates: the pipeline lowered for the batch's param values (params become
+ * constants, then the default passes), or unoptimized at `-O0`, computing every tensor result
+ * from the batch's entries.
  */
-import { optimize, type CompiledPipeline } from '../../compiler/compile.js';
-import { runPipeline } from '../../compiler/passes/index.js';
-import { policyDependent } from '../../compiler/passes/fuse.js';
-import { buildPlan, feedableNames } from '../exec/plan.js';
+import type { CompiledPipeline } from '../../compiler/compile.js';
+import { lowerProgram, type CompiledProgram } from '../exec/program.js';
 import type { ValidBatch } from './validate.js';
+
+/** The program a validated batch runs: specialized to its params (or the checked IR when `optimized` is false). */
+export function batchProgram(p: CompiledPipeline, vb: ValidBatch, optimized = true): CompiledProgram {
+  return lowerProgram(p, { values: vb.params, level: optimized ? 'specialize' : 'O0', fed: vb.entries.map((e) => e.name) });
+}
+
+/** Re-plan a validated batch on its program: every tensor result, from the batch's entries. */
+export function planBatch(program: CompiledProgram, vb: ValidBatch): ValidBatch {
+  const want = program.outputs.filter((o) => o.dtype !== null).map((o) => o.name);
+  return { ...vb, plan: program.plan(vb.entries.map((e) => e.name), want) };
+}
 
 /** Re-plan a validated batch on the IR specialized to its params (or the raw IR when `optimized` is false). */
 export function specializeBatch(p: CompiledPipeline, vb: ValidBatch, optimized = true): ValidBatch {
-  // A fed binding that depends on the policy may be absorbed by a fused region (which would
-  // recompute it instead of reading the fed value): then run every pass but `fuse`.
-  const policy = policyDependent(p.raw);
-  const feedsPolicyBinding = vb.entries.some((e) => {
-    const id = feedableNames(p.raw).get(e.name);
-    return id !== undefined && p.raw.node(id).op !== 'input' && policy.has(id);
-  });
-  const passes = runPipeline(vb.params).filter((x) => !(feedsPolicyBinding && x.name === 'fuse'));
-  const g = optimized ? optimize(p.name, p.file, p.raw, passes).ir : p.raw;
-  const want = g.outputs.filter((o) => g.node(o.node).type.kind === 'tensor').map((o) => o.name);
-  return { ...vb, plan: buildPlan(g, vb.entries.map((e) => e.name), want) };
+  return planBatch(batchProgram(p, vb, optimized), vb);
 }

@@ -9,6 +9,7 @@ import { formatType, type Type } from '../../compiler/types.js';
 import type { BatchEntry } from '../batch/read.js';
 import { bypassWarnings, sortEntries } from './batch-names.js';
 import { buildPlan, feedableNames, requiredInputs, type Plan } from '../exec/plan.js';
+import { parseParam } from '../exec/program.js';
 
 /** A batch that passed validation: the plan, dim sizes, and resolved params. */
 export interface ValidBatch {
@@ -172,16 +173,8 @@ export function checkParamSets(g: IrGraph, set: Readonly<Record<string, string>>
   return params;
 }
 
-/** Parse a `--set` value by the param's type; null when it does not parse. */
-export function parseParam(type: 'int' | 'float' | 'bool' | 'string', raw: string): number | boolean | string | null {
-  if (type === 'string') return raw;
-  if (type === 'bool') return raw === 'true' ? true : raw === 'false' ? false : null;
-  if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(raw.trim())) return null;
-  const v = Number(raw);
-  // Out of range is not a value: `1e999` would silently be Infinity, a huge int would lose digits.
-  if (type === 'int') return Number.isSafeInteger(v) ? v : null;
-  return Number.isFinite(v) ? v : null;
-}
+/** Parse a `--set` value by the param's type (shared with the program's param resolution). */
+export { parseParam };
 
 function missing(g: IrGraph, n: IrNode, at: Span): Diagnostic {
   const name = String(n.attrs['name']);

@@ -10,10 +10,9 @@
  * `mask` and marked in `forced`, so losses never train on them.
  */
 import type * as tfc from '@tensorflow/tfjs-core';
-import type { IrGraph } from '../../compiler/ir/graph.js';
 import type { TFModule } from '../backends/tf.js';
 import { runPlan } from '../exec/executor.js';
-import { buildPlan } from '../exec/plan.js';
+import type { CompiledProgram, RolloutSpec } from '../exec/program.js';
 import type { Runner } from '../policy/model.js';
 import type { PolicyParams } from '../policy/params.js';
 import { sampleCompletions } from '../policy/sample.js';
@@ -23,26 +22,8 @@ import { score } from '../rewards/module.js';
 import type { Rng } from './rng.js';
 import type { HostValue } from './step.js';
 
-/** The settings of the pipeline's `rollout`. */
-export interface RolloutSettings {
-  readonly n: number;
-  readonly temperature: number;
-  readonly topP: number;
-  readonly maxTokens: number;
-  readonly dynamic: boolean;
-  readonly stop: string;
-  /** HBPO: prompt continuations, one per equal subgroup of the n samples. */
-  readonly suffixes: readonly string[];
-  /** DR-PO: the probability that a sample starts from a prefix of the `resetFrom` column. */
-  readonly reset: number;
-  readonly resetFrom: string;
-  /** GHPO: the column whose beginning is the hint for a group that is all wrong ('' = off). */
-  readonly hintFrom: string;
-  readonly hintText: string;
-  /** SPO: samples per cut (0 = off) and the cut interval in sampled tokens. */
-  readonly continuations: number;
-  readonly segment: number;
-}
+/** The settings of the pipeline's `rollout` (the program's rollout spec, checked). */
+export type RolloutSettings = RolloutSpec;
 
 /** The hint levels of GHPO: the fraction of the reference revealed at level 1, 2, 3. */
 export const HINT_FRACTIONS: readonly number[] = Object.freeze([0.25, 0.5, 0.75]);
@@ -54,7 +35,7 @@ export type UserError = (message: string) => Error;
 export interface SampleContext {
   readonly tf: TFModule;
   readonly run: Runner;
-  readonly g: IrGraph;
+  readonly program: CompiledProgram;
   readonly policy: PolicyParams;
   readonly rng: Rng;
   readonly rewards: ReadonlyMap<string, { fn: RewardFn; source: string }>;
@@ -181,18 +162,17 @@ export async function scoreGroups(c: SampleContext, groups: readonly Group[]): P
 
 /** The pipeline's reward stage (its last binding) on fed reward-function scores [n, G]. */
 export async function evalRewardStage(
-  tf: TFModule, run: Runner, g: IrGraph, scores: ReadonlyMap<string, Float32Array>, n: number, G: number, params: ReadonlyMap<string, number | boolean>,
+  tf: TFModule, run: Runner, program: CompiledProgram, scores: ReadonlyMap<string, Float32Array>, n: number, G: number, params: ReadonlyMap<string, number | boolean>,
   state: Readonly<Record<string, HostValue>> = {},
 ): Promise<Float32Array> {
-  const stage = g.outputs.filter((o) => o.name.startsWith('reward.'));
-  if (stage.length === 0) {
+  const want = program.rewards.stage;
+  if (want === null) {
     // No reward stage: the reward is the fed `reward` itself, i.e. the single reward function.
     return [...scores.values()][0] ?? new Float32Array(n * G);
   }
-  const want = stage[stage.length - 1]!.name;
   const feeds = new Map([...scores].map(([k, v]) => [k, tf.tensor(v, [n, G])] as const));
   const current = new Map(Object.entries(state).map(([k, v]) => [k, tf.tensor(v.data as number[], [...v.shape])] as const));
-  const plan = buildPlan(g, [...feeds.keys()], [want]);
+  const plan = program.plan([...feeds.keys()], [want]);
   const t: tfc.Tensor = tf.tidy(() => runPlan(plan, { tf, backend: run.backend, sizes: new Map([['B', n], ['G', G]]), feeds, params, state: current }).get(plan.outputs.get(want)!)!);
   const out = Float32Array.from((await t.data()) as Float32Array);
   tf.dispose([t, ...feeds.values(), ...current.values()]);
@@ -202,7 +182,7 @@ export async function evalRewardStage(
 /** The reward stage's value of every completion of groups [groups.length * G]. */
 export async function groupRewards(c: SampleContext, groups: readonly Group[]): Promise<Float32Array> {
   const feeds = new Map([...c.rewards.keys()].map((name) => [`reward_fn.${name}`, Float32Array.from(groups.flatMap((x) => Array.from(x.scores[name]!)))] as const));
-  return evalRewardStage(c.tf, c.run, c.g, feeds, groups.length, c.roll.n, c.params, c.state);
+  return evalRewardStage(c.tf, c.run, c.program, feeds, groups.length, c.roll.n, c.params, c.state);
 }
 
 /**
@@ -273,7 +253,7 @@ export async function segmentValues(c: SampleContext, groups: readonly Group[], 
       });
       const scored = await scoreTexts(c, forced.map(() => x.row), prompts, texts);
       const feeds = new Map([...scored].map(([name, v]) => [`reward_fn.${name}`, Float32Array.from(v.scores)] as const));
-      const r = await evalRewardStage(c.tf, c.run, c.g, feeds, forced.length, 1, c.params, c.state);
+      const r = await evalRewardStage(c.tf, c.run, c.program, feeds, forced.length, 1, c.params, c.state);
       jobs.forEach(({ gi, cut }, j) => {
         let sum = 0;
         for (let k = 0; k < K; k++) sum += r[j * K + k]!;

@@ -17,7 +17,7 @@ import { declaredColumns } from '../rewards/module.js';
 import { adamState } from './adam.js';
 import { checkpointProblem, findCheckpoint, writeAtomic } from './checkpoint.js';
 import { acquireLock, checkOutPath, createOutFolder, fsProblem, holdsARun, keptMetrics, writeMetrics } from './run-folder.js';
-import type { IrGraph } from '../../compiler/ir/graph.js';
+import type { CompiledProgram } from '../exec/program.js';
 import type { PolicyConfig } from '../policy/params.js';
 import { DEFAULT_REWARD_TIMEOUT_MS } from '../rewards/sandbox.js';
 import type { RolloutSettings } from './collect.js';
@@ -28,7 +28,7 @@ import { promptSource, type PromptSource } from './prompts.js';
 import { rewardFunctions } from './reward-fns.js';
 import { trainStep } from './rl-step.js';
 import { Rng } from './rng.js';
-import { resolveParams, rolloutSettings } from './settings.js';
+import { rolloutSettings } from './settings.js';
 import type { StepContext } from './step-context.js';
 import type { HostValue } from './step.js';
 import { defaultPolicyConfig, loadWeights, restore, save } from './weights.js';
@@ -41,23 +41,22 @@ export { defaultPolicyConfig, loadWeights, save } from './weights.js';
 
 /** Run training; returns the metrics of the steps it ran. */
 export async function train(o: TrainOptions): Promise<Metrics[]> {
-  const g = o.pipeline.ir;
-  const params = resolveParams(g, o.set);
-  const reads = new Set(g.ordered().filter((n) => n.op === 'input').map((n) => String(n.attrs['name'])));
+  const program = o.program;
+  const params = new Map(program.values);
   for (const name of ['values', 'old_values']) {
-    if (reads.has(name)) throw new TrainError(`\`${g.meta.pipeline}\` reads \`${name}\`, a critic's values: rlp run does not train a critic yet (use rlp eval with your own values)`);
+    if (program.reads(name)) throw new TrainError(`\`${program.name}\` reads \`${name}\`, a critic's values: rlp run does not train a critic yet (use rlp eval with your own values)`);
   }
-  for (const st of g.meta.state) {
-    if (st.type.kind === 'tensor' && st.type.dims.some((d) => d === 'B' || d === 'G' || d === 'T')) {
-      throw new TrainError(`state \`${st.name}\` is over [${st.type.dims.join(', ')}]: rlp run carries only state without B, G or T from step to step (each step draws new prompts)`);
+  for (const st of program.state) {
+    if (st.dims.some((d) => d === 'B' || d === 'G' || d === 'T')) {
+      throw new TrainError(`state \`${st.name}\` is over [${st.dims.join(', ')}]: rlp run carries only state without B, G or T from step to step (each step draws new prompts)`);
     }
   }
-  const roll = rolloutSettings(g, params, o.set);
+  const roll = rolloutSettings(program.rollout);
   const preference = roll === null;
-  if (roll !== null && roll.continuations === 0 && (reads.has('value_start') || reads.has('value_end'))) {
-    throw new TrainError(`\`${g.meta.pipeline}\` reads value_start/value_end, which its rollout computes only with continuations > 0`);
+  if (roll !== null && roll.continuations === 0 && (program.reads('value_start') || program.reads('value_end'))) {
+    throw new TrainError(`\`${program.name}\` reads value_start/value_end, which its rollout computes only with continuations > 0`);
   }
-  const rewards = await rewardFunctions(g, o.rewardsModule, o.rewardTimeoutMs);
+  const rewards = await rewardFunctions(program, o.rewardsModule, o.rewardTimeoutMs);
   const needed = [...new Set([...rewards.values()].flatMap((r) => (r.source === 'built-in' ? BUILTIN_REWARD_FNS.find((b) => b.fn === r.fn)?.columns ?? [] : declaredColumns(r.fn))))];
   const tok = charTokenizer();
   const config = defaultPolicyConfig();
@@ -80,7 +79,7 @@ export async function train(o: TrainOptions): Promise<Metrics[]> {
     for (const why of found.skipped) o.log(`warning: skipping ${why}`);
     const configFile = join(o.out, 'config.json');
     const runConfig: Record<string, unknown> = {
-      pipeline: g.meta.pipeline, file: o.pipeline.file, params: Object.fromEntries(params), set: o.set, seed: o.seed,
+      pipeline: program.name, file: program.file, params: Object.fromEntries(params), set: o.set, seed: o.seed,
       steps: o.steps, prompts: o.prompts, backend: o.backend, lr: o.lr, micro_batches: o.microBatches, epochs: o.epochs ?? 1, save_every: o.saveEvery,
       rollout: roll, policy: config, init: o.init, task: o.task?.name ?? null, task_size: o.task !== null ? o.taskSize ?? 0 : null, data: o.data, data_fingerprint: source.fingerprint,
       rewards: Object.fromEntries([...rewards].map(([k, v]) => [k, v.source])), rewards_module: o.rewardsModule, skip_nonfinite: o.skipNonfinite === true,
@@ -98,10 +97,10 @@ export async function train(o: TrainOptions): Promise<Metrics[]> {
       writeAtomic(configFile, JSON.stringify({ ...before, ...changes, resumes }, null, 2) + '\n');
     } else writeAtomic(configFile, JSON.stringify(runConfig, null, 2) + '\n');
     if (o.dryRun) {
-      o.log(`dry run: ${g.meta.pipeline} would train on ${o.task !== null ? `task ${o.task.name}${(o.taskSize ?? 0) > 0 ? ` (${o.taskSize} problems)` : ''}` : o.data} for ${o.steps} steps; config written to ${configFile}`);
+      o.log(`dry run: ${program.name} would train on ${o.task !== null ? `task ${o.task.name}${(o.taskSize ?? 0) > 0 ? ` (${o.taskSize} problems)` : ''}` : o.data} for ${o.steps} steps; config written to ${configFile}`);
       return [];
     }
-    return await trainIn(o, { g, params, roll, rewards, tok, config, ck, source, backend });
+    return await trainIn(o, { program, params, roll, rewards, tok, config, ck, source, backend });
   } catch (e) {
     throw fsProblem(`writing the run in ${o.out}`, e) ?? e;
   } finally {
@@ -142,7 +141,7 @@ async function checkPromptLengths(data: string, roll: RolloutSettings, config: P
 }
 
 interface Prepared {
-  readonly g: IrGraph;
+  readonly program: CompiledProgram;
   readonly params: Map<string, number | boolean>;
   readonly roll: RolloutSettings | null;
   readonly rewards: ResolvedRewards;
@@ -155,7 +154,7 @@ interface Prepared {
 
 /** The steps of a run whose folder is ready (created, locked, config written). */
 async function trainIn(o: TrainOptions, p: Prepared): Promise<Metrics[]> {
-  const { g, params, roll, rewards, tok, config, ck, source } = p;
+  const { program, params, roll, rewards, tok, config, ck, source } = p;
   const { tf, info } = p.backend;
   const run: Runner = { tf, backend: info.name };
   const policy = initPolicy(tf, config, o.seed);
@@ -169,7 +168,7 @@ async function trainIn(o: TrainOptions, p: Prepared): Promise<Metrics[]> {
   const state = adamState(tf, vars);
   // The pipeline's state variables, carried from step to step (their `update` block) and checkpointed.
   const pipelineState: Record<string, HostValue> = {};
-  const c: StepContext = { tf, run, g, policy, ref, vars, state, params, o, tok, pipelineState };
+  const c: StepContext = { tf, run, program, policy, ref, vars, state, params, o, tok, pipelineState };
   const rng = new Rng(o.seed ^ 0x5eed);
   let start = 0;
   let tokensSeen = 0;
@@ -200,7 +199,7 @@ async function trainIn(o: TrainOptions, p: Prepared): Promise<Metrics[]> {
       await new Promise<void>((resolve) => setImmediate(resolve));
       const stop = o.stopRequested?.() === true;
       if (step % o.saveEvery === 0 || step === o.steps || stop) {
-        await save(tf, o.out, step, policy, state, { step, rng: rng.state, cursor: source.cursor, num_tokens: tokensSeen, pipeline: g.meta.pipeline, pipeline_state: pipelineState });
+        await save(tf, o.out, step, policy, state, { step, rng: rng.state, cursor: source.cursor, num_tokens: tokensSeen, pipeline: program.name, pipeline_state: pipelineState });
       }
       if (stop) {
         o.log(`stopped after step ${step}; resume with --resume`);

@@ -1,6 +1,6 @@
 /** What `rlp run` is asked for, and the error type of its setup and data problems. */
-import type { CompiledPipeline } from '../../compiler/compile.js';
 import type { BackendName } from '../backends/index.js';
+import type { CompiledProgram } from '../exec/program.js';
 import type { Task } from '../tasks/index.js';
 
 /** A problem with the run's setup or data: a user error with a clear message. */
@@ -13,7 +13,8 @@ export class TrainError extends Error {
 
 /** What `rlp run` asks for. */
 export interface TrainOptions {
-  readonly pipeline: CompiledPipeline;
+  /** The pipeline, lowered for this run (its params resolved from `set`). */
+  readonly program: CompiledProgram;
   readonly task: Task | null;
   /** A built-in task's training set: rows 0..taskSize-1 of its seeded stream, cycled; 0: the endless stream. */
   readonly taskSize?: number;

@@ -6,14 +6,10 @@
  * the mean over the pairs' completion tokens of logp - ref_logp under the policy before the update.
  */
 import { makeSource, span } from '../../grammar/source.js';
-import type { IrGraph } from '../../compiler/ir/graph.js';
 import type { TFModule } from '../backends/tf.js';
 import { evaluate } from '../eval/evaluate.js';
-import { validateBatch } from '../eval/validate.js';
+import type { CompiledProgram } from '../exec/program.js';
 import type { Metrics } from './options.js';
-
-/** The binding names a preference pipeline reports, as documented. */
-export const PREFERENCE_METRIC_BINDINGS = Object.freeze(['chosen_reward', 'rejected_reward', 'margin']);
 
 function mean(xs: ArrayLike<number>): number {
   let s = 0;
@@ -23,7 +19,7 @@ function mean(xs: ArrayLike<number>): number {
 
 /** Evaluate the pipeline's reported bindings on the step's pairs (logp = the policy before the update). */
 export async function preferenceMetrics(
-  tf: TFModule, backend: string, g: IrGraph, params: ReadonlyMap<string, number | boolean>,
+  tf: TFModule, backend: string, program: CompiledProgram, params: ReadonlyMap<string, number | boolean>,
   b: { B: number; G: number; R: number; logp: Float32Array; refLogp: Float32Array; mask: Float32Array },
 ): Promise<Metrics> {
   const shape = [b.B, b.G, b.R];
@@ -34,17 +30,16 @@ export async function preferenceMetrics(
     n++;
   }
   const out: Metrics = { kl: n === 0 ? 0 : kl / n };
-  const has = (name: string): string | undefined => g.outputs.find((o) => o.name.endsWith(`.${name}`))?.name;
-  const [c, r, m] = PREFERENCE_METRIC_BINDINGS.map(has);
-  if (c === undefined && r === undefined && m === undefined) return out;
+  const { chosen: c, rejected: r, margin: m } = program.metrics.preference;
+  if (c === null && r === null && m === null) return out;
+  // The pairs feed the standard inputs the pipeline reads; one that needs anything else reports nothing.
+  const feeds = Object.entries({ logp: b.logp, old_logp: b.logp, ref_logp: b.refLogp, mask: b.mask }).filter(([name]) => program.feedable.has(name));
   const here = span(makeSource('<step>', ''), 0, 0);
-  const feeds = { logp: b.logp, old_logp: b.logp, ref_logp: b.refLogp, mask: b.mask };
-  const entries = Object.entries(feeds).map(([name, data]) => ({ name, tensor: { shape, data: Float64Array.from(data) }, span: here }));
-  const set = Object.fromEntries([...params].map(([k, v]) => [k, String(v)]));
-  const v = validateBatch(g, entries, { set, grad: [], allowNonfinite: true, fileSpan: here });
-  if (v.valid === null) return out;
-  const values = await evaluate(tf, backend, v.valid, []);
-  const get = (name: string | undefined): Float64Array | null => (name === undefined || values[name] === undefined ? null : Float64Array.from(values[name]!.data));
+  const entries = feeds.map(([name, data]) => ({ name, tensor: { shape, data: Float64Array.from(data) }, span: here }));
+  const plan = program.plan(entries.map((e) => e.name), program.outputs.filter((o) => o.dtype !== null).map((o) => o.name));
+  if (program.unfed(plan).length > 0) return out;
+  const values = await evaluate(tf, backend, { plan, sizes: new Map([['B', b.B], ['G', b.G], ['T', b.R]]), params: new Map(params), entries }, []);
+  const get = (name: string | null): Float64Array | null => (name === null || values[name] === undefined ? null : Float64Array.from(values[name]!.data));
   const chosen = get(c);
   const rejected = get(r);
   const margin = get(m) ?? (chosen !== null && rejected !== null ? chosen.map((x, i) => x - rejected[i]!) : null);

@@ -13,7 +13,7 @@ import { lossAndGrads, type RolloutBatch } from './step.js';
  * completions are G = 2 (index 0 chosen), scored under the policy and the reference policy.
  */
 export async function preferenceStep(c: StepContext, source: PromptSource, stepIndex: number): Promise<Metrics> {
-  const { tf, run, g, policy, ref, vars, state, params, o, tok, pipelineState } = c;
+  const { tf, run, program, policy, ref, vars, state, params, o, tok, pipelineState } = c;
   const rows = await source.take(o.prompts);
   const enc = (text: string, what: string, i: number): number[] => {
     try {
@@ -37,7 +37,7 @@ export async function preferenceStep(c: StepContext, source: PromptSource, stepI
   const oldLogp = (await policyOnHost(run, policy, { prompts, completions, G, R }, mask)).logp;
   const refLogp = (await policyOnHost(run, ref, { prompts, completions, G, R }, mask)).logp;
   const batch: RolloutBatch = { B, G, R, prompts, completions, mask, oldLogp, refLogp, perCompletion: {}, step: stepIndex };
-  const { loss, grads, updates } = await lossAndGrads(run, g, policy, batch, params, B % o.microBatches === 0 ? o.microBatches : 1, pipelineState);
+  const { loss, grads, updates } = await lossAndGrads(run, program, policy, batch, params, B % o.microBatches === 0 ? o.microBatches : 1, pipelineState);
   const gradNorm = Number.isFinite(loss) ? await adamStep(tf, vars, grads, state, { ...ADAM_DEFAULTS, lr: o.lr }) : NaN;
   tf.dispose(grads);
   const skipped = skipNonfinite(o, stepIndex + 1, loss, gradNorm);
@@ -51,7 +51,7 @@ export async function preferenceStep(c: StepContext, source: PromptSource, stepI
   };
   appendSamples(o.out, pairSamples(stepIndex + 1, rows, u));
   // What the pipeline itself binds (chosen_reward, rejected_reward, margin) before this update, and a measured KL.
-  const reported = await preferenceMetrics(tf, run.backend, g, params, { B, G, R, logp: oldLogp, refLogp, mask });
+  const reported = await preferenceMetrics(tf, run.backend, program, params, { B, G, R, logp: oldLogp, refLogp, mask });
   const n = mask.reduce((a, x) => a + x, 0);
   return {
     loss, ...reported, 'completions/mean_length': n / (B * G), grad_norm: gradNorm, learning_rate: o.lr, num_tokens: n, ...stateMetrics,

@@ -15,8 +15,8 @@ export interface PromptSource {
 export async function promptSource(o: TrainOptions, cursor: number, needed: readonly string[], preference: boolean): Promise<PromptSource> {
   if (o.data !== null) {
     const info = await validateDataset(o.data);
-    if (!preference && info.kind !== 'prompt') throw new TrainError(`${o.data} holds preference rows; \`rlp run ${o.pipeline.name}\` samples completions and needs prompt rows`);
-    if (preference && info.kind !== 'preference') throw new TrainError(`${o.data} holds prompt rows; \`${o.pipeline.name}\` has no sample stage and trains on preference rows {"prompt", "chosen", "rejected"}`);
+    if (!preference && info.kind !== 'prompt') throw new TrainError(`${o.data} holds preference rows; \`rlp run ${o.program.name}\` samples completions and needs prompt rows`);
+    if (preference && info.kind !== 'preference') throw new TrainError(`${o.data} holds prompt rows; \`${o.program.name}\` has no sample stage and trains on preference rows {"prompt", "chosen", "rejected"}`);
     if (needed.length > 0) await validateDataset(o.data, needed);
     const rows = readRows(o.data, cursor);
     const src: PromptSource = {

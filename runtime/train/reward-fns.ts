@@ -1,5 +1,5 @@
 /** Resolving the reward functions a pipeline names: built-ins or a --rewards module's exports. */
-import type { IrGraph } from '../../compiler/ir/graph.js';
+import type { CompiledProgram } from '../exec/program.js';
 import { BUILTIN_REWARD_FNS, type RewardFn } from '../rewards/builtins.js';
 import { loadRewardModule } from '../rewards/module.js';
 import { TrainError } from './options.js';
@@ -8,12 +8,12 @@ import { TrainError } from './options.js';
 export type ResolvedRewards = Map<string, { fn: RewardFn; source: string }>;
 
 /** The reward functions a pipeline reads (its reward stage's names), resolved. */
-export async function rewardFunctions(g: IrGraph, module: string | null, timeoutMs?: number): Promise<ResolvedRewards> {
+export async function rewardFunctions(program: CompiledProgram, module: string | null, timeoutMs?: number): Promise<ResolvedRewards> {
   const user = module === null ? new Map<string, RewardFn>() : await loadRewardModule(module, timeoutMs === undefined ? {} : { timeoutMs });
-  let names = [...new Set(g.ordered().filter((n) => n.op === 'reward_fn').map((n) => String(n.attrs['name'])))];
+  let names = [...program.rewards.functions];
   // A sampling pipeline without a reward stage (it reads `reward` or `token_reward` directly) is
   // scored with the built-in `correct`, or a --rewards module's default export.
-  if (names.length === 0 && g.ordered().some((n) => n.op === 'rollout')) names = [user.has('reward') ? 'reward' : 'correct'];
+  if (names.length === 0 && program.rollout !== null) names = [user.has('reward') ? 'reward' : 'correct'];
   const out = new Map<string, { fn: RewardFn; source: string }>();
   for (const name of names) {
     const u = user.get(name);

@@ -1,12 +1,11 @@
 /** The training step of a sampling pipeline (GRPO and the rest): rollouts, rewards, loss, update. */
 import type { TFModule } from '../backends/tf.js';
-import type { IrGraph } from '../../compiler/ir/graph.js';
+import type { CompiledProgram } from '../exec/program.js';
 import type { Runner } from '../policy/model.js';
 import type { PolicyParams } from '../policy/params.js';
 import { sampleCompletions } from '../policy/sample.js';
 import type { charTokenizer } from '../policy/tokenizer.js';
 import { score } from '../rewards/module.js';
-import { feedableNames, readsInput } from '../exec/plan.js';
 import { adamStep, ADAM_DEFAULTS } from './adam.js';
 import { clipRatios } from './clip.js';
 import { evalRewardStage, groupRewards, hintGroups, sampleGroup, scoreGroups, segmentValues, type Group, type RolloutSettings, type SampleContext } from './collect.js';
@@ -26,9 +25,9 @@ const HUGE_REWARD = 1e18;
  * pipeline's loss over micro-batches for `--epochs` passes with Adam, and the step's metrics.
  */
 export async function trainStep(c: StepContext, rng: Rng, source: PromptSource, rewards: ResolvedRewards, roll: RolloutSettings, stepIndex: number): Promise<Metrics> {
-  const { tf, run, g, policy, ref, vars, state, params, o, tok, pipelineState } = c;
+  const { tf, run, program, policy, ref, vars, state, params, o, tok, pipelineState } = c;
   const G = roll.n;
-  const ctx: SampleContext = { tf, run, g, policy, rng, rewards, roll, params, tok, userError: (m) => new TrainError(m), state: pipelineState };
+  const ctx: SampleContext = { tf, run, program, policy, rng, rewards, roll, params, tok, userError: (m) => new TrainError(m), state: pipelineState };
   const { groups, rounds, dropped, hinted } = await collectGroups(ctx, source, o);
   const rows = groups.map((x) => x.row);
   const prompts = groups.map((x) => x.prompt);
@@ -50,7 +49,7 @@ export async function trainStep(c: StepContext, rng: Rng, source: PromptSource, 
   const perCompletion: Record<string, Float32Array> = {};
   const perPrompt: Record<string, Float32Array> = {};
   const perToken: Record<string, Float32Array> = { forced };
-  if (readsInput(g, 'rollout_logp')) {
+  if (program.reads('rollout_logp')) {
     // The sampler's log-probs as it sampled (training-inference mismatch correction).
     const rollout = new Float32Array(B * G * R);
     groups.forEach(({ sample: s }, b) => {
@@ -68,8 +67,8 @@ export async function trainStep(c: StepContext, rng: Rng, source: PromptSource, 
   // The reward stage's value per completion, evaluated once when something below needs it.
   let stageReward: Float32Array | null = null;
   const rewardOf = async (): Promise<Float32Array> => (stageReward ??= await groupRewards(ctx, groups));
-  const hasRewardStage = g.outputs.some((x) => x.name.startsWith('reward.'));
-  if (readsInput(g, 'token_reward') || (readsInput(g, 'reward') && !hasRewardStage)) {
+  const hasRewardStage = program.rewards.stage !== null;
+  if (program.reads('token_reward') || (program.reads('reward') && !hasRewardStage)) {
     const reward = await rewardOf();
     if (!hasRewardStage) perCompletion['reward'] = reward;
     // As verl places an outcome reward: on the completion's last token.
@@ -103,8 +102,8 @@ export async function trainStep(c: StepContext, rng: Rng, source: PromptSource, 
   const oldLogp = current.logp;
   const refLogp = (await policyOnHost(run, ref, { prompts, completions, G, R }, mask)).logp;
   metrics['entropy'] = current.entropy;
-  if (feedableNames(g).has('greedy_reward')) {
-    perPrompt['greedy_reward'] = await greedyRewards(tf, run, g, policy, prompts, rows, rewards, roll, params, tok, pipelineState);
+  if (program.feedable.has('greedy_reward')) {
+    perPrompt['greedy_reward'] = await greedyRewards(tf, run, program, policy, prompts, rows, rewards, roll, params, tok, pipelineState);
     metrics['greedy_reward'] = meanStd(perPrompt['greedy_reward'])[0];
   }
   const batch: RolloutBatch = { B, G, R, prompts, completions, mask, oldLogp, refLogp, perCompletion, perPrompt, perToken, step: stepIndex, totalSteps: o.steps };
@@ -116,7 +115,7 @@ export async function trainStep(c: StepContext, rng: Rng, source: PromptSource, 
   const clips: { low: number; high: number; region: number }[] = [];
   let skipped = false;
   for (let epoch = 0; epoch < (o.epochs ?? 1); epoch++) {
-    const pass = await lossAndGrads(run, g, policy, batch, params, parts, pipelineState);
+    const pass = await lossAndGrads(run, program, policy, batch, params, parts, pipelineState);
     const norm = Number.isFinite(pass.loss) ? await adamStep(tf, vars, pass.grads, state, { ...ADAM_DEFAULTS, lr: o.lr }) : NaN;
     tf.dispose(pass.grads);
     if (first === null) {
@@ -128,9 +127,9 @@ export async function trainStep(c: StepContext, rng: Rng, source: PromptSource, 
       break;
     }
     const A = pass.shared['advantage.A'];
-    const aType = A === undefined ? undefined : g.node(g.outputs.find((x) => x.name === 'advantage.A')!.node).type;
-    if (pass.ratio !== undefined && A !== undefined && aType?.kind === 'tensor' && typeof clipLow === 'number' && typeof clipHigh === 'number') {
-      clips.push(clipRatios(pass.ratio, { values: A, dims: aType.dims }, mask, R, clipLow, clipHigh));
+    const aOut = A === undefined ? undefined : program.output('advantage.A');
+    if (pass.ratio !== undefined && A !== undefined && aOut !== undefined && aOut.dtype !== null && typeof clipLow === 'number' && typeof clipHigh === 'number') {
+      clips.push(clipRatios(pass.ratio, { values: A, dims: aOut.dims }, mask, R, clipLow, clipHigh));
     }
   }
   if (!skipped) Object.assign(metrics, applyUpdates(pipelineState, first!.updates));
@@ -150,7 +149,7 @@ export async function trainStep(c: StepContext, rng: Rng, source: PromptSource, 
   const { loss, shared } = first!;
   // Fractions a pipeline reports as scalar loss bindings `frac_*` (tokens truncated or masked by a
   // mismatch correction), logged as `loss/frac_*`.
-  for (const [k, v] of Object.entries(shared)) if (k.startsWith('loss.frac_') && v.length === 1) metrics[k.replace('.', '/')] = v[0]!;
+  for (const k of program.metrics.fractions) if (shared[k]?.length === 1) metrics[k.replace('.', '/')] = shared[k][0]!;
   const reward = shared['reward.reward'] ?? perCompletion[Object.keys(perCompletion)[0] ?? ''] ?? new Float32Array(B * G);
   const [rMean, rStd] = meanStd(reward);
   let zeroStd = 0;
@@ -168,7 +167,7 @@ export async function trainStep(c: StepContext, rng: Rng, source: PromptSource, 
   const raw = prompts.reduce((a, p) => a + G * (p.length + R), 0);
   const shares = worthSharing(prompts.reduce((a, p) => a + p.length, 0) / B, G, R);
   const packed = shares ? prompts.reduce((a, p) => a + p.length + G * R, 0) : raw;
-  appendSamples(o.out, groupSamples(stepIndex + 1, groups, tok, reward, stepAdvantage(g, shared), mask, G, R));
+  appendSamples(o.out, groupSamples(stepIndex + 1, groups, tok, reward, stepAdvantage(program, shared), mask, G, R));
   return {
     loss, reward: rMean, reward_std: rStd, ...metrics, frac_reward_zero_std: zeroStd / B, kl: n > 0 ? kl / n : 0,
     'completions/mean_length': n / (B * G), grad_norm: gradNorm, learning_rate: o.lr, num_tokens: n,
@@ -183,7 +182,7 @@ export async function trainStep(c: StepContext, rng: Rng, source: PromptSource, 
  * pipeline's own reward stage (its last binding), one value per prompt.
  */
 async function greedyRewards(
-  tf: TFModule, run: Runner, g: IrGraph, policy: PolicyParams, prompts: readonly Int32Array[], rows: readonly Record<string, unknown>[],
+  tf: TFModule, run: Runner, program: CompiledProgram, policy: PolicyParams, prompts: readonly Int32Array[], rows: readonly Record<string, unknown>[],
   rewards: ResolvedRewards, roll: RolloutSettings, params: ReadonlyMap<string, number | boolean>, tok: ReturnType<typeof charTokenizer>,
   pipelineState: Readonly<Record<string, HostValue>>,
 ): Promise<Float32Array> {
@@ -200,8 +199,8 @@ async function greedyRewards(
     const scored = await score(name, r.source, r.fn, { ...columns, prompts: columns['prompt'] as string[], completions: texts } as never);
     scores.set(`reward_fn.${name}`, Float32Array.from(scored.scores, (v) => (Number.isNaN(v) ? 0 : v)));
   }
-  if (!g.outputs.some((o) => o.name.startsWith('reward.'))) throw new TrainError(`\`${g.meta.pipeline}\` reads greedy_reward but has no reward stage to score the greedy completions with`);
-  return evalRewardStage(tf, run, g, scores, prompts.length, 1, params, pipelineState);
+  if (program.rewards.stage === null) throw new TrainError(`\`${program.name}\` reads greedy_reward but has no reward stage to score the greedy completions with`);
+  return evalRewardStage(tf, run, program, scores, prompts.length, 1, params, pipelineState);
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { IrGraph } from '../../compiler/ir/graph.js';
+import type { CompiledProgram } from '../exec/program.js';
 import type { Tokenizer } from '../policy/tokenizer.js';
 import type { Group } from './collect.js';
 
@@ -61,12 +61,11 @@ export function appendSamples(dir: string, rows: readonly SampleRow[]): void {
 }
 
 /** The advantage a step's loss used (the advantage stage's last binding), when batch-level. */
-export function stepAdvantage(g: IrGraph, shared: Readonly<Record<string, Float32Array>>): AdvantageValues | null {
-  const adv = g.outputs.filter((o) => o.name.startsWith('advantage.'));
-  const last = adv[adv.length - 1];
-  const values = last === undefined ? undefined : shared[last.name];
-  const t = last === undefined ? null : g.node(last.node).type;
-  return values === undefined || t === null || t.kind !== 'tensor' ? null : { values, dims: t.dims };
+export function stepAdvantage(program: CompiledProgram, shared: Readonly<Record<string, Float32Array>>): AdvantageValues | null {
+  const name = program.metrics.advantage;
+  const values = name === null ? undefined : shared[name];
+  const out = name === null ? undefined : program.output(name);
+  return values === undefined || out === undefined || out.dtype === null ? null : { values, dims: out.dims };
 }
 
 /** Rows for the first SAMPLE_GROUPS groups of a sampled step. `reward` is per completion [B*G]. */

@@ -1,7 +1,7 @@
 /** What both kinds of training step share: the policies, optimizer, params and carried state, and host-side helpers. */
 import type * as tfc from '@tensorflow/tfjs-core';
-import type { IrGraph } from '../../compiler/ir/graph.js';
 import type { TFModule } from '../backends/tf.js';
+import type { CompiledProgram } from '../exec/program.js';
 import type { Runner } from '../policy/model.js';
 import type { PolicyParams } from '../policy/params.js';
 import type { charTokenizer } from '../policy/tokenizer.js';
@@ -13,7 +13,7 @@ import { policyOutputs, type HostValue, type RolloutBatch } from './step.js';
 export interface StepContext {
   readonly tf: TFModule;
   readonly run: Runner;
-  readonly g: IrGraph;
+  readonly program: CompiledProgram;
   readonly policy: PolicyParams;
   /** The frozen reference policy (the starting weights). */
   readonly ref: PolicyParams;

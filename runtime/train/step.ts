@@ -6,10 +6,9 @@
  * gradients do not depend on how the batch was split.
  */
 import type * as tfc from '@tensorflow/tfjs-core';
-import type { IrGraph } from '../../compiler/ir/graph.js';
 import type { TFModule } from '../backends/tf.js';
 import { runPlan } from '../exec/executor.js';
-import { buildPlan, feedableNames, readsInput } from '../exec/plan.js';
+import type { CompiledProgram } from '../exec/program.js';
 import { completionLogitsShared, completionLogitsUnshared, entropyOf, pickLogProbs, type Runner } from '../policy/model.js';
 import { policyVariables, type PolicyParams } from '../policy/params.js';
 
@@ -77,31 +76,12 @@ function feedPolicy(feeds: Map<string, Tensor>, r: Runner, p: PolicyParams, b: R
   if (out.entropy !== undefined) feeds.set('entropy', out.entropy);
 }
 
-/** Node ids that depend on the node `from`. */
-function dependents(g: IrGraph, from: number): Set<number> {
-  const dep = new Set<number>([from]);
-  for (const n of g.ordered()) if (n.inputs.some((i) => dep.has(i))) dep.add(n.id);
-  return dep;
-}
-
 /** The standard inputs the policy computes inside the gradient tape. */
 const POLICY_INPUTS: readonly string[] = ['logp', 'entropy'];
 
-/** The feedable outputs of the loss's computation that do not depend on `logp` or `entropy`. */
-export function batchLevelOutputs(g: IrGraph): string[] {
-  // Everything computed from the policy's outputs (logp, entropy) changes with the weights.
-  const dep = new Set<number>();
-  for (const name of POLICY_INPUTS) {
-    const id = feedableNames(g).get(name);
-    if (id !== undefined) for (const d of dependents(g, id)) dep.add(d);
-  }
-  return g.outputs.filter((o) => o.name !== 'loss' && !o.name.startsWith('update.') && !dep.has(o.node) && g.node(o.node).type.kind === 'tensor').map((o) => o.name);
-}
-
-/** The loss stage's importance ratio binding, the one TRL's clip-ratio metrics look at: `ratio` per token, or GSPO's `seq_ratio`. */
-export function ratioOutput(g: IrGraph): string | null {
-  for (const name of ['loss.ratio', 'loss.seq_ratio']) if (g.outputs.some((o) => o.name === name)) return name;
-  return null;
+/** The feedable outputs of the loss's computation that do not depend on `logp` or `entropy` (see ProgramOutput.batchLevel). */
+export function batchLevelOutputs(program: CompiledProgram): string[] {
+  return program.outputs.filter((o) => o.batchLevel).map((o) => o.name);
 }
 
 /** The result of a pass: the loss, the summed gradients by variable position, and the batch-level values. */
@@ -110,7 +90,7 @@ export interface LossAndGrads {
   readonly grads: Tensor[];
   /** Host copies of every value computed once on the whole batch (advantages, rewards, denominators). */
   readonly shared: Readonly<Record<string, Float32Array>>;
-  /** The pipeline's importance ratio (see ratioOutput) under the policy this pass starts from, when it has one. */
+  /** The pipeline's importance ratio (the program's metrics.ratio) under the policy this pass starts from, when it has one. */
   readonly ratio?: { readonly values: Float32Array; readonly dims: readonly string[] };
   /** The new values of the pipeline's state variables (its `update` block), on the whole batch. */
   readonly updates: Readonly<Record<string, HostValue>>;
@@ -128,7 +108,7 @@ export interface HostValue {
  * initial value).
  */
 export async function lossAndGrads(
-  r: Runner, g: IrGraph, p: PolicyParams, b: RolloutBatch, params: ReadonlyMap<string, number | boolean>, parts: number,
+  r: Runner, program: CompiledProgram, p: PolicyParams, b: RolloutBatch, params: ReadonlyMap<string, number | boolean>, parts: number,
   state: Readonly<Record<string, HostValue>> = {},
 ): Promise<LossAndGrads> {
   const { tf } = r;
@@ -149,17 +129,17 @@ export async function lossAndGrads(
     ...(b.totalSteps === undefined ? [] : [['total_steps', tf.scalar(b.totalSteps, 'int32')] as [string, Tensor]]),
   ]);
   // Feed what the pipeline reads (a fed `reward` replaces a reward stage's `reward` binding).
-  const feedable = feedableNames(g);
-  const reads = POLICY_INPUTS.filter((n) => readsInput(g, n));
+  const feedable = program.feedable;
+  const reads = POLICY_INPUTS.filter((n) => program.reads(n));
   for (const k of [...whole.keys()]) {
     if (!feedable.has(k)) {
       tf.dispose(whole.get(k)!);
       whole.delete(k);
     }
   }
-  const shared = batchLevelOutputs(g);
-  const ratioName = ratioOutput(g);
-  const updateNames = g.outputs.filter((o) => o.name.startsWith('update.')).map((o) => o.name);
+  const shared = batchLevelOutputs(program);
+  const ratioName = program.metrics.ratio;
+  const updateNames = program.outputs.filter((o) => o.stage === 'update').map((o) => o.name);
   const wanted = [...shared, ...(ratioName === null ? [] : [ratioName]), ...updateNames];
   // The whole batch once, without gradients: every value that does not depend on logp (and the
   // importance ratio, for the clip metrics).
@@ -168,7 +148,7 @@ export async function lossAndGrads(
       tf.tidy((): Record<string, Tensor> => {
         const feeds = new Map(whole);
         feedPolicy(feeds, r, p, b, 0, b.B, reads);
-        const plan = buildPlan(g, [...feeds.keys()], wanted);
+        const plan = program.plan([...feeds.keys()], wanted);
         const vals = runPlan(plan, { tf, backend: r.backend, sizes, feeds, params, state: stateTensors });
         return Object.fromEntries(wanted.map((name) => [name, vals.get(plan.outputs.get(name)!)!]));
       }),
@@ -177,8 +157,7 @@ export async function lossAndGrads(
   let ratio: LossAndGrads['ratio'];
   if (ratioName !== null) {
     const t = batchValues.get(ratioName)!;
-    const type = g.node(g.outputs.find((o) => o.name === ratioName)!.node).type;
-    ratio = { values: Float32Array.from(await t.data()), dims: type.kind === 'tensor' ? type.dims : [] };
+    ratio = { values: Float32Array.from(await t.data()), dims: program.output(ratioName)!.dims };
     t.dispose();
     batchValues.delete(ratioName);
   }
@@ -199,10 +178,9 @@ export async function lossAndGrads(
       const feeds = new Map<string, Tensor>();
       for (const [k, v] of whole) feeds.set(k, slice(v, from, step));
       for (const [k, v] of batchValues) {
-        const t = g.node(g.outputs.find((o) => o.name === k)!.node).type;
-        feeds.set(k, t.kind === 'tensor' && t.dims[0] === 'B' ? slice(v, from, step) : v);
+        feeds.set(k, program.output(k)!.dims[0] === 'B' ? slice(v, from, step) : v);
       }
-      const plan = buildPlan(g, [...feeds.keys(), ...reads], ['loss']);
+      const plan = program.plan([...feeds.keys(), ...reads], ['loss']);
       const mbSizes = new Map(sizes).set('B', step);
       const { value, grads: gs } = tf.variableGrads(() => {
         const f = new Map(feeds);

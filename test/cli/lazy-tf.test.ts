@@ -1,6 +1,7 @@
 /**
- * Commands that compute nothing never import TF.js (or Dawn): checked by a module hook that
- * reports every TF.js/webgpu module the bundled CLI resolves, not by timing.
+ * Commands that compute nothing (check, compile, explain, list, viz without --batch) never import
+ * TF.js (or Dawn): checked by a module hook that reports every TF.js/webgpu module the bundled CLI
+ * resolves, not by timing (the cold-start ratio to `node -e 0` is in `npm run bench compile`).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -13,6 +14,8 @@ function loaded(args: string[]): { code: number | null; modules: string[] } {
   return { code: r.status, modules: r.stderr.split('\n').filter((l) => l.startsWith('LOADED ')) };
 }
 
+const out = mkdtempSync(join(tmpdir(), 'rlp-lazy-viz-'));
+
 describe('lazy TF.js', () => {
   it.each([
     ['check', ['check', 'stdlib/grpo.rlp', 'stdlib/dpo.rlp']],
@@ -21,6 +24,9 @@ describe('lazy TF.js', () => {
     ['explain a pipeline', ['explain', 'grpo']],
     ['explain an op', ['explain', 'clip']],
     ['list', ['list']],
+    ['viz to .dot', ['viz', 'grpo', '-o', join(out, 'grpo.dot')]],
+    ['viz --ops --optimized to .svg', ['viz', 'dpo', '--ops', '--optimized', '-o', join(out, 'dpo.svg')]],
+    ['viz --diff to .html', ['viz', 'grpo', '--diff', 'dr_grpo', '-o', join(out, 'diff.html')]],
   ])('%s imports no TF.js module', (_, args) => {
     const r = loaded(args);
     expect(r.code).toBe(0);

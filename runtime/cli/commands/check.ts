@@ -13,7 +13,8 @@ export interface CheckOptions {
 
 /** Run `rlp check`; returns the exit code. */
 export function runCheck(files: readonly string[], opts: CheckOptions): number {
-  const r = compileFiles(files, opts.compile ?? {});
+  // Diagnostics come from checking; the optimization passes add none, so check skips them.
+  const r = compileFiles(files, { passes: [], ...opts.compile });
   const ds = r.diagnostics;
   if (opts.format === 'json') {
     process.stdout.write(renderAll(ds, 'json', false) + '\n');

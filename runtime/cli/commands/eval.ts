@@ -84,8 +84,8 @@ export async function runEval(target: string, opts: EvalCmdOptions): Promise<num
   }
   // Warnings about the batch are one line each: it is read on every evaluation.
   for (const d of v.diagnostics) process.stderr.write(renderShort(d) + '\n');
-  const { specializeBatch } = await import('../../eval/specialize.js');
-  const valid = specializeBatch(p, v.valid, opts.optLevel !== '0');
+  const { batchProgram, planBatch } = await import('../../eval/specialize.js');
+  const valid = planBatch(batchProgram(p, v.valid, opts.optLevel !== '0'), v.valid);
   const { useBackend } = await import('../../backends/index.js');
   const { evaluate } = await import('../../eval/evaluate.js');
   let results;

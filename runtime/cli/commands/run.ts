@@ -4,11 +4,11 @@ import { join, resolve } from 'node:path';
 import { findStdlibDir } from '../../../compiler/bind/host.js';
 import { compileFiles, type CompileOptions } from '../../../compiler/compile.js';
 import { hasErrors, type Diagnostic } from '../../../compiler/diagnostics/diagnostic.js';
-import type { IrGraph } from '../../../compiler/ir/graph.js';
 import { renderAll } from '../../../compiler/diagnostics/render.js';
 import { listChoices } from '../../../compiler/suggest.js';
 import { BackendUnavailable, type BackendName } from '../../backends/index.js';
 import { DataError } from '../../data/jsonl.js';
+import { lowerProgram, ProgramError, type CompiledProgram } from '../../exec/program.js';
 import { RewardError } from '../../rewards/module.js';
 import { TASKS, taskByName } from '../../tasks/index.js';
 import { EXIT, progressLogger, UsageError, useColor } from '../io.js';
@@ -167,18 +167,25 @@ export async function runRun(target: string, given: RunCmdOptions): Promise<numb
     process.stderr.write(renderAll([bad], 'human', useColor(process.stderr)) + '\n');
     return EXIT.usage;
   }
-  const picked = pickPipeline(compiled.pipelines, o.pipeline ?? t.pipeline, t.file);
-  const p = o.optLevel === '0' ? { ...picked, ir: picked.raw } : picked;
+  const p = pickPipeline(compiled.pipelines, o.pipeline ?? t.pipeline, t.file);
   if (resumed !== null && (resumed.config['pipeline'] !== p.name || (typeof resumed.config['file'] === 'string' && resolve(resumed.config['file']) !== resolve(p.file)))) {
     throw new UsageError(`--resume: ${o.resume} is a run of \`${String(resumed.config['pipeline'])}\` (${String(resumed.config['file'])}); \`${p.name}\` (${p.file}) conflicts with it`);
   }
   const setProblems: Diagnostic[] = [];
-  checkParamSets(p.ir, set, cl, setProblems);
+  checkParamSets(p.raw, set, cl, setProblems);
   if (setProblems.length > 0) {
     process.stderr.write(renderAll(setProblems, 'human', useColor(process.stderr)) + '\n');
     return EXIT.user;
   }
-  const unfed = declaredInputsRead(p.ir);
+  let program: CompiledProgram;
+  try {
+    program = lowerProgram(p, { set, level: o.optLevel === '0' ? 'O0' : 'default' });
+  } catch (e) {
+    if (!(e instanceof ProgramError)) throw e;
+    process.stderr.write(`error: ${e.message}\n`);
+    return EXIT.user;
+  }
+  const unfed = declaredInputsRead(program);
   if (unfed.length > 0) {
     process.stderr.write(`error: \`${p.name}\` reads the declared input${unfed.length > 1 ? 's' : ''} ${unfed.map((n) => `\`${n}\``).join(', ')}, which rlp run's sampler does not produce\n  = help: evaluate it with \`rlp eval ${p.name} --batch FILE\`, feeding ${unfed.length > 1 ? 'them' : 'it'} in the batch\n`);
     return EXIT.user;
@@ -206,7 +213,7 @@ export async function runRun(target: string, given: RunCmdOptions): Promise<numb
   let metrics: Metrics[] = [];
   try {
     metrics = await train({
-      pipeline: p, task, taskSize: numbers.taskSize, data: o.data === undefined ? null : resolve(o.data), steps: numbers.steps, prompts: numbers.prompts,
+      program, task, taskSize: numbers.taskSize, data: o.data === undefined ? null : resolve(o.data), steps: numbers.steps, prompts: numbers.prompts,
       backend: o.backend, seed: numbers.seed, out, set, resume: o.resume !== undefined, rewardsModule: o.rewards === undefined ? null : resolve(o.rewards), lr,
       saveEvery: numbers.saveEvery, microBatches: numbers.microBatches, epochs: numbers.epochs, dryRun: o.dryRun,
       init: start.init,
@@ -234,8 +241,7 @@ export async function runRun(target: string, given: RunCmdOptions): Promise<numb
   return stop !== null ? SIGNAL_EXIT[stop] : EXIT.ok;
 }
 
-/** The declared inputs (`inputs { ... }`) a pipeline reads: rlp run has nothing to feed them with. */
-export function declaredInputsRead(g: IrGraph): string[] {
-  const declared = new Set((g.meta.inputs ?? []).map((i) => i.name));
-  return g.ordered().filter((n) => n.op === 'input' && declared.has(String(n.attrs['name']))).map((n) => String(n.attrs['name']));
+/** The declared inputs (`inputs { ... }`) a program reads: rlp run has nothing to feed them with. */
+export function declaredInputsRead(program: CompiledProgram): string[] {
+  return program.inputs.filter((i) => i.declared && i.read).map((i) => i.name);
 }

@@ -10,7 +10,7 @@ import { printIr } from '../../../compiler/ir/print.js';
 import { makeSource, span } from '../../../grammar/source.js';
 import { parseFile } from '../../../grammar/parse.js';
 import { validateBatch } from '../../../runtime/eval/validate.js';
-import { resolveParams } from '../../../runtime/train/settings.js';
+import { resolveParams } from '../../../runtime/exec/program.js';
 
 const SRC = `pipeline p {
   params {

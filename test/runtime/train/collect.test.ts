@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { compileFiles } from '../../../compiler/compile.js';
+import { lowerProgram } from '../../../runtime/exec/program.js';
 import { useBackend } from '../../../runtime/backends/index.js';
 import type { Runner } from '../../../runtime/policy/model.js';
 import { initPolicy } from '../../../runtime/policy/params.js';
@@ -15,7 +16,7 @@ import { defaultPolicyConfig } from '../../../runtime/train/loop.js';
 import { Rng } from '../../../runtime/train/rng.js';
 
 const tok = charTokenizer();
-const g = compileFiles(['stdlib/grpo.rlp']).pipelines.find((p) => p.name === 'grpo')!.ir;
+const program = lowerProgram(compileFiles(['stdlib/grpo.rlp']).pipelines.find((p) => p.name === 'grpo')!);
 const base: RolloutSettings = {
   n: 4, temperature: 1, topP: 1, maxTokens: 6, dynamic: false, stop: '', suffixes: [], reset: 0, resetFrom: 'answer',
   hintFrom: '', hintText: ' hint:', continuations: 0, segment: 2,
@@ -27,7 +28,7 @@ async function context(roll: Partial<RolloutSettings>, correct: RewardFn): Promi
   const run: Runner = { tf, backend: info.name };
   const policy = initPolicy(tf, defaultPolicyConfig(), 5);
   return {
-    tf, run, g, policy, rng: new Rng(9), rewards: new Map([['correct', { fn: correct, source: 'test' }]]), roll: { ...base, ...roll },
+    tf, run, program, policy, rng: new Rng(9), rewards: new Map([['correct', { fn: correct, source: 'test' }]]), roll: { ...base, ...roll },
     params: new Map<string, number | boolean>([['eps', 1e-6], ['singleton_verl', false]]), tok, userError: (m) => new Error(m),
   };
 }

@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compileFiles } from '../../../compiler/compile.js';
+import { compileFiles, type CompiledPipeline } from '../../../compiler/compile.js';
+import { lowerProgram } from '../../../runtime/exec/program.js';
 import { charTokenizer } from '../../../runtime/policy/tokenizer.js';
 import { arithmetic } from '../../../runtime/tasks/index.js';
 import { promptSource, train, type Metrics, type TrainOptions } from '../../../runtime/train/loop.js';
@@ -17,11 +18,14 @@ const rewards = join(dir, 'digits.mjs');
 writeFileSync(rewards, 'export function length({ completions }) { return completions.map((c) => (c.match(/[0-9]/g) ?? []).length); }\n');
 const pipeline = compileFiles([src]).pipelines.find((p) => p.name === 'grpo_len')!;
 
-function options(out: string, steps: number, extra: Partial<TrainOptions> = {}): TrainOptions {
+/** A run's options; `pipeline` (default grpo_len) is lowered with the options' `set`, as `rlp run` does. */
+function options(out: string, steps: number, extra: Partial<TrainOptions> & { pipeline?: CompiledPipeline } = {}): TrainOptions {
+  const { pipeline: p = pipeline, ...rest } = extra;
+  const set = rest.set ?? { group: '4', max_tokens: '5', temperature: '1.0' };
   return {
-    pipeline, task: arithmetic, data: null, steps, prompts: 2, backend: 'cpu', seed: 11, out,
-    set: { group: '4', max_tokens: '5', temperature: '1.0' }, resume: false, rewardsModule: rewards, lr: 0.01,
-    saveEvery: 2, microBatches: 1, dryRun: false, init: null, log: () => {}, ...extra,
+    program: lowerProgram(p, { set }), task: arithmetic, data: null, steps, prompts: 2, backend: 'cpu', seed: 11, out,
+    set, resume: false, rewardsModule: rewards, lr: 0.01,
+    saveEvery: 2, microBatches: 1, dryRun: false, init: null, log: () => {}, ...rest,
   };
 }
 
@@ -181,7 +185,7 @@ describe('rlp run', () => {
   });
 
   it('stops with a clear message on an unknown param or a missing checkpoint', async () => {
-    await expect(train(options(join(dir, 'x'), 1, { set: { gruop: '4' } }))).rejects.toThrow(/`gruop` is not a param of `grpo_len`/);
+    expect(() => options(join(dir, 'x'), 1, { set: { gruop: '4' } })).toThrow(/`gruop` is not a param of `grpo_len`/);
     await expect(train(options(join(dir, 'none'), 1, { resume: true }))).rejects.toThrow(/--resume: .*none does not exist/);
     mkdirSync(join(dir, 'empty'));
     await expect(train(options(join(dir, 'empty'), 1, { resume: true }))).rejects.toThrow(/holds no complete checkpoint/);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compileFiles } from '../../../compiler/compile.js';
 import { useBackend } from '../../../runtime/backends/index.js';
+import { lowerProgram } from '../../../runtime/exec/program.js';
 import { preferenceMetrics } from '../../../runtime/train/preference-metrics.js';
 import { rng } from '../../helpers/random-batch.js';
 import { stdlibPipeline } from '../../helpers/stdlib-harness.js';
@@ -43,7 +44,7 @@ pipeline simpo_like {
 describe('preference metrics', () => {
   it('are DPO\'s implicit rewards for dpo: beta x the summed log-ratio to the reference', async () => {
     const { tf, info } = await useBackend('cpu');
-    const m = await preferenceMetrics(tf, info.name, stdlibPipeline('dpo').ir, new Map([['beta', 0.1], ['label_smoothing', 0]]), batch);
+    const m = await preferenceMetrics(tf, info.name, lowerProgram(stdlibPipeline('dpo')), new Map([['beta', 0.1], ['label_smoothing', 0]]), batch);
     const u = (s: number): number => 0.1 * (seq(logp, s) - seq(refLogp, s));
     const chosen = [0, 1, 2].map((b) => u(b * 2));
     const rejected = [0, 1, 2].map((b) => u(b * 2 + 1));
@@ -56,7 +57,7 @@ describe('preference metrics', () => {
   it('are SimPO\'s own numbers for a SimPO pipeline, margin included, not DPO\'s', async () => {
     const { tf, info } = await useBackend('cpu');
     const p = compileFiles([simpo]).pipelines[0]!;
-    const m = await preferenceMetrics(tf, info.name, p.ir, new Map([['beta', 2], ['gamma', 0.5]]), batch);
+    const m = await preferenceMetrics(tf, info.name, lowerProgram(p), new Map([['beta', 2], ['gamma', 0.5]]), batch);
     const avg = (s: number): number => seq(logp, s) / Math.max(lengths[s]!, 1);
     const chosen = [0, 1, 2].map((b) => 2 * avg(b * 2));
     const rejected = [0, 1, 2].map((b) => 2 * avg(b * 2 + 1));
@@ -69,7 +70,7 @@ describe('preference metrics', () => {
 
   it('measure the KL as the mean log-ratio to the reference over completion tokens (not a constant 0)', async () => {
     const { tf, info } = await useBackend('cpu');
-    const m = await preferenceMetrics(tf, info.name, stdlibPipeline('dpo').ir, new Map([['beta', 0.1], ['label_smoothing', 0]]), batch);
+    const m = await preferenceMetrics(tf, info.name, lowerProgram(stdlibPipeline('dpo')), new Map([['beta', 0.1], ['label_smoothing', 0]]), batch);
     let s = 0;
     let n = 0;
     mask.forEach((v, i) => {

@@ -8,6 +8,7 @@ import type { Runner } from '../../../runtime/policy/model.js';
 import { disposePolicy, initPolicy, policyVariables, type PolicyConfig } from '../../../runtime/policy/params.js';
 import { adamState, adamStep, ADAM_DEFAULTS } from '../../../runtime/train/adam.js';
 import { batchLevelOutputs, lossAndGrads, type RolloutBatch } from '../../../runtime/train/step.js';
+import { lowerProgram } from '../../../runtime/exec/program.js';
 import { rng } from '../../helpers/random-batch.js';
 import { firstMiss, stdlibPipeline } from '../../helpers/stdlib-harness.js';
 
@@ -31,9 +32,9 @@ describe('micro-batch invariance of the update (cpu)', () => {
     it(`${name}: 1, 2 and 4 micro-batches give the same gradients and update`, async () => {
       const { tf } = await useBackend('cpu');
       const run: Runner = { tf, backend: 'cpu' };
-      const g = stdlibPipeline(name).ir;
+      const g = lowerProgram(stdlibPipeline(name));
       expect(batchLevelOutputs(g)).toEqual(expect.arrayContaining(['advantage.A']));
-      const params = new Map(g.meta.params.filter((x) => typeof x.default !== 'string' && x.default !== null).map((x) => [x.name, x.default as number | boolean]));
+      const params = new Map(g.values);
       const b = rollouts(17);
       const before = tf.memory().numTensors;
       const results: { loss: number; grads: Float32Array[]; updated: Float32Array[] }[] = [];
