@@ -42,19 +42,38 @@ export type { StageFn } from './emit-stage.js';
 
 const bare = (o: IrOutput): string => o.name.slice(o.name.indexOf('.') + 1);
 
+/** Inputs that are the reward stage's business (the trainer's reward functions compute or use them). */
+const REWARD_INPUTS = new Set(['reward', 'token_reward', 'greedy_reward']);
+
+/** Nodes that depend on a reward: a reward function's result or a reward input. */
+function rewardDependent(g: IrGraph): Set<number> {
+  const out = new Set<number>();
+  for (const n of g.ordered()) {
+    const isReward = n.op === 'reward_fn' || (n.op === 'input' && REWARD_INPUTS.has(String(n.attrs['name'])));
+    if (isReward || n.inputs.some((i) => out.has(i))) out.add(n.id);
+  }
+  return out;
+}
+
 /** The stage functions to emit, with what each is given rather than computes. */
 export function stageSpecs(g: IrGraph): StageSpec[] {
   const stage = (s: string): IrOutput[] => g.outputs.filter((o) => o.name.startsWith(`${s}.`) && g.node(o.node).type.kind === 'tensor');
   const logp = g.ordered().find((n) => n.op === 'input' && n.attrs['name'] === 'logp');
-  const rewards = new Map(stage('reward').map((o) => [o.node, { name: bare(o), feed: o.name }]));
+  // The reward stage's results computed from rewards are the trainer's; those it computed from other
+  // inputs alone (a length from the mask) the later stages recompute.
+  const fromRewards = rewardDependent(g);
+  const rewards = new Map(stage('reward').filter((o) => fromRewards.has(o.node)).map((o) => [o.node, { name: bare(o), feed: o.name }]));
   const adv = stage('advantage');
   const main = adv[adv.length - 1];
   const specs: StageSpec[] = [];
   const advCut = new Map(rewards);
   if (main !== undefined) {
     specs.push({ fn: 'compute_advantage', doc: `The advantage stage of \`${g.meta.pipeline}\`: returns (${bare(main)}, metrics).`, main, metrics: adv, cut: rewards });
+    // The loss is given what the advantage stage computed from the rewards; values it can compute
+    // from its own inputs (those reading logp, for their gradient; a length from the mask) it recomputes.
     for (const o of adv) {
       if (logp !== undefined && dependsOn(g, o.node, logp.id)) continue;
+      if (o !== main && !fromRewards.has(o.node)) continue;
       advCut.set(o.node, { name: o === main ? 'advantages' : bare(o), feed: o.name });
     }
   }
