@@ -45,12 +45,18 @@ const bare = (o: IrOutput): string => o.name.slice(o.name.indexOf('.') + 1);
 /** Inputs that are the reward stage's business (the trainer's reward functions compute or use them). */
 const REWARD_INPUTS = new Set(['reward', 'token_reward', 'greedy_reward']);
 
-/** Nodes that depend on a reward: a reward function's result or a reward input. */
-function rewardDependent(g: IrGraph): Set<number> {
+/**
+ * Nodes that depend on what the trainer's reward side provides: the reward stage's results, a
+ * reward function's, a reward input, a declared input (`inputs { ... }`) or state. The rest (a
+ * length from the mask) a later stage can compute from its own inputs.
+ */
+function rewardDependent(g: IrGraph, rewardResults: ReadonlySet<number>): Set<number> {
+  const declared = new Set((g.meta.inputs ?? []).map((d) => d.name));
   const out = new Set<number>();
   for (const n of g.ordered()) {
-    const isReward = n.op === 'reward_fn' || (n.op === 'input' && REWARD_INPUTS.has(String(n.attrs['name'])));
-    if (isReward || n.inputs.some((i) => out.has(i))) out.add(n.id);
+    const name = String(n.attrs['name']);
+    const source = rewardResults.has(n.id) || n.op === 'reward_fn' || n.op === 'state' || (n.op === 'input' && (REWARD_INPUTS.has(name) || declared.has(name)));
+    if (source || n.inputs.some((i) => out.has(i))) out.add(n.id);
   }
   return out;
 }
@@ -59,10 +65,8 @@ function rewardDependent(g: IrGraph): Set<number> {
 export function stageSpecs(g: IrGraph): StageSpec[] {
   const stage = (s: string): IrOutput[] => g.outputs.filter((o) => o.name.startsWith(`${s}.`) && g.node(o.node).type.kind === 'tensor');
   const logp = g.ordered().find((n) => n.op === 'input' && n.attrs['name'] === 'logp');
-  // The reward stage's results computed from rewards are the trainer's; those it computed from other
-  // inputs alone (a length from the mask) the later stages recompute.
-  const fromRewards = rewardDependent(g);
-  const rewards = new Map(stage('reward').filter((o) => fromRewards.has(o.node)).map((o) => [o.node, { name: bare(o), feed: o.name }]));
+  const rewards = new Map(stage('reward').map((o) => [o.node, { name: bare(o), feed: o.name }]));
+  const fromRewards = rewardDependent(g, new Set(rewards.keys()));
   const adv = stage('advantage');
   const main = adv[adv.length - 1];
   const specs: StageSpec[] = [];
