@@ -40,8 +40,7 @@ def _rlp_require(fn, needs):
 def _rlp_seq_advantage(advantages, mask):
     """A sequence advantage from verl's token advantages: the value at each response's first token
     (position 0 for an empty response: the estimator writes sequence advantages on every position)."""
-    first = advantages.gather(-1, mask.argmax(-1, keepdim=True)).squeeze(-1)
-    return torch.where(mask.sum(-1) > 0, first, advantages[..., 0])
+    return advantages.gather(-1, mask.argmax(-1, keepdim=True)).squeeze(-1)
 
 
 def _rlp_metrics(metrics, mask):

@@ -3,6 +3,8 @@
 verl is stubbed: `verl.trainer.ppo.core_algos` records what the module registers. Each case gives
 a [B, G, T] batch; the adapter sees it as verl's flat [N, T] rows in the order `perm`, grouped by
 a prompt `index`, and its numbers are compared with the plain functions on the [B, G, T] batch.
+A loss that reads ref_logp must stop (verl passes policy losses no reference log-probs: `kl_refused`)
+unless VERL_KL_IN_ACTOR, and then matches the plain loss with ref_logp = logp, detached (no KL term).
 With `rollout_correction`, the loss gets verl's token-level rollout IS weights, untruncated:
 exp(clamp(old_log_prob - rollout_log_probs, -20, 20)) on response tokens, 0 on padding.
 The plain loss is also computed with the rows laid out [N, 1, T] (`rows_differ`: whether that
@@ -67,12 +69,15 @@ def run(case, n, out):
 
     # The plain functions on the [B, G, T] batch, and the loss with rows as [N, 1, T].
     A_plain = None
+    kl_in_actor = "compute_loss" in calls and "ref_logp" in calls["compute_loss"]["args"].values()
     if "compute_advantage" in calls:
         A_plain, metrics = mod.compute_advantage(**feed(calls["compute_advantage"], plain))
         plain.update(metrics)
     if "compute_loss" in calls:
         logp = t["logp"].clone().requires_grad_(True)
         plain["logp"] = logp
+        if kl_in_actor:  # verl's actor adds the KL penalty: the pipeline's KL terms vanish (ref_logp = logp, detached)
+            plain["ref_logp"] = logp.detach()
         loss_plain, _ = mod.compute_loss(**feed(calls["compute_loss"], plain))
         (g_plain,) = torch.autograd.grad(loss_plain, [logp], allow_unused=True)
         as_rows = {k: v.reshape(N, 1, *v.shape[2:]) if v.dim() >= 2 and v.shape[:2] == (B, G) else v for k, v in plain.items()}
@@ -105,11 +110,19 @@ def run(case, n, out):
         if case.get("rollout_correction"):
             old, rollout = flat(t["old_logp"]), flat(t["rollout_logp"])
             weights = (torch.exp(torch.clamp(old - rollout, -20, 20)) * flat(mask)).detach()
-        loss, metrics = REGISTERED[f"loss:{name}"](
+        call = lambda: REGISTERED[f"loss:{name}"](
             old_log_prob=flat(t["old_logp"]), log_prob=lp, advantages=adv if A_plain is not None else None,
             response_mask=flat(mask), loss_agg_mode="token-mean", config=None, rollout_is_weights=weights,
-            ref_log_prob=flat(t["ref_logp"]) if "ref_logp" in t else None,
         )
+        if kl_in_actor:  # verl passes policy losses no ref_log_prob: stopped unless VERL_KL_IN_ACTOR
+            mod.VERL_KL_IN_ACTOR = False
+            try:
+                call()
+                out["kl_refused"] = False
+            except ValueError as e:
+                out["kl_refused"] = "`ref_log_prob`" in str(e)
+            mod.VERL_KL_IN_ACTOR = True
+        loss, metrics = call()
         (g,) = torch.autograd.grad(loss, [lp])
         g_want = flat(torch.zeros_like(t["logp"]) if g_plain is None else g_plain)
         out["loss"] = [float(loss), float(loss_plain)]

@@ -20,7 +20,8 @@ const withAdvantage = compileFiles(files).pipelines.filter((p) => p.ir.outputs.s
 /**
  * What verl passes: estimators get rewards (the reward stage's `reward`: verl's reward manager
  * computes it), the mask and baselines; losses the log-probs, one advantage per token, the mask,
- * and the sampler's log-probs as rollout IS weights (ref_logp: see VERL_KL_IN_ACTOR).
+ * and the sampler's log-probs as rollout IS weights. ref_logp: not passed, but with
+ * VERL_KL_IN_ACTOR verl's actor adds the KL penalty (the harness checks both).
  */
 const FED_BY_VERL: Readonly<Record<string, ReadonlySet<string>>> = {
   compute_advantage: new Set(['reward', 'reward.reward', 'token_reward', 'mask', 'greedy_reward']),
@@ -47,6 +48,7 @@ interface VerlResult {
   readonly grad_scale?: number;
   readonly metrics?: string[];
   readonly rows_differ?: boolean;
+  readonly kl_refused?: boolean;
 }
 
 describe('the verl adapter', () => {
@@ -107,6 +109,9 @@ describe('the verl adapter', () => {
       expect(Math.abs(got - want)).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(want)));
       expect(r.grad!).toBeLessThanOrEqual(1e-12 * Math.max(1, r.grad_scale!));
       expect(r.metrics!.length).toBeGreaterThan(0);
+      // verl passes policy losses no ref_log_prob: a loss that reads ref_logp stops unless VERL_KL_IN_ACTOR.
+      const readsRef = exportTorch(p).functions.some((f) => f.fn === 'compute_loss' && f.args.some((a) => a.feed === 'ref_logp'));
+      expect(r.kl_refused).toBe(readsRef ? true : undefined);
     });
   });
 
