@@ -33,7 +33,10 @@ def _rlp_require(fn, needs):
     missing = [(name, why) for name, value, why in needs if value is None]
     if missing:
         names = ", ".join(f"\`{name}\`" for name, _ in missing)
-        whys = "; ".join(f"{name}: {why}" for name, why in missing)
+        by_why = {}
+        for name, why in missing:
+            by_why.setdefault(why, []).append(name)
+        whys = "; ".join(f"{', '.join(ns)}: {why}" for why, ns in by_why.items())
         raise ValueError(f"{fn}: the pipeline reads {names}, which verl does not pass here ({whys})")
 
 
