@@ -10,7 +10,7 @@ exp(clamp(old_log_prob - rollout_log_probs, -20, 20)) on response tokens, 0 on p
 The plain loss is also computed with the rows laid out [N, 1, T] (`rows_differ`: whether that
 changes it, i.e. whether the loss needs each row's prompt, which verl's policy losses are not given).
 stdin: {"cases": [{"module", "name", "inputs": {FEED: {"shape", "data", "bool"?}}, "perm": [..],
-                   "rollout_correction": bool, "calls": [{"fn", "args": {ARG: FEED}}]}]}
+                   "rollout_correction": bool, "set": {FLAG: VALUE}?, "calls": [{"fn", "args": {ARG: FEED}}]}]}
 stdout: {"results": [{"advantage": maxdiff, "loss": [adapter, plain], "grad": maxdiff, "rows_differ",
                       "registered": [...]} | {"error": TEXT, "kind": NAME, "rows_differ"?}]}
 """
@@ -51,6 +51,8 @@ def load(path, n):
 def run(case, n, out):
     REGISTERED.clear()
     mod = load(case["module"], n)
+    for k, v in case.get("set", {}).items():  # module flags (VERL_STATE_OUTSIDE)
+        setattr(mod, k, v)
     name = f"rlp_{case['name']}"
     t = {k: torch.tensor(v["data"], dtype=torch.bool if v.get("bool") else torch.float64).reshape(v["shape"]) for k, v in case["inputs"].items()}
     mask = t["mask"]

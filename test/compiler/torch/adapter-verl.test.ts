@@ -56,6 +56,7 @@ describe('the verl adapter', () => {
   const G = 4;
   const T = 5;
   let results: VerlResult[] = [];
+  let stateOutside: VerlResult = {};
   beforeAll(() => {
     if (!torchTestsRun()) return;
     const b = makeBatch({ B, G, T, seed: 41, lengths: [5, 0, 3, 1, 2, 5, 4, 4, 1, 3, 5, 2], reward: (r) => 2 * r() - 1 });
@@ -75,7 +76,12 @@ describe('the verl adapter', () => {
       const rollout = e.functions.some((f) => f.fn === 'compute_loss' && f.args.some((a) => a.feed === 'rollout_logp'));
       return { module: writeModule(`${p.name}_verl`, e.code), name: p.name, inputs, perm, calls, rollout_correction: rollout };
     });
-    results = (runPython('test/helpers/torch_verl.py', { cases }) as { results: VerlResult[] }).results;
+    // hapo again, its history kept outside verl (VERL_STATE_OUTSIDE): then it runs.
+    const hapo = cases[withAdvantage.findIndex((p) => p.name === 'hapo')]!;
+    const all = [...cases, { ...hapo, set: { VERL_STATE_OUTSIDE: true } }];
+    const out = (runPython('test/helpers/torch_verl.py', { cases: all }) as { results: VerlResult[] }).results;
+    results = out.slice(0, cases.length);
+    stateOutside = out[cases.length]!;
   }, 120_000);
 
   it('covers every standard pipeline with an advantage stage', () => {
@@ -121,6 +127,15 @@ describe('the verl adapter', () => {
     expect(stopped).not.toContain('grpo');
     expect(stopped).not.toContain('otc_grpo');
     expect(withAdvantage.filter((p, i) => results[i]!.error === undefined).map((p) => p.name)).toEqual(expect.arrayContaining(['grpo', 'grpo_tis', 'grpo_icepop', 'opo', 'p3o']));
+  });
+
+  it.runIf(torchTestsRun())('runs a pipeline with state when VERL_STATE_OUTSIDE says the reward function keeps it (hapo)', () => {
+    const r = stateOutside;
+    expect(r.error, r.trace).toBeUndefined();
+    expect(r.advantage!).toBeLessThanOrEqual(1e-12 * Math.max(1, r.advantage_scale!));
+    const [got, want] = r.loss!;
+    expect(Math.abs(got - want)).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(want)));
+    expect(r.grad!).toBeLessThanOrEqual(1e-12 * Math.max(1, r.grad_scale!));
   });
 
   it.runIf(torchTestsRun())('refuses rows without a prompt index, or groups of unequal size, with a clear error', () => {
