@@ -3,7 +3,11 @@
  * `compute_loss` with `register_policy_loss`, both as `rlp_<name>`, taking verl's flat [N, T]
  * tensors (signatures of verl/trainer/ppo/core_algos.py: estimators get token_level_rewards,
  * response_mask, index (the prompt `uid`s), config, reward_baselines; policy losses get
- * old_log_prob, log_prob, advantages, response_mask, loss_agg_mode, config, rollout_is_weights).
+ * old_log_prob, log_prob, advantages, response_mask, loss_agg_mode, config, rollout_is_weights,
+ * in verl-project/verl 1dda039 and volcengine/verl b178a3c alike: no prompt index, no reference or
+ * rollout log-probs). Driven by the exported functions' arguments: what verl passes is mapped
+ * (rollout_logp recovered from untruncated token-level rollout_is_weights); everything else, and a
+ * loss that needs each row's prompt, stops with one error naming it all (`_rlp_require`).
  */
 import type { AdapterInput } from './adapters.js';
 import type { StageArg, StageFn } from './emit-stage.js';
