@@ -23,6 +23,8 @@ export interface AdapterInput {
   readonly pipeline: string;
   readonly advantage: StageFn | null;
   readonly loss: StageFn | null;
+  /** The update block's function (pipelines with `state`): trainers run none, so adapters say so. */
+  readonly update: StageFn | null;
   /** The advantage's dims (`[B, G]` or `[B, G, T]`). */
   readonly advantageDims: readonly string[];
   /** Whether the loss treats prompts and samples differently (reduces over B or G alone, indexes G). */
@@ -37,22 +39,19 @@ export function paramsDict(fns: readonly StageFn[]): string {
   return `# The pipeline's params as the adapters pass them: update before training to change them.\nPARAMS = {\n${body}\n}`;
 }
 
-/** Whether a loss graph treats B and G differently (so rows cannot be laid out as [N, 1, T]). */
+/**
+ * Whether a stage function treats B and G differently (so rows cannot be laid out as [N, 1, T]):
+ * some node it computes reduces over B or G alone, or indexes one of them. Only the nodes the
+ * function computes count (`count(reward, over [B, G])` reads the reward's shape, not the stage
+ * that computed it).
+ */
 export function needsGroups(g: IrGraph, fn: StageFn | null): boolean {
   if (fn === null) return false;
-  const cut = new Set(fn.args.map((a) => a.node));
-  const seen = new Set<number>();
-  const stack = [...g.outputs.filter((o) => o.name === 'loss').map((o) => o.node)];
-  while (stack.length > 0) {
-    const id = stack.pop()!;
-    if (seen.has(id) || cut.has(id)) continue;
-    seen.add(id);
+  return fn.nodes.some((id) => {
     const n = g.node(id);
     const over = (n.attrs['over'] as readonly string[] | undefined) ?? (typeof n.attrs['dim'] === 'string' ? [n.attrs['dim']] : []);
-    if (over.includes('B') !== over.includes('G')) return true;
-    stack.push(...n.inputs);
-  }
-  return false;
+    return over.includes('B') !== over.includes('G');
+  });
 }
 
 /** The adapter for a trainer. */
@@ -65,6 +64,7 @@ export function adapterFor(target: 'verl' | 'trl', g: IrGraph, fns: readonly Sta
     pipeline: g.meta.pipeline,
     advantage,
     loss,
+    update: fns.find((f) => f.fn === 'compute_update') ?? null,
     advantageDims: t !== undefined && t.kind === 'tensor' ? t.dims : [],
     lossNeedsGroups: needsGroups(g, loss),
   };

@@ -41,10 +41,13 @@ export interface StageFn {
   readonly params: readonly IrParam[];
   /** The names of the values it returns as metrics (`advantage.A`, `loss.ratio`...). */
   readonly outputs: readonly string[];
+  /** The IR nodes the function computes (one line each), in order: what it reduces and reads. */
+  readonly nodes: readonly number[];
   readonly code: string;
 }
 
 interface Line {
+  readonly id: number;
   readonly v: string;
   readonly expr: string;
   readonly refs: readonly string[];
@@ -165,7 +168,7 @@ function emitNode(g: IrGraph, n: IrNode, vars: Map<number, string>, host: Set<nu
   const v = fresh(name ?? `t${n.id}`);
   vars.set(n.id, v);
   const refs = refsIn(expr, new Set(n.inputs.map((i) => vars.get(i)!)));
-  return { v, expr, refs, dims: [...sizes], like: expr.includes(LIKE), comment: comment(n) };
+  return { id: n.id, v, expr, refs, dims: [...sizes], like: expr.includes(LIKE), comment: comment(n) };
 }
 
 function finish(g: IrGraph, spec: StageSpec, allArgs: StageArg[], lines: Line[], vars: Map<number, string>): StageFn {
@@ -209,7 +212,7 @@ function finish(g: IrGraph, spec: StageSpec, allArgs: StageArg[], lines: Line[],
     ...body,
     `    return ${vars.get(spec.main.node)!}, {${metrics}}`,
   ].join('\n');
-  return { fn: spec.fn, args, params, outputs: spec.metrics.map((m) => m.name), code };
+  return { fn: spec.fn, args, params, outputs: spec.metrics.map((m) => m.name), nodes: kept.map((l) => l.id), code };
 }
 
 function signature(fn: string, args: readonly StageArg[], params: readonly IrParam[]): string {

@@ -42,19 +42,53 @@ export type { StageFn } from './emit-stage.js';
 
 const bare = (o: IrOutput): string => o.name.slice(o.name.indexOf('.') + 1);
 
+/** Inputs that are the reward stage's business (the trainer's reward functions compute or use them). */
+const REWARD_INPUTS = new Set(['reward', 'token_reward', 'greedy_reward']);
+
+/**
+ * Nodes that depend on what the trainer's reward side provides: a reward function's result, a
+ * reward input, a declared input (`inputs { ... }`) or state. The rest (a length from the mask)
+ * a stage can compute from the standard inputs itself.
+ */
+function rewardDependent(g: IrGraph): Set<number> {
+  const declared = new Set((g.meta.inputs ?? []).map((d) => d.name));
+  const out = new Set<number>();
+  for (const n of g.ordered()) {
+    const name = String(n.attrs['name']);
+    const source = n.op === 'reward_fn' || n.op === 'state' || (n.op === 'input' && (REWARD_INPUTS.has(name) || declared.has(name)));
+    if (source || n.inputs.some((i) => out.has(i))) out.add(n.id);
+  }
+  return out;
+}
+
+/**
+ * The reward stage's results the trainer computes (its reward functions: `reward.NAME` arguments):
+ * those that depend on a reward, a declared input or state. Results computed from the standard
+ * inputs alone (HAPO's `L = seq_len(mask)`) the stages that read them compute themselves.
+ */
+export function trainerRewards(g: IrGraph): IrOutput[] {
+  const dep = rewardDependent(g);
+  return g.outputs.filter((o) => o.name.startsWith('reward.') && g.node(o.node).type.kind === 'tensor' && dep.has(o.node));
+}
+
 /** The stage functions to emit, with what each is given rather than computes. */
 export function stageSpecs(g: IrGraph): StageSpec[] {
   const stage = (s: string): IrOutput[] => g.outputs.filter((o) => o.name.startsWith(`${s}.`) && g.node(o.node).type.kind === 'tensor');
   const logp = g.ordered().find((n) => n.op === 'input' && n.attrs['name'] === 'logp');
-  const rewards = new Map(stage('reward').map((o) => [o.node, { name: bare(o), feed: o.name }]));
+  const rewards = new Map(trainerRewards(g).map((o) => [o.node, { name: bare(o), feed: o.name }]));
+  const fromRewards = rewardDependent(g);
   const adv = stage('advantage');
   const main = adv[adv.length - 1];
   const specs: StageSpec[] = [];
   const advCut = new Map(rewards);
   if (main !== undefined) {
     specs.push({ fn: 'compute_advantage', doc: `The advantage stage of \`${g.meta.pipeline}\`: returns (${bare(main)}, metrics).`, main, metrics: adv, cut: rewards });
+    // The loss is given what the advantage stage computed from the rewards (or declared inputs, or
+    // state); values it can compute from its own inputs (those reading logp, for their gradient; a
+    // length from the mask) it recomputes.
     for (const o of adv) {
       if (logp !== undefined && dependsOn(g, o.node, logp.id)) continue;
+      if (o !== main && !fromRewards.has(o.node)) continue;
       advCut.set(o.node, { name: o === main ? 'advantages' : bare(o), feed: o.name });
     }
   }

@@ -1,6 +1,6 @@
 /** Building torch-runner cases from a reference batch and an export's function signatures. */
 import { IrGraph } from '../../compiler/ir/graph.js';
-import type { StageFn } from '../../compiler/torch/export.js';
+import { trainerRewards, type StageFn } from '../../compiler/torch/export.js';
 import { advantageOutput } from '../../runtime/eval/evaluate.js';
 import { interpretOutputs } from '../../runtime/reference/interpreter.js';
 import { named, type NamedArray } from '../../runtime/reference/named-array.js';
@@ -49,12 +49,12 @@ export function extraFeeds(g: IrGraph, b: RefBatch, seed = 71): ExtraFeeds {
     const data = Float64Array.from({ length: count }, (_, i) => (tok && b.mask[i] === 0 && !bool && name !== 'forced' ? 1e4 : f(pick(i))));
     out[name] = bool ? { shape, data, bool } : { shape, data };
   }
-  // The reward stage is the trainer's: each of its results is fed (reward.reward the batch's reward,
+  // The reward stage is the trainer's: each result it computes from rewards is fed (reward.reward the batch's reward,
   // which entriesFor already feeds where the stage calls a reward function).
   const rewardFed = g.ordered().some((n) => n.op === 'reward_fn' || (n.op === 'input' && n.attrs['name'] === 'reward'));
-  for (const o of g.outputs) {
+  for (const o of trainerRewards(g)) {
     const n = g.node(o.node);
-    if (!o.name.startsWith('reward.') || (o.name === 'reward.reward' && rewardFed) || n.type.kind !== 'tensor') continue;
+    if ((o.name === 'reward.reward' && rewardFed) || n.type.kind !== 'tensor') continue;
     const shape = n.type.dims.map(sizeOf);
     const count = shape.reduce((a, x) => a * x, 1);
     if (n.type.dtype === 'bool') out[o.name] = { shape, data: Float64Array.from({ length: count }, () => (r() < 0.5 ? 0 : 1)), bool: true };
@@ -72,9 +72,9 @@ export function extraInputs(x: ExtraFeeds): ExtraFeeds {
   return Object.fromEntries(Object.entries(x).filter(([k]) => !k.startsWith('state.')).map(([k, v]) => [k.startsWith('reward.') ? k.slice(7) : k, v]));
 }
 
-/** The graph with each reward-stage result replaced by an input named `reward.NAME` (the trainer computes them). */
+/** The graph with each reward-stage result the trainer computes replaced by an input named `reward.NAME` (trainerRewards). */
 function rewardsAsInputs(g: IrGraph): IrGraph {
-  const fed = new Map(g.outputs.filter((o) => o.name.startsWith('reward.')).map((o) => [o.node, o.name]));
+  const fed = new Map(trainerRewards(g).map((o) => [o.node, o.name]));
   const nodes = g.ordered().map((n) => {
     const name = fed.get(n.id);
     return name === undefined || n.type.kind !== 'tensor' ? n : { ...n, op: 'input', inputs: [], attrs: { name } };

@@ -22,5 +22,21 @@ describe('adapter inputs', () => {
     expect(lossNeedsGroups('grpo')).toBe(false);
     expect(lossNeedsGroups('gspo')).toBe(false);
     expect(lossNeedsGroups('dpo')).toBe(true);
+    // reg_grpo standardizes the sequence log-ratio over each prompt's samples
+    expect(lossNeedsGroups('reg_grpo')).toBe(true);
+  });
+
+  it('looks only at what the loss computes: counting the reward\'s entries does not read the reward stage', () => {
+    // otc_grpo's reward stage reduces over G; its loss (GRPO's) only counts the reward's [B, G] entries
+    expect(lossNeedsGroups('otc_grpo')).toBe(false);
+  });
+
+  it('gives the loss the advantage stage\'s results computed from rewards, and lets it recompute the rest', () => {
+    // opo's advantage stage computes L = seq_len(mask), which its loss also needs: the loss computes it
+    const opo = exportTorch(byName.get('opo')!).functions.find((f) => f.fn === 'compute_loss')!;
+    expect(opo.args.map((a) => a.feed)).toEqual(['logp', 'old_logp', 'mask', 'advantage.A']);
+    // disco's loss reads the advantage stage's pos and neg (from the reward): given
+    const disco = exportTorch(byName.get('disco')!).functions.find((f) => f.fn === 'compute_loss')!;
+    expect(disco.args.map((a) => a.feed)).toEqual(expect.arrayContaining(['advantage.pos', 'advantage.neg']));
   });
 });
