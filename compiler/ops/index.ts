@@ -6,7 +6,7 @@ import { rollout, stateWrite } from './effects.js';
 import { abs, cos, exp, floorOp, log, logSigmoid, sigmoidOp, sin, softplusOp, sqrt, stopGradient, tanh, toFloat } from './math.js';
 import { count, mean, reduceMax, reduceMin, std, sum, variance } from './reduce.js';
 import { clip, maximum, minimum, select } from './select.js';
-import { discountedCumsum, shift } from './scan.js';
+import { discountedCumsum, lag, shift } from './scan.js';
 import { lgamma } from './special.js';
 import { rank } from './rank.js';
 import { groupMean, groupSum } from './group-mean.js';
@@ -25,7 +25,7 @@ export const OPS: readonly OpDef[] = Object.freeze([
   lt, le, gt, ge, eq, ne, and, or, not,
   sum, mean, variance, std, reduceMax, reduceMin, count,
   expand, take, sort, rank, groupMean, groupSum, pairLogSigmoid,
-  shift, discountedCumsum, fillForward, fillBackward,
+  shift, lag, discountedCumsum, fillForward, fillBackward,
   constant, param, input, stateRead, rewardFn,
   rollout, stateWrite,
   fused,

@@ -144,6 +144,13 @@ const HELPERS: readonly Helper[] = [
     return torch.sum(same * x.unsqueeze(dim), dim=dim + 1) / torch.sum(same, dim=dim + 1)`,
   },
   {
+    name: '_lag', uses: [],
+    py: `def _lag(x, dim):
+    """lag(x, over dim): y_t = x_{t-1}, 0 at the start."""
+    n = x.shape[dim]
+    return torch.cat([torch.zeros_like(x.narrow(dim, 0, 1)), x.narrow(dim, 0, n - 1)], dim)`,
+  },
+  {
     name: '_group_sum', uses: [],
     py: `def _group_sum(x, key, dims):
     """group_sum(x, key, over dims): sum of the entries of x's block along dims sharing this entry's key."""

@@ -80,6 +80,7 @@ function casesFor(op: OpDef): Case[] {
     return [plain(['T']), plain(['B', 'G', 'T']), withWhere(['T']), withWhere(['G']), withWhere(['B', 'G', 'T'])];
   }
   if (op.name === 'expand') return [{ label: '[B,G] over T', types: [tensor('f32', ['B', 'G'])], attrs: { over: ['T'] }, draw: [uniform(-2, 2)], diff: [0] }];
+  if (op.name === 'lag') return [{ label: '[B,G,T] over T', types: [tensor('f32', ['B', 'G', 'T'])], attrs: { over: ['T'] }, draw: [uniform(-2, 2)], diff: [0] }];
   if (op.name === 'shift') return [{ label: '[B,G,T] over T', types: [tensor('f32', ['B', 'G', 'T'])], attrs: { over: ['T'] }, draw: [uniform(-2, 2)], diff: [0] }];
   if (op.name === 'discounted_cumsum') {
     return [{ label: '[B,G,T] over T, gamma', types: [tensor('f32', ['B', 'G', 'T']), tensor('f32', [])], attrs: { over: ['T'] }, draw: [uniform(-2, 2), uniform(0.5, 1)], diff: [0, 1] }];
