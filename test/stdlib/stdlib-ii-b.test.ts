@@ -245,6 +245,13 @@ describe('pf_ppo against its reference', () => {
       await check('pf_ppo', pfPpo(filter), makeBatch({ B: 3, G: 1, T: 5, seed: 92 }), {}, { filter });
     });
   }
+  it('keeps one other in BR when the other completions are identical (their hashes tie)', async () => {
+    const b0 = makeBatch({ B: 1, G: 4, T: 3, seed: 94, lengths: [3, 3, 3, 3], reward: (_, i) => [1, 0, 0, 0][i]! });
+    const same = (x: Float64Array): Float64Array => x.map((v, k) => (k >= 3 ? x[3 + (k % 3)]! : v));
+    const b = { ...b0, logp: same(b0.logp), old_logp: same(b0.old_logp), ref_logp: same(b0.ref_logp) };
+    const out = await check('pf_ppo', pfPpo('br'), b, {}, { filter: 'br' });
+    expect(Array.from(out['advantage.keep']!.data)).toEqual([1, 1, 0, 0]);
+  });
   it('keeps the first best, the first worst, and one other', () => {
     const b = makeBatch({ B: 1, G: 5, T: 3, seed: 93, reward: (_, i) => [0, 1, 1, 0, 0.5][i]! });
     expect(Array.from(pfKeep(b, 'bon'))).toEqual([0, 1, 0, 0, 0]);
