@@ -56,10 +56,15 @@ function reference(reverse: boolean) {
 function lower(reverse: boolean) {
   return (tf: TF, [x, flag]: readonly Tensor[], _: unknown, ctx: { axes: readonly number[] }): Tensor => {
     const axis = ctx.axes[0]!;
-    const f = tf.cast(tf.notEqual(flag!, 0), 'float32');
-    const c = tf.cumsum(f, axis, false, reverse);
-    const pick = tf.mul(tf.cast(tf.equal(tf.expandDims(c, axis + 1), tf.expandDims(c, axis)), 'float32'), tf.expandDims(f, axis));
-    return tf.sum(tf.mul(pick, tf.expandDims(x!, axis)), axis + 1);
+    // The selection carries no gradient (flags may be computed from differentiated values): a
+    // custom zero gradient keeps the comparisons off the tape, as `rank`.
+    const selection = tf.customGrad((...args) => {
+      const f = tf.cast(tf.notEqual(args[0] as Tensor, 0), 'float32');
+      const c = tf.cumsum(f, axis, false, reverse);
+      const pick = tf.mul(tf.cast(tf.equal(tf.expandDims(c, axis + 1), tf.expandDims(c, axis)), 'float32'), tf.expandDims(f, axis));
+      return { value: pick, gradFunc: () => tf.zerosLike(args[0] as Tensor) };
+    });
+    return tf.sum(tf.mul(selection(flag!), tf.expandDims(x!, axis)), axis + 1);
   };
 }
 

@@ -4,7 +4,7 @@
  * HBPO's per-budget mean within a prompt's group or GiGPO's anchor-state groups.
  */
 import { formatType, tensor } from '../types.js';
-import { asTensor, defineOp } from './define.js';
+import { asTensor, defineOp, type Tensor } from './define.js';
 
 function strides(shape: readonly number[]): number[] {
   const s = shape.map(() => 1);
@@ -113,7 +113,12 @@ export const groupSum = defineOp({
     const xs = tf.reshape(moved, [...keep, n]);
     const ks = tf.reshape(tf.transpose(key!, perm), [...keep, n]);
     const a = keep.length;
-    const same = tf.cast(tf.equal(tf.expandDims(ks, a + 1), tf.expandDims(ks, a)), 'float32');
+    // The grouping carries no gradient (keys may be computed from differentiated values).
+    const grouping = tf.customGrad((...args) => {
+      const k = args[0] as Tensor;
+      return { value: tf.cast(tf.equal(tf.expandDims(k, a + 1), tf.expandDims(k, a)), 'float32'), gradFunc: () => tf.zerosLike(k) };
+    });
+    const same = grouping(ks);
     const sums = tf.sum(tf.mul(same, tf.expandDims(xs, a)), a + 1);
     return tf.transpose(tf.reshape(sums, movedShape), inv);
   },

@@ -7,7 +7,7 @@
  * scale (not in the keys).
  */
 import { formatType, tensor } from '../types.js';
-import { asTensor, defineOp } from './define.js';
+import { asTensor, defineOp, type Tensor } from './define.js';
 
 const logSigmoid = (z: number): number => -(Math.max(-z, 0) + Math.log1p(Math.exp(-Math.abs(z))));
 
@@ -57,7 +57,12 @@ export const pairLogSigmoid = defineOp({
   // later[i, j] = key_j > key_i along the axis; log sigmoid as -softplus(-z) (see log_sigmoid).
   lower: (tf, [x, key, scale], _, ctx) => {
     const axis = ctx.axes[0]!;
-    const later = tf.cast(tf.greater(tf.expandDims(key!, axis), tf.expandDims(key!, axis + 1)), 'float32');
+    // The pairing carries no gradient (keys may be computed from differentiated values).
+    const pairing = tf.customGrad((...args) => {
+      const k = args[0] as Tensor;
+      return { value: tf.cast(tf.greater(tf.expandDims(k, axis), tf.expandDims(k, axis + 1)), 'float32'), gradFunc: () => tf.zerosLike(k) };
+    });
+    const later = pairing(key!);
     const diff = tf.sub(tf.expandDims(x!, axis + 1), tf.expandDims(x!, axis));
     const z = tf.mul(tf.expandDims(tf.broadcastTo(scale!, x!.shape), axis + 1), diff);
     return tf.sum(tf.mul(later, tf.neg(tf.softplus(tf.neg(z)))), axis + 1);

@@ -241,7 +241,7 @@ export function grpoLambdaReward(correct: ArrayLike<number>, b: RefBatch, thresh
   const out = new Float64Array(b.B * b.G);
   for (let i = 0; i < b.B; i++) {
     const rows = Array.from({ length: b.G }, (_, g) => i * b.G + g);
-    const c = rows.map((s) => (correct[s]! > 0 ? 1 : 0));
+    const c: number[] = rows.map((s) => (correct[s]! > 0 ? 1 : 0));
     const L = rows.map((s) => len(b, s));
     const rho = c.reduce((a, v) => a + v, 0) / b.G;
     const lo = Math.min(...L);
