@@ -480,3 +480,57 @@ export function mdpoDiffusion(d: DiffusionBatch, lp: Float64Array, top = 16, eps
   }
   return { loss: sum / Math.max(n, 1), scale: abs / Math.max(n, 1), A };
 }
+
+/** The DPO-style margin of pair i (G = 2): [S(lp_c) - S(base_c)] - [S(lp_r) - S(base_r)]. */
+function margin(b: RefBatch, lp: ArrayLike<number>, base: ArrayLike<number>, i: number): number {
+  const u = (s: number): number => {
+    let a = 0;
+    for (let t = 0; t < b.T; t++) if (b.mask[s * b.T + t] !== 0) a += lp[s * b.T + t]! - base[s * b.T + t]!;
+    return a;
+  };
+  return u(2 * i) - u(2 * i + 1);
+}
+
+/** SmPO (LM analogue): -log sigmoid(beta k (2p - 1) delta), p the softmax of the min-max normalized scores. */
+export function smpo(scores: Float64Array, sMin = 0, sMax = 1, beta = 0.1, k = 10) {
+  return (b: RefBatch, lp: Float64Array): RefResult => {
+    let sum = 0;
+    for (let i = 0; i < b.B; i++) {
+      const n = (x: number): number => (x - sMin) / (sMax - sMin);
+      const p = Math.exp(n(scores[2 * i]!)) / (Math.exp(n(scores[2 * i]!)) + Math.exp(n(scores[2 * i + 1]!)));
+      sum += -logSigmoid(beta * k * (2 * p - 1) * margin(b, lp, b.ref_logp, i));
+    }
+    return { loss: sum / b.B, scale: sum / b.B };
+  };
+}
+
+/** MCTS-DPO: conservative DPO with eps = min(1 - 1 / (1 + N_r / max(1, N_c)), 0.5). */
+export function mctsDpo(visits: Float64Array, beta = 0.1) {
+  return (b: RefBatch, lp: Float64Array): RefResult => {
+    let sum = 0;
+    let abs = 0;
+    for (let i = 0; i < b.B; i++) {
+      const conf = 1 / (1 + visits[2 * i + 1]! / Math.max(1, visits[2 * i]!));
+      const eps = Math.min(1 - conf, 0.5);
+      const d = margin(b, lp, b.ref_logp, i);
+      const v = -(1 - eps) * logSigmoid(beta * d) - eps * logSigmoid(-beta * d);
+      sum += v;
+      abs += Math.abs(v);
+    }
+    return { loss: sum / b.B, scale: abs / b.B };
+  };
+}
+
+/** DNO (reconstruction): DPO against the previous iterate on the pairs with margin >= minMargin. */
+export function dno(iterLogp: Float64Array, margins: Float64Array, minMargin = 0, beta = 0.1) {
+  return (b: RefBatch, lp: Float64Array): RefResult => {
+    let sum = 0;
+    let kept = 0;
+    for (let i = 0; i < b.B; i++) {
+      if (margins[i]! < minMargin) continue;
+      sum += -logSigmoid(beta * margin(b, lp, iterLogp, i));
+      kept += 1;
+    }
+    return { loss: sum / Math.max(kept, 1), scale: sum / Math.max(kept, 1) };
+  };
+}

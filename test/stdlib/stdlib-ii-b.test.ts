@@ -10,7 +10,7 @@ import { validateBatch } from '../../runtime/eval/validate.js';
 import { evaluate, type EvalOutputs } from '../../runtime/eval/evaluate.js';
 import { makeSource, span } from '../../grammar/source.js';
 import type { RefBatch, Reference } from '../helpers/references.js';
-import { aspo, brpo, gigpo, grpoLambda, mdpoDiffusion, pfKeep, pfPpo, rto, spoChain, tPpo, trpa, type DiffusionBatch } from '../helpers/references-ii-b.js';
+import { aspo, brpo, dno, gigpo, mctsDpo, smpo, grpoLambda, mdpoDiffusion, pfKeep, pfPpo, rto, spoChain, tPpo, trpa, type DiffusionBatch } from '../helpers/references-ii-b.js';
 import { entriesFor, firstMiss, makeBatch, referenceGrad, stdlibPipeline, type BatchSpec } from '../helpers/stdlib-harness.js';
 import { rng } from '../helpers/random-batch.js';
 import { compileFiles, type CompiledPipeline } from '../../compiler/compile.js';
@@ -321,4 +321,43 @@ describe('mdpo_diffusion against its reference', () => {
   it('a hand-sized batch (B 2, G 3, S 4, T 3)', async () => checkDiffusion(diffusionBatch(2, 3, 4, 3, 1), 16));
   it('a random batch training only the top 2 steps of each prompt', async () => checkDiffusion(diffusionBatch(3, 4, 5, 2, 2), 2));
   it('one denoising step (the last step is the only one)', async () => checkDiffusion(diffusionBatch(2, 4, 1, 4, 3), 16));
+});
+
+describe('preference losses: smpo, mcts_dpo, dno against their references', () => {
+  const pairs: Record<string, BatchSpec> = {
+    'a hand-sized batch of pairs with padding': { B: 3, G: 2, T: 5, seed: 111, lengths: [5, 3, 1, 4, 2, 5] },
+    'a random batch of pairs': { B: 5, G: 2, T: 4, seed: 112, spread: 1.5 },
+  };
+  for (const [label, spec] of Object.entries(pairs)) {
+    it(`smpo: ${label}`, async () => {
+      const b = makeBatch(spec);
+      const r = rng(spec.seed + 1);
+      const scores = tensorOf([b.B, 2], () => 0.1 + 0.2 * r());
+      await check('smpo', smpo(scores.data, 0.1, 0.3), b, { scores }, { s_min: '0.1', s_max: '0.3' });
+    });
+    it(`mcts_dpo: ${label}`, async () => {
+      const b = makeBatch(spec);
+      const r = rng(spec.seed + 2);
+      const visits = tensorOf([b.B, 2], () => Math.floor(10 * r()));
+      await check('mcts_dpo', mctsDpo(visits.data), b, { visits });
+    });
+    it(`dno: ${label}`, async () => {
+      const b = makeBatch(spec);
+      const r = rng(spec.seed + 3);
+      const iter = tensorOf([b.B, 2, b.T], (i) => (b.mask[i] === 0 ? 1e4 : b.logp[i]! + 0.6 * (r() - 0.5)));
+      const m = tensorOf([b.B], () => r());
+      await check('dno', dno(iter.data, m.data, 0.4), b, { iter_logp: iter, margin: m }, { min_margin: '0.4' });
+    });
+  }
+  it('smpo: a tie (equal scores) gives no loss gradient; mcts_dpo: unvisited children; dno: no pair kept', async () => {
+    const b = makeBatch({ B: 2, G: 2, T: 4, seed: 113 });
+    const tie = tensorOf([2, 2], () => 0.5);
+    const out = await check('smpo', smpo(tie.data), b, { scores: tie });
+    expect(Array.from(out['grad.logp']!.data).every((v) => v === 0)).toBe(true);
+    const zero = tensorOf([2, 2], () => 0);
+    await check('mcts_dpo', mctsDpo(zero.data), b, { visits: zero });
+    const iter = tensorOf([2, 2, 4], (i) => (b.mask[i] === 0 ? 1e4 : b.logp[i]! - 0.1));
+    const low = tensorOf([2], () => 0.1);
+    await check('dno', dno(iter.data, low.data, 0.5), b, { iter_logp: iter, margin: low }, { min_margin: '0.5' });
+  });
 });
