@@ -27,7 +27,12 @@ export function randomFeed(g: IrGraph, seed: number, B = 2, G = 4, T = 5): Recor
     const key = n.op === 'input' ? name : `reward_fn.${name}`;
     if (name === 'mask') feed[key] = named(['B', 'G', 'T'], [B, G, T], Array.from({ length: B * G * T }, (_, i) => ((i % T) < lengths[Math.floor(i / T)]! ? 1 : 0)));
     else if (name === 'step') feed[key] = named([], [], [3]);
-    else if (n.type.kind === 'tensor' && n.type.dims.includes('T')) feed[key] = token(() => -3 * r());
+    else if (n.type.kind === 'tensor' && n.type.dims.join(',') === 'B,G,T') feed[key] = token(() => -3 * r());
+    else if (n.type.kind === 'tensor' && n.type.dims.includes('T')) {
+      // A token value with a further dim (mdpo_diffusion's [B,G,T,S]): log-prob-like everywhere.
+      const shape = n.type.dims.map((d) => ({ B, G, T }[d] ?? 3));
+      feed[key] = named(n.type.dims, shape, Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => -3 * r()));
+    }
     else if (n.type.kind === 'tensor') {
       const dims = n.type.dims;
       const shape = dims.map((d) => ({ B, G, T }[d] ?? 3));
