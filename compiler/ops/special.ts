@@ -84,11 +84,26 @@ function lowerLgamma(tf: TF, x: Tensor): Tensor {
   return f(x);
 }
 
+/**
+ * Self-contained JS sources of lgammaScalar and digammaScalar (the same operations in the same
+ * order, so generated kernels compute the same float64 values), as expressions over `x`.
+ */
+const LGAMMA_JS = (x: string): string =>
+  `((v) => { const L = [${LANCZOS.map(String).join(', ')}]; const lg = (u) => { if (!(u > 0)) return NaN; ` +
+  `if (u < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * u)) - lg(1 - u); const z = u - 1; let a = L[0]; ` +
+  `for (let i = 1; i < L.length; i++) a += L[i] / (z + i); const t = z + ${LANCZOS_G} + 0.5; ` +
+  `return ${String(HALF_LOG_2PI)} + (z + 0.5) * Math.log(t) - t + Math.log(a); }; return lg(v); })(${x})`;
+const DIGAMMA_JS = (x: string): string =>
+  `((v) => { if (!(v > 0)) return NaN; let acc = 0; let z = v; while (z < 10) { acc -= 1 / z; z += 1; } const z2 = 1 / (z * z); ` +
+  `const series = z2 * (1 / 12 - z2 * (1 / 120 - z2 * (1 / 252 - z2 * (1 / 240 - z2 * (1 / 132))))); ` +
+  `return acc + Math.log(z) - 0.5 / z - series; })(${x})`;
+
 export const lgamma = elementwise({
   name: 'lgamma', lower: (tf, [x]) => lowerLgamma(tf, x!),
   // torch.lgamma: the same function (its own float evaluation), gradient digamma.
   torch: (_, __, c) => `torch.lgamma(${c.tensor(0)})`,
   dsl: 'lgamma', summary: 'log Gamma(x), for x > 0 (NaN otherwise); its gradient is digamma(x).', inputs: ['x'], result: 'f32',
   scalar: lgammaScalar, grad: ([x], g) => [g * digammaScalar(x!)],
+  js: { value: ([x]) => LGAMMA_JS(x!), grad: ([x], g) => [`(${g} * ${DIGAMMA_JS(x!)})`] },
   examples: [{ dsl: 'lgamma(1)', out: 0 }, { dsl: 'lgamma(5)', out: Math.log(24) }],
 });
