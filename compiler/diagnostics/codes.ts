@@ -189,6 +189,12 @@ export const CODES: readonly CodeInfo[] = Object.freeze([
     '`rank(x, over D)` ranks each entry of x among the entries of its line along D (0 = the smallest). D must be one dimension of x.'),
   code('RLP3051', E, 'group_mean arguments', (a) => `\`group_mean\` needs x and key of the same dims, one of them in \`over\`: found x \`${a.x}\`, key \`${a.key}\`, over \`${a.dims}\``,
     '`group_mean(x, key, over D)` averages, for each entry, the entries of its line along D with the same key. x and key must have the same dims, and D must be one of them.'),
+  code('RLP3052', E, 'fill arguments', (a) => `\`fill_forward\` and \`fill_backward\` need x and flag of the same dims and one of them in \`over\`: found x \`${a.x}\`, flag \`${a.flag}\`, over \`${a.dims}\``,
+    'A segment scan carries the value at flagged positions along one dim: `fill_forward(value, is_cut, over T)`.'),
+  code('RLP3053', E, 'pair_logsigmoid arguments', (a) => `\`pair_logsigmoid\` needs x and key of the same dims, one of them in \`over\`, and a scale that is a number or of x's dims: found x \`${a.x}\`, key \`${a.key}\`, over \`${a.dims}\``,
+    'Pairs are built inside the lines along one dim: `pair_logsigmoid(score, level, scale, over G)`.'),
+  code('RLP3054', E, 'group_sum arguments', (a) => `\`group_sum\` needs x and key of the same dims, with every \`over\` dim among them: found x \`${a.x}\`, key \`${a.key}\`, over \`${a.dims}\``,
+    'Group-by a second key sums within the blocks along the `over` dims: `group_sum(x, anchor, over [G, S])`.'),
   code('RLP4032', W, 'unused input', (a) => `input \`${a.name}\` is declared but never read`,
     'A declared input that nothing reads is probably a mistake; remove it, or use it in a stage.'),
 

@@ -3,13 +3,15 @@ import type { OpDef } from './define.js';
 import { add, div, mul, neg, pow, sub } from './arith.js';
 import { and, eq, ge, gt, le, lt, ne, not, or } from './compare.js';
 import { rollout, stateWrite } from './effects.js';
-import { abs, cos, exp, log, logSigmoid, sigmoidOp, sin, softplusOp, sqrt, stopGradient, tanh, toFloat } from './math.js';
+import { abs, cos, exp, floorOp, log, logSigmoid, sigmoidOp, sin, softplusOp, sqrt, stopGradient, tanh, toFloat } from './math.js';
 import { count, mean, reduceMax, reduceMin, std, sum, variance } from './reduce.js';
 import { clip, maximum, minimum, select } from './select.js';
-import { discountedCumsum, shift } from './scan.js';
+import { discountedCumsum, lag, shift } from './scan.js';
 import { lgamma } from './special.js';
 import { rank } from './rank.js';
-import { groupMean } from './group-mean.js';
+import { groupMean, groupSum } from './group-mean.js';
+import { fillBackward, fillForward } from './fill.js';
+import { pairLogSigmoid } from './pairs.js';
 import { expand, sort, take } from './shape.js';
 import { fused } from './fused.js';
 import { constant, input, param, rewardFn, stateRead } from './sources.js';
@@ -18,12 +20,12 @@ import { constant, input, param, rewardFn, stateRead } from './sources.js';
 export const OPS: readonly OpDef[] = Object.freeze([
   add, sub, mul, div, pow, neg,
   exp, log, sqrt, abs, sigmoidOp, logSigmoid, softplusOp, tanh, toFloat, stopGradient,
-  lgamma, cos, sin,
+  lgamma, cos, sin, floorOp,
   clip, minimum, maximum, select,
   lt, le, gt, ge, eq, ne, and, or, not,
   sum, mean, variance, std, reduceMax, reduceMin, count,
-  expand, take, sort, rank, groupMean,
-  shift, discountedCumsum,
+  expand, take, sort, rank, groupMean, groupSum, pairLogSigmoid,
+  shift, lag, discountedCumsum, fillForward, fillBackward,
   constant, param, input, stateRead, rewardFn,
   rollout, stateWrite,
   fused,

@@ -89,3 +89,9 @@ export const sin = elementwise({
   scalar: Math.sin, grad: ([x], g) => [g * Math.cos(x!)], examples: [{ dsl: 'sin(0)', out: 0 }],
   js: { value: ([x]) => `Math.sin(${x})`, grad: ([x], g) => [`(${g} * Math.cos(${x}))`] },
 });
+
+export const floorOp = elementwise({
+  name: 'floor', lower: (tf, [x]) => tf.floor(x!), torch: (_, __, c) => `torch.floor(${c.tensor(0)})`, dsl: 'floor', summary: 'The largest integer <= x (gradient 0).', inputs: ['x'], result: 'f32',
+  scalar: Math.floor, grad: () => [0], examples: [{ dsl: 'floor(2.5)', out: 2 }],
+  js: { value: ([x]) => `Math.floor(${x})`, grad: () => ['0'] },
+});

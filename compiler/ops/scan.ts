@@ -62,6 +62,31 @@ export const shift = defineOp({
   },
 });
 
+/** `lag(x, over S)`: y_t = x_{t-1}, and 0 at the first position (the previous step's value). */
+export const lag = defineOp({
+  name: 'lag',
+  dsl: 'lag',
+  summary: 'The previous element along a dim: y_t = x_{t-1}, 0 at the start (differences between consecutive steps).',
+  traits: ['pure'],
+  inputs: [{ name: 'x', kind: 'number' }],
+  over: 'required',
+  infer: scanType,
+  torch: (_, __, c) => `_lag(${c.tensor(0)}, ${c.axes[0]!})`,
+  reference: ([x], attrs) => {
+    const out = new Float64Array(x!.data.length);
+    eachLine(x!, (attrs['over'] as string[])[0]!, (offs) => offs.forEach((o, t) => (out[o] = t > 0 ? x!.data[offs[t - 1]!]! : 0)));
+    return { dims: x!.dims, shape: x!.shape, data: out };
+  },
+  lower: (tf, [x], _, ctx) => {
+    const k = ctx.axes[0]!;
+    const n = x!.shape[k]!;
+    const begin = x!.shape.map(() => 0);
+    const size = x!.shape.map((d, i) => (i === k ? n - 1 : d));
+    const pad = x!.shape.map((_, i): [number, number] => (i === k ? [1, 0] : [0, 0]));
+    return tf.pad(tf.slice(x!, begin, size), pad);
+  },
+});
+
 /** `discounted_cumsum(x, gamma, over T)`: y_t = x_t + gamma y_{t+1} (a reverse scan). */
 export const discountedCumsum = defineOp({
   name: 'discounted_cumsum',

@@ -143,6 +143,45 @@ const HELPERS: readonly Helper[] = [
     same = (key.unsqueeze(dim + 1) == key.unsqueeze(dim)).to(x.dtype)
     return torch.sum(same * x.unsqueeze(dim), dim=dim + 1) / torch.sum(same, dim=dim + 1)`,
   },
+  {
+    name: '_lag', uses: [],
+    py: `def _lag(x, dim):
+    """lag(x, over dim): y_t = x_{t-1}, 0 at the start."""
+    n = x.shape[dim]
+    return torch.cat([torch.zeros_like(x.narrow(dim, 0, 1)), x.narrow(dim, 0, n - 1)], dim)`,
+  },
+  {
+    name: '_group_sum', uses: [],
+    py: `def _group_sum(x, key, dims):
+    """group_sum(x, key, over dims): sum of the entries of x's block along dims sharing this entry's key."""
+    rest = [d for d in range(x.dim()) if d not in dims]
+    perm = rest + list(dims)
+    inv = [perm.index(i) for i in range(len(perm))]
+    xm = x.permute(perm)
+    shape = xm.shape
+    a = len(rest)
+    xs = xm.reshape(*shape[:a], -1)
+    ks = key.permute(perm).reshape(*shape[:a], -1)
+    same = (ks.unsqueeze(a + 1) == ks.unsqueeze(a)).to(x.dtype)
+    return torch.sum(same * xs.unsqueeze(a), dim=a + 1).reshape(shape).permute(inv)`,
+  },
+  {
+    name: '_fill', uses: [],
+    py: `def _fill(x, flag, dim, reverse):
+    """fill_forward / fill_backward along dim: x at the last (reverse: first) flagged position at or before (after) each entry; 0 if none."""
+    f = (flag != 0).to(x.dtype)
+    c = torch.flip(torch.cumsum(torch.flip(f, [dim]), dim), [dim]) if reverse else torch.cumsum(f, dim)
+    pick = (c.unsqueeze(dim + 1) == c.unsqueeze(dim)).to(x.dtype) * f.unsqueeze(dim)
+    return torch.sum(pick * x.unsqueeze(dim), dim=dim + 1)`,
+  },
+  {
+    name: '_pair_logsigmoid', uses: [],
+    py: `def _pair_logsigmoid(x, key, scale, dim):
+    """pair_logsigmoid(x, key, scale, over dim): sum over j with key_j > key_i of log sigmoid(scale_i (x_i - x_j))."""
+    later = (key.unsqueeze(dim) > key.unsqueeze(dim + 1)).to(x.dtype)
+    z = torch.broadcast_to(scale, x.shape).unsqueeze(dim + 1) * (x.unsqueeze(dim + 1) - x.unsqueeze(dim))
+    return torch.sum(later * torch.nn.functional.logsigmoid(z), dim=dim + 1)`,
+  },
 ];
 
 const BY_NAME = new Map(HELPERS.map((h) => [h.name, h]));

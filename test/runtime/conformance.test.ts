@@ -80,11 +80,27 @@ function casesFor(op: OpDef): Case[] {
     return [plain(['T']), plain(['B', 'G', 'T']), withWhere(['T']), withWhere(['G']), withWhere(['B', 'G', 'T'])];
   }
   if (op.name === 'expand') return [{ label: '[B,G] over T', types: [tensor('f32', ['B', 'G'])], attrs: { over: ['T'] }, draw: [uniform(-2, 2)], diff: [0] }];
+  if (op.name === 'lag') return [{ label: '[B,G,T] over T', types: [tensor('f32', ['B', 'G', 'T'])], attrs: { over: ['T'] }, draw: [uniform(-2, 2)], diff: [0] }];
   if (op.name === 'shift') return [{ label: '[B,G,T] over T', types: [tensor('f32', ['B', 'G', 'T'])], attrs: { over: ['T'] }, draw: [uniform(-2, 2)], diff: [0] }];
   if (op.name === 'discounted_cumsum') {
     return [{ label: '[B,G,T] over T, gamma', types: [tensor('f32', ['B', 'G', 'T']), tensor('f32', [])], attrs: { over: ['T'] }, draw: [uniform(-2, 2), uniform(0.5, 1)], diff: [0, 1] }];
   }
   if (op.name === 'group_mean') return [{ label: '[B,G,T] by a key in {0,1,2} over G', types: [tensor('f32', ['B', 'G', 'T']), tensor('f32', ['B', 'G', 'T'])], attrs: { over: ['G'] }, draw: [uniform(-2, 2), small], diff: [0] }];
+  if (op.name === 'group_sum') {
+    return [
+      { label: '[B,G,T] by a key in {0,1,2} over G', types: [tensor('f32', ['B', 'G', 'T']), tensor('f32', ['B', 'G', 'T'])], attrs: { over: ['G'] }, draw: [uniform(-2, 2), small], diff: [0] },
+      { label: '[B,G,T] by a key in {0,1,2} over [G, T]', types: [tensor('f32', ['B', 'G', 'T']), tensor('f32', ['B', 'G', 'T'])], attrs: { over: ['G', 'T'] }, draw: [uniform(-2, 2), small], diff: [0] },
+    ];
+  }
+  if (op.name === 'fill_forward' || op.name === 'fill_backward') {
+    return [{ label: '[B,G,T] flagged by a 0/1 over T', types: [tensor('f32', ['B', 'G', 'T']), tensor('f32', ['B', 'G', 'T'])], attrs: { over: ['T'] }, draw: [uniform(-2, 2), bit], diff: [0] }];
+  }
+  if (op.name === 'pair_logsigmoid') {
+    return [
+      { label: '[B,G,T] by a key in {0,1,2} over G, scale of x\'s dims', types: [tensor('f32', ['B', 'G', 'T']), tensor('f32', ['B', 'G', 'T']), tensor('f32', ['B', 'G', 'T'])], attrs: { over: ['G'] }, draw: [uniform(-2, 2), small, uniform(0.5, 2)], diff: [0, 2] },
+      { label: '[B,G] by a key in {0,1,2} over G, scalar scale', types: [tensor('f32', ['B', 'G']), tensor('f32', ['B', 'G']), tensor('f32', [])], attrs: { over: ['G'] }, draw: [uniform(-2, 2), small, uniform(0.5, 2)], diff: [0, 2] },
+    ];
+  }
   if (op.name === 'rank') return [{ label: '[B,G,T] over G', types: [tensor('f32', ['B', 'G', 'T'])], attrs: { over: ['G'] }, draw: [uniform(-2, 2)], diff: [0] }];
   if (op.name === 'sort') return [{ label: '[B] over B', types: [tensor('f32', ['B'])], attrs: { over: ['B'] }, draw: [uniform(-2, 2)], diff: [0] }];
   if (op.name === 'take') return [{ label: '[B,G,T] at G=1', types: [tensor('f32', bgt)], attrs: { dim: 'G', index: 1 }, draw: [uniform(-2, 2)], diff: [0] }];
