@@ -40,11 +40,18 @@ function lowerFused(tf: TF, xs: readonly Tensor[], attrs: Readonly<Record<string
   const sizes = bodySizes(body, xs.map((x) => x.shape), ctx.outShape, ctx.sizes);
   const kernel = kernelFor(text, body, sizes, ctx.needsGrad);
   const root = body.nodes[body.nodes.length - 1]!.type;
+  // Gradients no one asked for: zeros made where they live (tf.zeros fills a JS array, then uploads it).
+  const zeros = (shape: readonly number[]): Tensor => {
+    const z = hostTensor(tf, shape, 'float32');
+    z.view().fill(0);
+    return z.tensor;
+  };
   const store = (data: ArrayLike<number>, shape: readonly number[]): Tensor => tf.tensor(Float32Array.from(data), [...shape], 'float32');
   const f = tf.customGrad((...args) => {
     const ins = args.slice(0, xs.length) as Tensor[];
-    // The backward reads the inputs where they live: keep them (the forward's scope disposes its tensors).
-    (args[xs.length] as unknown as (ts: Tensor[]) => void)(ins);
+    // The backward reads the inputs where they live: keep them (the forward's scope disposes its
+    // tensors; a saved tensor is an Identity that shares memory), unless no gradient flows here.
+    if (ctx.needsGrad.some((x) => x)) (args[xs.length] as unknown as (ts: Tensor[]) => void)(ins);
     // Allocate first, then take the views (the wasm heap may move on allocation).
     const value = hostTensor(tf, ctx.outShape, TF_DTYPE[root.dtype]);
     const st = kernel.forward(ins.map((t) => hostView(tf, t)), value.view());
@@ -54,7 +61,7 @@ function lowerFused(tf: TF, xs: readonly Tensor[], attrs: Readonly<Record<string
         const ins = saved;
         const outs = ins.map((t, l) => (kernel.direct[l] ? hostTensor(tf, t.shape, 'float32') : null));
         const g = kernel.backward(ins.map((t) => hostView(tf, t)), st, hostView(tf, dy as Tensor), outs.map((o) => o?.view() ?? null));
-        return ins.map((t, l) => outs[l]?.tensor ?? (g[l] === null ? tf.zeros(t.shape) : store(g[l]!, t.shape)));
+        return ins.map((t, l) => outs[l]?.tensor ?? (g[l] === null ? zeros(t.shape) : store(g[l]!, t.shape)));
       },
     };
   });
