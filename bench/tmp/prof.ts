@@ -1,0 +1,18 @@
+import { compileFiles } from '../../compiler/compile.js';
+import { makeSource, span } from '../../grammar/source.js';
+import { useBackend, type BackendName } from '../../runtime/backends/index.js';
+import { specializeBatch } from '../../runtime/eval/specialize.js';
+import { validateBatch } from '../../runtime/eval/validate.js';
+import { profileEval, formatProfile } from '../../runtime/eval/profile.js';
+import { lossBatch, b1Shape } from '../../bench/fusion.js';
+const pipeline = process.argv[2]!; const backend = process.argv[3] as BackendName; const opt = process.argv[4] !== 'O0';
+const p = compileFiles([`stdlib/${pipeline}.rlp`]).pipelines.find((x) => x.name === pipeline)!;
+const [B, G, T] = b1Shape(pipeline);
+const reads = new Set(p.raw.ordered().filter((n) => n.op === 'input' || n.op === 'reward_fn').map((n) => (n.op === 'input' ? String(n.attrs['name']) : 'reward')));
+const entries = lossBatch(B, G, T).filter((e) => reads.has(e.name));
+const v = validateBatch(p.raw, entries, { set: pipeline === 'dpo' ? {} : { group: String(G) }, grad: ['logp'], allowNonfinite: false, fileSpan: span(makeSource('bench', ''), 0, 0) });
+const { tf } = await useBackend(backend);
+const vb = specializeBatch(p, v.valid!, opt);
+for (const s of vb.plan.steps) console.log(s.node.id, s.node.op, JSON.stringify(s.node.type).slice(0,80));
+const prof = await profileEval(tf, backend, vb, ['logp']);
+console.log(formatProfile(prof, 30));

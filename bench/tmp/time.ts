@@ -1,0 +1,16 @@
+import { compileFiles } from '../../compiler/compile.js';
+import { makeSource, span } from '../../grammar/source.js';
+import { useBackend, type BackendName } from '../../runtime/backends/index.js';
+import { specializeBatch } from '../../runtime/eval/specialize.js';
+import { validateBatch } from '../../runtime/eval/validate.js';
+import { evaluate } from '../../runtime/eval/evaluate.js';
+import { lossBatch, b1Shape } from '../fusion.js';
+const pipeline = process.argv[2]!; const backend = process.argv[3] as BackendName; const opt = process.argv[4] !== 'O0'; const n = Number(process.argv[5] ?? 10);
+const p = compileFiles([`stdlib/${pipeline}.rlp`]).pipelines.find((x) => x.name === pipeline)!;
+const [B, G, T] = b1Shape(pipeline);
+const reads = new Set(p.raw.ordered().filter((n) => n.op === 'input' || n.op === 'reward_fn').map((n) => (n.op === 'input' ? String(n.attrs['name']) : 'reward')));
+const entries = lossBatch(B, G, T).filter((e) => reads.has(e.name));
+const v = validateBatch(p.raw, entries, { set: pipeline === 'dpo' ? {} : { group: String(G) }, grad: ['logp'], allowNonfinite: false, fileSpan: span(makeSource('bench', ''), 0, 0) });
+const { tf } = await useBackend(backend);
+const vb = specializeBatch(p, v.valid!, opt);
+await evaluate(tf, backend, vb, ['logp'], { repeat: n, onTiming: (t) => console.log(JSON.stringify(t)) });
