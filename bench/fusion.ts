@@ -1,8 +1,8 @@
 /**
  * B1 loss fusion: a stdlib loss forward + d loss / d logp at 512 sequences x 512 tokens,
  * optimized (fused) against -O0 on one backend, through `evaluate` with `repeat` as
- * `rlp eval --repeat` runs it (compute only, batch already uploaded; warm-up, then the median
- * of 5). Checked in the same run: the max abs and rel difference of loss and grad.logp.
+ * `rlp eval --repeat` runs it (compute only, batch already uploaded), side by side: 3 rounds of
+ * (-O0, fused), each a warm-up and 3 timed runs; the median of the 9 timed runs of each. Checked in the same run: the max abs and rel difference of loss and grad.logp.
  * Run as `tsx bench/fusion.ts PIPELINE BACKEND` (one process per benchmark); prints one JSON line.
  */
 import { compileFiles } from '../compiler/compile.js';
@@ -35,30 +35,44 @@ export function b1Shape(pipeline: string): [number, number, number] {
   return pipeline === 'dpo' ? [256, 2, 512] : [64, 8, 512];
 }
 
+/** Rounds of side-by-side measurement (each a warm-up and 3 timed runs per variant). */
+const ROUNDS = 3;
+
+/** The median of some numbers. */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
 /** One B1 measurement. */
 export async function benchFusion(pipeline: string, backend: BackendName): Promise<{ fusedMs: number; o0Ms: number; maxAbs: number; maxRel: number }> {
   const file = pipeline === 'dpo' ? 'stdlib/dpo.rlp' : `stdlib/${pipeline}.rlp`;
   const p = compileFiles([file]).pipelines.find((x) => x.name === pipeline)!;
   const [B, G, T] = b1Shape(pipeline);
-  const o0 = lowerProgram(p, { level: 'O0' });
+  const prog = lowerProgram(p, { level: 'O0' });
   // The inputs it reads; its reward functions are fed their result, `reward`.
-  const reads = new Set([...o0.inputs.filter((i) => i.read).map((i) => i.name), ...(o0.rewards.functions.length > 0 ? ['reward'] : [])]);
+  const reads = new Set([...prog.inputs.filter((i) => i.read).map((i) => i.name), ...(prog.rewards.functions.length > 0 ? ['reward'] : [])]);
   const entries = lossBatch(B, G, T).filter((e) => reads.has(e.name));
-  const v = validateBatch(o0.graph, entries, { set: pipeline === 'dpo' ? {} : { group: String(G) }, grad: ['logp'], allowNonfinite: false, fileSpan: span(makeSource('bench', ''), 0, 0) });
+  const v = validateBatch(prog.graph, entries, { set: pipeline === 'dpo' ? {} : { group: String(G) }, grad: ['logp'], allowNonfinite: false, fileSpan: span(makeSource('bench', ''), 0, 0) });
   if (v.valid === null) throw new Error(v.diagnostics.map((d) => d.message).join('; '));
   const { tf } = await useBackend(backend);
-  const run = async (optimized: boolean): Promise<{ out: EvalOutputs; t: EvalTiming }> => {
-    let t: EvalTiming | null = null;
-    const out = await evaluate(tf, backend, planBatch(batchProgram(p, v.valid!, optimized), v.valid!), ['logp'], { repeat: 5, onTiming: (x) => (t = x) });
-    return { out, t: t! };
-  };
-  const unfused = await run(false);
-  const fused = await run(true);
+  const plans = { o0: planBatch(batchProgram(p, v.valid!, false), v.valid!), fused: planBatch(batchProgram(p, v.valid!, true), v.valid!) };
+  const times = { o0: [] as number[], fused: [] as number[] };
+  const outs: Partial<Record<'o0' | 'fused', EvalOutputs>> = {};
+  // Side by side on a shared machine: rounds of (-O0, fused), each an `rlp eval --repeat 3`
+  // (warm-up, then 3 timed runs on the uploaded batch); the median over every timed run.
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const k of ['o0', 'fused'] as const) {
+      outs[k] = await evaluate(tf, backend, plans[k], ['logp'], { repeat: 3, onTiming: (t: EvalTiming) => times[k].push(t.ms) });
+    }
+  }
+  const o0 = { out: outs.o0!, t: { ms: median(times.o0) } };
+  const fused = { out: outs.fused!, t: { ms: median(times.fused) } };
   let maxAbs = 0;
   let maxRel = 0;
   for (const k of ['loss', 'grad.logp']) {
     const a = fused.out[k]!.data;
-    const b = unfused.out[k]!.data;
+    const b = o0.out[k]!.data;
     let scale = 0;
     for (const x of b) scale = Math.max(scale, Math.abs(x));
     for (let i = 0; i < a.length; i++) {
@@ -67,7 +81,7 @@ export async function benchFusion(pipeline: string, backend: BackendName): Promi
       maxRel = Math.max(maxRel, d / Math.max(Math.abs(b[i]!), 1e-2 * scale, 1e-12));
     }
   }
-  return { fusedMs: fused.t.ms, o0Ms: unfused.t.ms, maxAbs, maxRel };
+  return { fusedMs: fused.t.ms, o0Ms: o0.t.ms, maxAbs, maxRel };
 }
 
 /** Copy bandwidth of this machine (bytes/ms): the physical floor's denominator. */

@@ -5,6 +5,26 @@ import json, sys, time
 import torch
 
 torch.set_num_threads(2)
+
+if sys.argv[1] == "logprob":
+    # B2 anchor: log_softmax + pick of each row's token, forward + d/d logits, N x V.
+    N, V = int(sys.argv[2]), int(sys.argv[3])
+    g = torch.Generator().manual_seed(0)
+    z = 6 * torch.rand(N, V, generator=g) - 3
+    ids = torch.randint(0, V, (N,), generator=g)
+    cot = torch.rand(N, generator=g) - 0.5
+    ts = []
+    for i in range(6):
+        x = z.clone().requires_grad_(True)
+        t0 = time.perf_counter()
+        lp = torch.log_softmax(x, -1).gather(1, ids[:, None])[:, 0]
+        (lp * cot).sum().backward()
+        _ = x.grad[0, 0].item()
+        ts.append((time.perf_counter() - t0) * 1000)
+    ts = sorted(ts[1:])
+    print(json.dumps({"logprob": ts[len(ts) // 2]}))
+    sys.exit(0)
+
 B, G, T = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 g = torch.Generator().manual_seed(0)
 logp = -2 * torch.rand(B, G, T, generator=g)

@@ -17,6 +17,9 @@ import { bodyShape, type FusedBody } from './body.js';
 /** Host arrays in, host arrays out (float64). */
 export type HostArray = ArrayLike<number>;
 
+/** An array a kernel writes its results into (a backend tensor's own memory, or a new array). */
+export type WritableArray = { [i: number]: number; readonly length: number };
+
 /** What the forward pass keeps for the backward pass. */
 export interface ForwardState {
   readonly out: Float64Array;
@@ -28,9 +31,16 @@ export interface ForwardState {
 export interface JsKernel {
   /** Number of elements of the result. */
   readonly outSize: number;
-  forward(leaves: readonly HostArray[]): ForwardState;
-  /** Gradients for each leaf (null for leaves that are not f32). */
-  backward(leaves: readonly HostArray[], state: ForwardState, dy: HostArray): (Float64Array | null)[];
+  /** The forward pass; with `out`, the result is also written there (`state.out` stays float64). */
+  forward(leaves: readonly HostArray[], out?: WritableArray): ForwardState;
+  /**
+   * Gradients for each leaf (null for leaves that are not f32 or not asked). With `into`, the
+   * gradient of each leaf given an array there is written into it (every element is set), and
+   * that array is returned in its place.
+   */
+  backward(leaves: readonly HostArray[], state: ForwardState, dy: HostArray, into?: readonly (WritableArray | null | undefined)[]): (HostArray | null)[];
+  /** Leaves whose gradient covers the whole iteration space: `into` may hold an array for them. */
+  readonly direct: readonly boolean[];
   /** The generated source, for inspection and debugging. */
   readonly source: { readonly forward: string; readonly backward: string };
 }
@@ -58,21 +68,31 @@ function sizeOf(sizes: ReadonlyMap<string, number>, d: string): number {
   return s;
 }
 
-/** A line placed at a loop depth: 0 before every loop, k inside the k-th loop (loop-invariant code motion). */
+/**
+ * A line placed at a loop depth: 0 before every loop, k inside the k-th loop (loop-invariant
+ * code motion); `post` lines go after the deeper loops at that depth (a reduction's store).
+ */
 interface Placed {
   readonly depth: number;
   readonly line: string;
+  readonly post?: boolean;
 }
 
 function loops(space: readonly string[], sizes: ReadonlyMap<string, number>, inner: readonly (string | Placed)[]): string[] {
   const at = (l: string | Placed): Placed => (typeof l === 'string' ? { depth: space.length, line: l } : l);
   const placed = inner.map(at);
-  const out: string[] = placed.filter((p) => p.depth === 0).map((p) => p.line);
-  space.forEach((d, i) => {
-    out.push(`${'  '.repeat(i)}for (let i${i} = 0; i${i} < ${sizeOf(sizes, d)}; i${i}++) {`);
-    for (const p of placed) if (p.depth === i + 1) out.push('  '.repeat(i + 1) + p.line);
-  });
-  space.forEach((_, i) => out.push(`${'  '.repeat(space.length - 1 - i)}}`));
+  const out: string[] = [];
+  const level = (i: number): void => {
+    const pad = '  '.repeat(i);
+    for (const p of placed) if (p.depth === i && p.post !== true) out.push(pad + p.line);
+    if (i < space.length) {
+      out.push(`${pad}for (let i${i} = 0; i${i} < ${sizeOf(sizes, space[i]!)}; i${i}++) {`);
+      level(i + 1);
+      out.push(`${pad}}`);
+    }
+    for (const p of placed) if (p.depth === i && p.post === true) out.push(pad + p.line);
+  };
+  level(0);
   return out;
 }
 
@@ -135,23 +155,44 @@ export function compileJsKernel(body: FusedBody, sizes: ReadonlyMap<string, numb
   const rootDims = body.nodes[body.nodes.length - 1]!.type.dims;
   const outSize = prod(rootDims.map((d) => sizeOf(sizes, d)));
 
+  // Entries outside the first reduction's mask (a leaf) contribute nothing: their element
+  // values are not computed (the mask is read first, everything else inside the test).
+  const skipMasked = (lines: readonly (string | Placed)[]): (string | Placed)[] => {
+    if (w1 === null || w1 >= 0) return [...lines];
+    const full = space.length;
+    const at = (l: string | Placed): Placed => (typeof l === 'string' ? { depth: full, line: l } : l);
+    const placed = lines.map(at);
+    const maskLoad = leafLoads.find((p) => p.line.startsWith(`const ${val(w1)} = `))!;
+    if (maskLoad.depth !== full) return [...lines];
+    const rest = placed.filter((p) => p !== maskLoad);
+    return [...rest.filter((p) => p.depth < full), maskLoad, `if (${val(w1)} !== 0) {`, ...rest.filter((p) => p.depth === full), '}'];
+  };
+
   // ---- forward
   const fwd: string[] = [...header];
   if (red1 === null) {
     fwd.push(`const out = new Float64Array(${outSize});`);
     fwd.push(...loops(space, sizes, [...leafLoads, ...elementLines, `out[${offsetExpr(rootDims, space, sizes)}] = ${val(x0)};`]));
+    fwd.push(`if (O !== undefined) for (let o = 0; o < ${outSize}; o++) O[o] = out[o];`);
     fwd.push('return { out, acc: [] };');
   } else {
     fwd.push(`const s1 = new Float64Array(${o1Size}), c1 = new Float64Array(${o1Size}), r1 = new Float64Array(${o1Size});`);
     const o = offsetExpr(red1.type.dims, space, sizes);
-    fwd.push(...loops(space, sizes, [
-      ...leafLoads, ...elementLines,
-      `const o = ${o}, w = ${w1 === null ? '1' : val(w1)};`,
-      `if (w !== 0) s1[o] += ${val(x0)} * w;`,
-      'c1[o] += w;',
-    ]));
+    const wExpr = w1 === null ? '1' : val(w1);
+    // Reducing over the innermost dims (the usual T): accumulate in locals, store once per output.
+    const k1 = red1.type.dims.length;
+    const inner = space.slice(0, k1).every((d, i) => red1.type.dims[i] === d);
+    const acc: (string | Placed)[] = inner
+      ? [
+          { depth: k1, line: 'let s = 0, c = 0;' },
+          `{ const w = ${wExpr}; if (w !== 0) { s += ${val(x0)} * w; c += w; } }`,
+          { depth: k1, line: `{ const o = ${o}; s1[o] += s; c1[o] += c; }`, post: true },
+        ]
+      : [`{ const o = ${o}, w = ${wExpr}; if (w !== 0) { s1[o] += ${val(x0)} * w; c1[o] += w; } }`];
+    fwd.push(...loops(space, sizes, skipMasked([...leafLoads, ...elementLines, ...acc])));
     fwd.push(`for (let o = 0; o < ${o1Size}; o++) r1[o] = ${finalize(red1.op, 's1[o]', 'c1[o]')};`);
     if (red2 === null) {
+      fwd.push(`if (O !== undefined) for (let o = 0; o < ${o1Size}; o++) O[o] = r1[o];`);
       fwd.push('return { out: r1, acc: [{ s: s1, c: c1, r: r1 }] };');
     } else {
       const w2 = red2.attrs['where'] === true ? red2.args[1]! : null;
@@ -164,6 +205,7 @@ export function compileJsKernel(body: FusedBody, sizes: ReadonlyMap<string, numb
         'c2[o] += w;',
       ]));
       fwd.push(`for (let o = 0; o < ${outSize}; o++) r2[o] = ${finalize(red2.op, 's2[o]', 'c2[o]')};`);
+      fwd.push(`if (O !== undefined) for (let o = 0; o < ${outSize}; o++) O[o] = r2[o];`);
       fwd.push('return { out: r2, acc: [{ s: s1, c: c1, r: r1 }, { s: s2, c: c2, r: r2 }] };');
     }
   }
@@ -174,17 +216,28 @@ export function compileJsKernel(body: FusedBody, sizes: ReadonlyMap<string, numb
   const liveNode: boolean[] = [];
   const liveArg = (a: number): boolean => (a < 0 ? differentiable[-a - 1]! : liveNode[a]!);
   body.nodes.forEach((n, k) => liveNode.push(n.args.some(liveArg)));
+  // A leaf over exactly the iteration space gets each element's gradient once: summed in a
+  // local and stored (into the caller's array when given), never accumulated in memory.
+  const direct = body.leaves.map((t, l) => differentiable[l]! && t.dims.length === space.length && t.dims.every((d, i) => d === space[i]));
   const bwd: string[] = [...header, ...(red1 !== null ? ['const C1 = st.acc[0].c, R1 = st.acc[0].r;'] : [])];
-  bwd.push(...body.leaves.map((t, l) => (differentiable[l] ? `const gL${l} = new Float64Array(${prod(t.dims.map((d) => sizeOf(sizes, d)))});` : `const gL${l} = null;`)));
+  bwd.push(...body.leaves.map((t, l) => {
+    const n = prod(t.dims.map((d) => sizeOf(sizes, d)));
+    if (!differentiable[l]) return `const gL${l} = null;`;
+    return direct[l] ? `const gL${l} = I !== undefined && I[${l}] != null ? I[${l}] : new Float64Array(${n});` : `const gL${l} = new Float64Array(${n});`;
+  }));
   const addLeaf = (l: number, dims: readonly string[], sp: readonly string[], expr: string): string =>
-    differentiable[l] ? `gL${l}[${offsetExpr(dims, sp, sizes)}] += ${expr};` : '';
-  const seed: string[] = [];
+    !differentiable[l] ? '' : direct[l] && sp === space ? `q${l} += ${expr};` : `gL${l}[${offsetExpr(dims, sp, sizes)}] += ${expr};`;
+  const seed: (string | Placed)[] = [];
   const adj = (k: number): string => `a${k}`;
   // Adjoint of the first reduction's input at this element, and of its mask.
   if (red1 === null) {
-    if (liveArg(x0)) seed.push(`${adj(x0)} += dy[${offsetExpr(rootDims, space, sizes)}];`);
+    if (liveArg(x0)) seed.push(x0 < 0 ? addLeaf(-x0 - 1, body.leaves[-x0 - 1]!.dims, space, `dy[${offsetExpr(rootDims, space, sizes)}]`) : `${adj(x0)} += dy[${offsetExpr(rootDims, space, sizes)}];`);
   } else {
-    seed.push(`const o = ${offsetExpr(red1.type.dims, space, sizes)}, w = ${w1 === null ? '1' : val(w1)}, c = C1[o], g1 = d1[o];`);
+    const k1 = red1.type.dims.length;
+    const inner = space.slice(0, k1).every((d, i) => red1.type.dims[i] === d);
+    const oLine = `const o = ${offsetExpr(red1.type.dims, space, sizes)}, c = C1[o], g1 = d1[o];`;
+    seed.push(inner ? { depth: k1, line: oLine } : oLine);
+    seed.push(`const w = ${w1 === null ? '1' : val(w1)};`);
     const dx = red1.op === 'sum' ? '(w !== 0 ? g1 * w : 0)' : red1.op === 'mean' ? '(c !== 0 && w !== 0 ? g1 * w / c : 0)' : null;
     if (dx !== null && liveArg(x0)) seed.push(x0 < 0 ? addLeaf(-x0 - 1, body.leaves[-x0 - 1]!.dims, space, dx) : `${adj(x0)} += ${dx};`);
     if (w1 !== null && liveArg(w1)) {
@@ -208,7 +261,11 @@ export function compileJsKernel(body: FusedBody, sizes: ReadonlyMap<string, numb
     });
     sweep.push(`if (${adj(k)} !== 0) { ${lines.filter((l) => l !== '').join(' ')} }`);
   }
-  const adjDecl = body.nodes.map((_, k) => k).filter((k) => isElement(k) && liveNode[k]).map((k) => `let ${adj(k)} = 0;`);
+  const adjDecl = [
+    ...body.nodes.map((_, k) => k).filter((k) => isElement(k) && liveNode[k]).map((k) => `let ${adj(k)} = 0;`),
+    ...body.leaves.map((_, l) => l).filter((l) => direct[l]).map((l) => `let q${l} = 0;`),
+  ];
+  const stores = body.leaves.map((_, l) => l).filter((l) => direct[l]).map((l) => `gL${l}[${offsetExpr(space, space, sizes)}] = q${l};`);
   if (red2 !== null) {
     const w2 = red2.attrs['where'] === true ? red2.args[1]! : null;
     const space1 = red1!.type.dims;
@@ -226,18 +283,23 @@ export function compileJsKernel(body: FusedBody, sizes: ReadonlyMap<string, numb
   } else if (red1 !== null) {
     bwd.push('const d1 = dy;');
   }
-  bwd.push(...loops(space, sizes, [...leafLoads, ...elementLines, ...adjDecl, ...seed.filter((l) => l !== ''), ...sweep]));
+  const guarded = w1 !== null && w1 < 0 && !liveArg(w1) ? skipMasked([...leafLoads, ...elementLines, ...adjDecl.filter((l) => l.startsWith('let a')), ...seed.filter((l) => l !== ''), ...sweep]) : null;
+  bwd.push(...loops(space, sizes, guarded === null
+    ? [...leafLoads, ...elementLines, ...adjDecl, ...seed.filter((l) => l !== ''), ...sweep, ...stores]
+    : [...adjDecl.filter((l) => l.startsWith('let q')), ...guarded, ...stores]));
   bwd.push(`return [${body.leaves.map((_, l) => `gL${l}`).join(', ')}];`);
 
   const fwdSrc = fwd.join('\n');
   const bwdSrc = bwd.join('\n');
   type Lib = Record<string, (x: number) => number>;
-  const forward = new Function('L', 'F', 'G', 'LIB', fwdSrc) as (L: readonly HostArray[], F: Fn[], G: GradFn[], LIB: Lib) => ForwardState;
-  const backward = new Function('L', 'F', 'G', 'LIB', 'st', 'dy', bwdSrc) as (L: readonly HostArray[], F: Fn[], G: GradFn[], LIB: Lib, st: ForwardState, dy: HostArray) => (Float64Array | null)[];
+  type Into = readonly (WritableArray | null | undefined)[] | undefined;
+  const forward = new Function('L', 'F', 'G', 'LIB', 'O', fwdSrc) as (L: readonly HostArray[], F: Fn[], G: GradFn[], LIB: Lib, O: WritableArray | undefined) => ForwardState;
+  const backward = new Function('L', 'F', 'G', 'LIB', 'st', 'dy', 'I', bwdSrc) as (L: readonly HostArray[], F: Fn[], G: GradFn[], LIB: Lib, st: ForwardState, dy: HostArray, I: Into) => (HostArray | null)[];
   return {
     outSize,
-    forward: (leaves) => forward(leaves, F, G, lib),
-    backward: (leaves, st, dy) => backward(leaves, F, G, lib, st, dy),
+    direct,
+    forward: (leaves, out) => forward(leaves, F, G, lib, out),
+    backward: (leaves, st, dy, into) => backward(leaves, F, G, lib, st, dy, into),
     source: { forward: fwdSrc, backward: bwdSrc },
   };
 }

@@ -6,6 +6,7 @@
  */
 import { bodyShape, parseBody, TF_DTYPE, type FusedBody } from '../codegen/body.js';
 import { bodySizes, compileJsKernel, type JsKernel } from '../codegen/js-kernel.js';
+import { hostTensor, hostView } from './host-memory.js';
 import { sameType, type TensorType, type Type } from '../types.js';
 import { opByName } from './index.js';
 import { defineOp, type LowerCtx, type OpDef, type RefArray, type Tensor, type TF } from './define.js';
@@ -39,17 +40,28 @@ function lowerFused(tf: TF, xs: readonly Tensor[], attrs: Readonly<Record<string
   const sizes = bodySizes(body, xs.map((x) => x.shape), ctx.outShape, ctx.sizes);
   const kernel = kernelFor(text, body, sizes, ctx.needsGrad);
   const root = body.nodes[body.nodes.length - 1]!.type;
-  const store = (data: Float64Array, dtype: 'float32' | 'int32' | 'bool', shape: readonly number[]): Tensor =>
-    tf.tensor(dtype === 'float32' ? Float32Array.from(data) : dtype === 'int32' ? Int32Array.from(data) : Uint8Array.from(data, (v) => (v !== 0 ? 1 : 0)), [...shape], dtype);
+  // Gradients no one asked for: zeros made where they live (tf.zeros fills a JS array, then uploads it).
+  const zeros = (shape: readonly number[]): Tensor => {
+    const z = hostTensor(tf, shape, 'float32');
+    z.view().fill(0);
+    return z.tensor;
+  };
+  const store = (data: ArrayLike<number>, shape: readonly number[]): Tensor => tf.tensor(Float32Array.from(data), [...shape], 'float32');
   const f = tf.customGrad((...args) => {
     const ins = args.slice(0, xs.length) as Tensor[];
-    const host = ins.map((t) => t.dataSync() as ArrayLike<number>);
-    const st = kernel.forward(host);
+    // The backward reads the inputs where they live: keep them (the forward's scope disposes its
+    // tensors; a saved tensor is an Identity that shares memory), unless no gradient flows here.
+    if (ctx.needsGrad.some((x) => x)) (args[xs.length] as unknown as (ts: Tensor[]) => void)(ins);
+    // Allocate first, then take the views (the wasm heap may move on allocation).
+    const value = hostTensor(tf, ctx.outShape, TF_DTYPE[root.dtype]);
+    const st = kernel.forward(ins.map((t) => hostView(tf, t)), value.view());
     return {
-      value: store(st.out, TF_DTYPE[root.dtype], ctx.outShape),
-      gradFunc: (dy: Tensor | Tensor[]) => {
-        const g = kernel.backward(host, st, (dy as Tensor).dataSync() as ArrayLike<number>);
-        return ins.map((t, l) => (g[l] === null ? tf.zeros(t.shape) : store(g[l]!, 'float32', t.shape)));
+      value: value.tensor,
+      gradFunc: (dy: Tensor | Tensor[], saved: Tensor[]) => {
+        const ins = saved;
+        const outs = ins.map((t, l) => (kernel.direct[l] ? hostTensor(tf, t.shape, 'float32') : null));
+        const g = kernel.backward(ins.map((t) => hostView(tf, t)), st, hostView(tf, dy as Tensor), outs.map((o) => o?.view() ?? null));
+        return ins.map((t, l) => outs[l]?.tensor ?? (g[l] === null ? zeros(t.shape) : store(g[l]!, t.shape)));
       },
     };
   });

@@ -111,7 +111,10 @@ function grow(g: IrGraph, root: IrNode, users: Map<number, number[]>, taken: Set
     }
   }
   const elementCount = [...members].filter((id) => !isReduction(g.node(id))).length;
-  if (members.size < 2 || (reductions.length === 0 && elementCount < 2)) return null;
+  // A lone masked reduction is worth a kernel too: its stock lowering selects, multiplies and
+  // materializes the full input several times (forward and backward), the kernel reads it once.
+  const loneMasked = members.size === 1 && reductions.length === 1 && root.attrs['where'] === true;
+  if ((members.size < 2 && !loneMasked) || (reductions.length === 0 && elementCount < 2)) return null;
   return { members, node: build(g, root, members) };
 }
 

@@ -13,6 +13,9 @@
  * - the Minimum/Maximum gradients do not reduce broadcast axes (a broadcast operand gets a
  *   gradient of the output's shape, and autodiff throws): we register gradients that sum the
  *   broadcast axes away, as Add's and Mul's do, so nothing is broadcast before the call.
+ * - wasm `Identity` copies the whole tensor (cpu and webgl share the memory), and autodiff
+ *   clones every tensor a gradient saves: a custom gradient saving its [B,G,T] inputs paid a
+ *   copy of each per step. We register an Identity that shares the memory, as cpu's does.
  */
 import type { TFModule } from './tf.js';
 import type * as tfc from '@tensorflow/tfjs-core';
@@ -31,10 +34,30 @@ export function installFixes(tf: TFModule, backend: string): void {
     installMatMulGradient(tf);
     installed.add('grad:BatchMatMul');
   }
+  if (backend === 'wasm' && !installed.has('identity:wasm')) {
+    installSharedIdentity(tf);
+    installed.add('identity:wasm');
+  }
   if ((backend === 'wasm' || backend === 'cpu') && !installed.has(`segsum:${backend}`)) {
     installScatterAdd(tf, backend);
     installed.add(`segsum:${backend}`);
   }
+}
+
+/** A wasm Identity that shares its input's memory (counted, as Reshape's) instead of copying it. */
+function installSharedIdentity(tf: TFModule): void {
+  const stock = tf.getKernel('Identity', 'wasm');
+  if (stock === undefined) return;
+  tf.unregisterKernel('Identity', 'wasm');
+  tf.registerKernel({
+    ...stock,
+    kernelFunc: (args) => {
+      const x = (args.inputs as { x: tfc.TensorInfo }).x;
+      if (x.dtype === 'string') return stock.kernelFunc(args);
+      (args.backend as unknown as { incRef(id: tfc.DataId): void }).incRef(x.dataId);
+      return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+    },
+  });
 }
 
 /** A linear-time UnsortedSegmentSum (scatter-add), computed on the host. */

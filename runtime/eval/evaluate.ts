@@ -70,7 +70,7 @@ export async function evaluate(tf: TFModule, backend: string, vb: ValidBatch, gr
       for (let i = 0; i < opts.repeat; i++) {
         const t0 = performance.now();
         const again = compute(tf, backend, lossOnly, grad, feeds);
-        await syncAll(again);
+        await syncAll(again, backend);
         times.push(performance.now() - t0);
         disposeOutputs(tf, again, feeds);
       }
@@ -90,8 +90,13 @@ export function disposeOutputs(tf: TFModule, outs: ReadonlyMap<string, Tensor>, 
   tf.dispose([...outs.values()].filter((t) => !fed.has(t)));
 }
 
-/** Wait until every value is computed (a device backend queues work): read one element of each. */
-async function syncAll(vals: Map<string, Tensor>): Promise<void> {
+/**
+ * Wait until every value is computed (a device backend queues work): read one element of each.
+ * The host backends (cpu, wasm) compute synchronously: their values are ready on return (and a
+ * slice there reads the whole tensor back).
+ */
+async function syncAll(vals: Map<string, Tensor>, backend: string): Promise<void> {
+  if (backend === 'cpu' || backend === 'wasm') return;
   for (const t of vals.values()) {
     if (t.size === 0) continue;
     const one = t.rank === 0 ? t.clone() : t.slice(new Array(t.rank).fill(0), new Array(t.rank).fill(1));

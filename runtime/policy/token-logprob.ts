@@ -2,9 +2,11 @@
  * Token log-probabilities as one fused kernel: log softmax(logits)[id] per row, computed row by
  * row from the max and the log-sum-exp, never materializing the [N, V] log-probs; its backward
  * is g * (onehot(id) - softmax(logits)), written straight into the logits' gradient. On the
- * host-memory backends (cpu, wasm); elsewhere the stock log-softmax and one-hot product.
+ * host-memory backends (cpu, wasm), reading the logits and writing its results where the backend
+ * keeps them (no copy); elsewhere the stock log-softmax and one-hot product.
  */
 import type * as tfc from '@tensorflow/tfjs-core';
+import { hostTensor, hostView } from '../../compiler/ops/host-memory.js';
 import { oneHotF32 } from '../backends/fixes.js';
 import type { TFModule } from '../backends/tf.js';
 
@@ -44,23 +46,28 @@ export function tokenLogProbs(tf: TFModule, logits: Tensor, ids: Int32Array, bac
   const N = ids.length;
   const f = tf.customGrad((...args) => {
     const x = args[0] as Tensor;
-    const z = x.dataSync() as Float32Array;
+    // The backward reads the logits where they live (saved: shared, not copied).
+    (args[1] as unknown as (ts: Tensor[]) => void)([x]);
+    const out = hostTensor(tf, lead, 'float32');
+    const z = hostView(tf, x);
     const { lse } = rowStats(z, N, V);
-    const out = new Float32Array(N);
-    for (let n = 0; n < N; n++) out[n] = z[n * V + ids[n]!]! - lse[n]!;
+    const o = out.view();
+    for (let n = 0; n < N; n++) o[n] = z[n * V + ids[n]!]! - lse[n]!;
     return {
-      value: tf.tensor(out, lead),
-      gradFunc: (dy: Tensor | Tensor[]) => {
-        const g = (dy as Tensor).dataSync();
-        const dz = new Float32Array(N * V);
+      value: out.tensor,
+      gradFunc: (dy: Tensor | Tensor[], saved: Tensor[]) => {
+        const grad = hostTensor(tf, saved[0]!.shape, 'float32');
+        const g = hostView(tf, dy as Tensor);
+        const zs = hostView(tf, saved[0]!);
+        const dz = grad.view();
         for (let n = 0; n < N; n++) {
           const o = n * V;
           const gn = g[n]!;
           const l = lse[n]!;
-          for (let v = 0; v < V; v++) dz[o + v] = -gn * Math.exp(z[o + v]! - l);
+          for (let v = 0; v < V; v++) dz[o + v] = -gn * Math.exp(zs[o + v]! - l);
           dz[o + ids[n]!]! += gn;
         }
-        return tf.tensor(dz, x.shape);
+        return grad.tensor;
       },
     };
   });

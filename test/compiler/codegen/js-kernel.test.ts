@@ -111,4 +111,31 @@ describe('generated JS kernels', () => {
       expect(shape.dims.length).toBeGreaterThanOrEqual(0);
     });
   }
+
+  // The training path asks one gradient (masks and the rest not), and writes the result and the
+  // whole-space gradients straight into float32 tensors: same values as the full float64 kernel.
+  for (const { name, body } of all) {
+    it(`${name}: asking fewer gradients, into float32 arrays, gives the same gradients`, () => {
+      const full = compileJsKernel(body, SIZES);
+      const masks = new Set(body.nodes.filter((n) => n.attrs['where'] === true).map((n) => n.args[1]!).filter((a) => a < 0).map((a) => -a - 1));
+      const needs = body.leaves.map((t, l) => t.dtype === 'f32' && !masks.has(l));
+      const some = compileJsKernel(body, SIZES, needs);
+      const xs = leavesFor(body, 11);
+      const r = rng(3);
+      const cot = Float64Array.from({ length: full.outSize }, () => r() - 0.5);
+      const want = full.backward(xs, full.forward(xs), cot);
+      const out = new Float32Array(some.outSize);
+      const st = some.forward(xs, out);
+      expect(Array.from(out)).toEqual(Array.from(st.out, (v) => Math.fround(v)));
+      const into = body.leaves.map((t, l) => (some.direct[l] ? new Float32Array(size(t.dims)).fill(NaN) : null));
+      const got = some.backward(xs, st, cot, into);
+      body.leaves.forEach((_, l) => {
+        if (!needs[l]) return;
+        if (some.direct[l]) expect(got[l]).toBe(into[l]);
+        const g = Array.from(got[l]!);
+        const w = Array.from(want[l]!);
+        g.forEach((v, i) => expect(Math.abs(v - w[i]!), `${name} leaf ${l}[${i}]`).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(w[i]!))));
+      });
+    });
+  }
 });

@@ -17,6 +17,20 @@ describe.each(BACKENDS)('fixes on %s', (backend) => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('clones without losing values: a clone outlives its source, and memory returns to where it started', async () => {
+    const { tf } = await useBackend(backend);
+    const before = tf.memory().numTensors;
+    const x = tf.tensor1d([1, 2, 3]);
+    const y = tf.clone(x);
+    x.dispose();
+    expect(Array.from(await y.data())).toEqual([1, 2, 3]);
+    const z = tf.add(y, 1);
+    y.dispose();
+    expect(Array.from(await z.data())).toEqual([2, 3, 4]);
+    z.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('computes matmul gradients for every transpose combination', async () => {
     const { tf } = await useBackend(backend);
     const a = tf.tensor2d([[1, 2, 3], [4, 5, 6]]);
@@ -94,5 +108,18 @@ describe('the defects themselves (so the fixes stay needed and honest)', () => {
   it("wasm's bool cast is broken without the fix", async () => {
     const { tf } = await useBackend('wasm');
     expect(Array.from(await tf.cast(tf.tensor1d([-0.5, 0.5]), 'bool').data())).not.toEqual([1, 1]);
+  });
+});
+
+describe('wasm Identity', () => {
+  it('shares its input memory instead of copying it (the fix), counted so either side may be disposed first', async () => {
+    const { tf } = await useBackend('wasm');
+    const be = tf.backend() as unknown as { getMemoryOffset(id: object): number };
+    const x = tf.tensor1d([4, 5, 6]);
+    const y = tf.clone(x);
+    expect(be.getMemoryOffset(y.dataId)).toBe(be.getMemoryOffset(x.dataId));
+    y.dispose();
+    expect(Array.from(await x.data())).toEqual([4, 5, 6]);
+    x.dispose();
   });
 });
