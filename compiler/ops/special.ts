@@ -91,4 +91,5 @@ export const lgamma = elementwise({
   dsl: 'lgamma', summary: 'log Gamma(x), for x > 0 (NaN otherwise); its gradient is digamma(x).', inputs: ['x'], result: 'f32',
   scalar: lgammaScalar, grad: ([x], g) => [g * digammaScalar(x!)],
   examples: [{ dsl: 'lgamma(1)', out: 0 }, { dsl: 'lgamma(5)', out: Math.log(24) }],
+  wgsl: { value: ([x]) => `rlp_lgamma(${x})`, grad: ([x], g) => [`(${g} * rlp_digamma(${x}))`] },
 });
