@@ -59,8 +59,9 @@ function ensureRegistered(tf: TF): void {
   });
 }
 
-/** Launch one program on these inputs (in its binding order). */
-function launch(tf: TF, p: WgslProgram, inputs: readonly Tensor[]): Tensor {
+/** Launch one program on these inputs (in its binding order): its flat output. */
+export function launchWgsl(tf: TF, p: WgslProgram, inputs: readonly Tensor[]): Tensor {
+  ensureRegistered(tf);
   const named = Object.fromEntries(inputs.map((t, i) => [`x${i}`, t]));
   return tf.engine().runKernel(WGSL_KERNEL_NAME, named, { program: p } as unknown as Record<string, never>) as Tensor;
 }
@@ -106,9 +107,9 @@ export function lowerFusedWgsl(tf: TF, xs: readonly Tensor[], kernel: WgslKernel
     let value: Tensor;
     if (kernel.accSizes.length === 0) {
       const p = kernel.forward[0]!;
-      value = tf.reshape(launch(tf, p, p.inputs.map((i) => inputOf(i, accs, null))), [...outShape]);
+      value = tf.reshape(launchWgsl(tf, p, p.inputs.map((i) => inputOf(i, accs, null))), [...outShape]);
     } else {
-      for (const p of kernel.forward) accs.push(launch(tf, p, p.inputs.map((i) => inputOf(i, accs, null))));
+      for (const p of kernel.forward) accs.push(launchWgsl(tf, p, p.inputs.map((i) => inputOf(i, accs, null))));
       const m = kernel.accSizes[kernel.accSizes.length - 1]!;
       const r = tf.reshape(tf.slice(accs[accs.length - 1]!, [0], [m]), [...outShape]);
       value = outDtype === 'float32' ? r : tf.cast(r, outDtype);
@@ -123,7 +124,7 @@ export function lowerFusedWgsl(tf: TF, xs: readonly Tensor[], kernel: WgslKernel
         return ins.map((t, l) => {
           const progs = kernel.backward[l]!;
           if (progs.length === 0) return tf.zeros(t.shape);
-          const parts = progs.map((p) => launch(tf, p, p.inputs.map((i) => inputOf(i, saved, dyF))));
+          const parts = progs.map((p) => launchWgsl(tf, p, p.inputs.map((i) => inputOf(i, saved, dyF))));
           return tf.reshape(parts.length === 1 ? parts[0]! : tf.addN(parts), t.shape);
         });
       },
