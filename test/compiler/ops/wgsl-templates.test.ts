@@ -14,6 +14,12 @@ import { rng } from '../../helpers/random-batch.js';
 const available = (await webgpuAvailable()) || process.env['RLP_REQUIRE_WEBGPU'] === '1';
 const withTemplates = OPS.filter((o) => o.wgsl !== undefined);
 const POSITIVE = ['log', 'sqrt', 'pow', 'lgamma'];
+/**
+ * Value tolerance (relative, or absolute below 1): f32 rounding. lgamma's f32 form adds terms of
+ * size ~10 (Stirling's series at x + 8 less the log of the shift product), so where lgamma
+ * crosses zero (x = 1, 2) its error is a few 1e-6 absolute, as in its TF.js lowering.
+ */
+const VALUE_TOL: Record<string, number> = { lgamma: 1e-5 };
 
 /** Operand tuples: random ones (some whole numbers, some equal pairs), then extremes for unary ops. */
 function operands(op: (typeof OPS)[number]): number[][] {
@@ -66,7 +72,7 @@ describe('WGSL templates', () => {
       const close = (u: number, v: number, tol: number): boolean => (Number.isNaN(v) ? Number.isNaN(u) : u === v || Math.abs(u - v) <= tol * Math.max(1, Math.abs(v)));
       xs.forEach((x, t) => {
         const want = op.scalar!(...x);
-        expect(close(got[t * (k + 1)]!, want, 2e-6), `${op.name}(${x.join(', ')}): got ${got[t * (k + 1)]}, want ${want}`).toBe(true);
+        expect(close(got[t * (k + 1)]!, want, VALUE_TOL[op.name] ?? 2e-6), `${op.name}(${x.join(', ')}): got ${got[t * (k + 1)]}, want ${want}`).toBe(true);
         const ref = op.grad!(x, gs[t]!);
         ref.forEach((v, i) => expect(close(got[t * (k + 1) + i + 1]!, v, 2e-5), `${op.name}(${x.join(', ')}) partial ${i}: got ${got[t * (k + 1) + i + 1]}, want ${v}`).toBe(true));
       });
