@@ -90,14 +90,14 @@ export function lowerFusedWgsl(tf: TF, xs: readonly Tensor[], kernel: WgslKernel
     const ins = args.slice(0, n) as Tensor[];
     const packs = new Map<string, Tensor>();
     /** A program's input: a leaf, the leaves it packs (flat f32, concatenated once per pass), an accumulator, dy. */
-    const inputOf = (i: WgslInput, accs: readonly Tensor[], dy: Tensor | null): Tensor => {
-      if (i.kind === 'leaf') return ins[i.leaf]!;
+    const inputOf = (i: WgslInput, accs: readonly Tensor[], dy: Tensor | null, leaves: readonly Tensor[]): Tensor => {
+      if (i.kind === 'leaf') return leaves[i.leaf]!;
       if (i.kind === 'acc') return accs[i.level - 1]!;
       if (i.kind === 'dy') return dy!;
       const key = i.leaves.join(',');
       let p = packs.get(key);
       if (p === undefined) {
-        p = tf.concat(i.leaves.map((l) => tf.reshape(ins[l]!.dtype === 'float32' ? ins[l]! : tf.cast(ins[l]!, 'float32'), [-1])));
+        p = tf.concat(i.leaves.map((l) => tf.reshape(leaves[l]!.dtype === 'float32' ? leaves[l]! : tf.cast(leaves[l]!, 'float32'), [-1])));
         packs.set(key, p);
       }
       return p;
@@ -107,24 +107,26 @@ export function lowerFusedWgsl(tf: TF, xs: readonly Tensor[], kernel: WgslKernel
     let value: Tensor;
     if (kernel.accSizes.length === 0) {
       const p = kernel.forward[0]!;
-      value = tf.reshape(launchWgsl(tf, p, p.inputs.map((i) => inputOf(i, accs, null))), [...outShape]);
+      value = tf.reshape(launchWgsl(tf, p, p.inputs.map((i) => inputOf(i, accs, null, ins))), [...outShape]);
     } else {
-      for (const p of kernel.forward) accs.push(launchWgsl(tf, p, p.inputs.map((i) => inputOf(i, accs, null))));
+      for (const p of kernel.forward) accs.push(launchWgsl(tf, p, p.inputs.map((i) => inputOf(i, accs, null, ins))));
       const m = kernel.accSizes[kernel.accSizes.length - 1]!;
       const r = tf.reshape(tf.slice(accs[accs.length - 1]!, [0], [m]), [...outShape]);
       value = outDtype === 'float32' ? r : tf.cast(r, outDtype);
     }
-    save(accs);
+    // The leaves too: the executor may dispose an intermediate leaf before the backward runs.
+    save([...accs, ...ins]);
     return {
       value,
       gradFunc: (dy: Tensor | Tensor[], saved: Tensor[]) => {
         const g = dy as Tensor;
         const dyF = g.dtype === 'float32' ? g : tf.cast(g, 'float32');
         packs.clear();
-        return ins.map((t, l) => {
+        const leaves = saved.slice(accs.length);
+        return leaves.map((t, l) => {
           const progs = kernel.backward[l]!;
           if (progs.length === 0) return tf.zeros(t.shape);
-          const parts = progs.map((p) => launchWgsl(tf, p, p.inputs.map((i) => inputOf(i, saved, dyF))));
+          const parts = progs.map((p) => launchWgsl(tf, p, p.inputs.map((i) => inputOf(i, saved, dyF, leaves))));
           return tf.reshape(parts.length === 1 ? parts[0]! : tf.addN(parts), t.shape);
         });
       },
