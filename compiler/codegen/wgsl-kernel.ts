@@ -110,7 +110,7 @@ const TOUCH = '// @bindings';
 
 /**
  * Bind a program's source: leaves are read through `ld<l>(offset)`; find which leaves and other
- * inputs the code reads, pack the leaves into one buffer if they would not fit, define the
+ * inputs the code reads, pack the smallest leaves into one buffer if they would not fit, define the
  * readers, and keep every binding in the pipeline's layout (TF.js binds them all).
  */
 function bind(code: string, leafSizes: readonly number[]): { code: string; inputs: WgslInput[] } {
@@ -120,14 +120,14 @@ function bind(code: string, leafSizes: readonly number[]): { code: string; input
     ...(/\bA2\[/.test(code) ? [{ kind: 'acc', level: 2 } as const] : []),
     ...(/\bDY\[/.test(code) ? [{ kind: 'dy' } as const] : []),
   ];
-  const packed = leaves.length + others.length > MAX_STORAGE_BUFFERS - 1;
-  const inputs: WgslInput[] = [...(packed ? [{ kind: 'pack', leaves } as const] : leaves.map((l) => ({ kind: 'leaf', leaf: l }) as const)), ...others];
-  let base = 0;
-  const readers = leaves.map((l) => {
-    const r = packed ? `fn ld${l}(i: i32) -> f32 { return LP[${base} + i]; }` : `fn ld${l}(i: i32) -> f32 { return f32(L${l}[i]); }`;
-    base += leafSizes[l]!;
-    return r;
-  });
+  // Too many buffers: the smallest leaves (scalars, per-sequence values) share one, so the big
+  // ones are read in place and only the small ones are copied.
+  const over = leaves.length + others.length - (MAX_STORAGE_BUFFERS - 1);
+  const pack = over > 0 ? [...leaves].sort((a, b) => leafSizes[a]! - leafSizes[b]! || a - b).slice(0, over + 1) : [];
+  const inputs: WgslInput[] = [...leaves.filter((l) => !pack.includes(l)).map((l) => ({ kind: 'leaf', leaf: l }) as const), ...(pack.length > 0 ? [{ kind: 'pack', leaves: pack } as const] : []), ...others];
+  const bases = new Map<number, number>();
+  pack.reduce((base, l) => (bases.set(l, base), base + leafSizes[l]!), 0);
+  const readers = leaves.map((l) => (bases.has(l) ? `fn ld${l}(i: i32) -> f32 { return LP[${bases.get(l)} + i]; }` : `fn ld${l}(i: i32) -> f32 { return f32(L${l}[i]); }`));
   const touch = ['_ = uniforms.NAN;', ...inputs.map((i) => `_ = arrayLength(&${inputName(i)});`)].join('\n');
   return { code: [...readers, code.replace(TOUCH, touch)].join('\n'), inputs };
 }

@@ -29,8 +29,8 @@ interface WebGPUBackendLike {
   runWebGPUProgram(program: WebGPUProgramLike, inputs: readonly unknown[], outputDtype: string): unknown;
 }
 
-/** TF.js's program object for a generated program (a fresh one per launch: the backend writes to it). */
-function toWebGPUProgram(p: WgslProgram): WebGPUProgramLike {
+/** TF.js's program object for a generated program (a fresh one per launch: the backend writes to it); its shader key is the whole source. */
+export function toWebGPUProgram(p: WgslProgram): WebGPUProgramLike {
   return {
     variableNames: p.inputs.map(inputName),
     outputShape: [p.outSize],

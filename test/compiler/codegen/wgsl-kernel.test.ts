@@ -12,7 +12,7 @@ import { optimize } from '../../../compiler/compile.js';
 import { parseBody, type FusedBody } from '../../../compiler/codegen/body.js';
 import { compileJsKernel } from '../../../compiler/codegen/js-kernel.js';
 import { compileWgslKernel, MAX_STORAGE_BUFFERS } from '../../../compiler/codegen/wgsl-kernel.js';
-import { lowerFusedWgsl } from '../../../compiler/codegen/wgsl-lower.js';
+import { lowerFusedWgsl, toWebGPUProgram } from '../../../compiler/codegen/wgsl-lower.js';
 import { TF_DTYPE } from '../../../compiler/codegen/body.js';
 import { runPipeline } from '../../../compiler/passes/index.js';
 import type { Tensor } from '../../../compiler/ops/define.js';
@@ -77,6 +77,23 @@ function withDims(body: FusedBody, base: ReadonlyMap<string, number>): Map<strin
   for (const t of [...body.leaves, ...body.nodes.map((n) => n.type)]) for (const d of t.dims) if (!sizes.has(d)) sizes.set(d, 3);
   return sizes;
 }
+
+describe('generated WGSL programs', () => {
+  it('bake every size into the source, which is the pipeline cache key', () => {
+    const p = stdlibPipeline('grpo');
+    const g = optimize(p.name, p.file, p.raw, runPipeline(new Map())).ir;
+    const body = parseBody(g.ordered().find((n) => n.op === 'fused' && String(n.attrs['ops']).includes('exp'))!.attrs['body']);
+    const a = compileWgslKernel(body, withDims(body, SMALL));
+    const b = compileWgslKernel(body, withDims(body, new Map([['B', 4], ['G', 3], ['T', 5]])));
+    const programs = (k: typeof a) => [...k.forward, ...k.backward.flat()];
+    programs(a).forEach((p, i) => {
+      expect(p.code).not.toBe(programs(b)[i]!.code);
+      const key = toWebGPUProgram(p).shaderKey;
+      expect(key).toContain(p.code);
+      expect(programs(b).some((q) => toWebGPUProgram(q).shaderKey === key)).toBe(false);
+    });
+  });
+});
 
 describe.runIf(available)('generated WGSL kernels on webgpu', () => {
   it('exist for the stdlib, and some need their leaves packed into one buffer', () => {
