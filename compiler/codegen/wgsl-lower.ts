@@ -62,7 +62,8 @@ function ensureRegistered(tf: TF): void {
 /** Launch one program on these inputs (in its binding order): its flat output. */
 export function launchWgsl(tf: TF, p: WgslProgram, inputs: readonly Tensor[]): Tensor {
   ensureRegistered(tf);
-  const named = Object.fromEntries(inputs.map((t, i) => [`x${i}`, t]));
+  // Flat: the programs index buffers themselves, and TF.js's shader prelude handles rank <= 6 only.
+  const named = Object.fromEntries(inputs.map((t, i) => [`x${i}`, t.rank === 1 ? t : tf.reshape(t, [-1])]));
   return tf.engine().runKernel(WGSL_KERNEL_NAME, named, { program: p } as unknown as Record<string, never>) as Tensor;
 }
 
