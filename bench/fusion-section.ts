@@ -13,7 +13,8 @@ import { b1Shape, copyBandwidth } from './fusion.js';
 import { B2_N, B2_V } from './token-logprob.js';
 
 const PIPELINES = ['grpo', 'dapo', 'dpo', 'gspo'];
-const BACKENDS = ['wasm', 'cpu'];
+/** webgpu runs where an adapter exists (lavapipe is a CPU Vulkan driver: its figures are indicative only). */
+const BACKENDS = ['wasm', 'cpu', 'webgpu'];
 /** Targets of the issue: fused / -O0 speedups. */
 const TARGET: Record<string, number> = { wasm: 3, cpu: 15, webgpu: 2 };
 
@@ -32,6 +33,9 @@ function child<T>(args: string[]): T | string {
   }
 }
 
+/** A webgpu case that failed only because this machine has no adapter. */
+const noAdapter = (backend: string, failure: string): boolean => backend === 'webgpu' && /no WebGPU adapter|cannot load the `webgpu` package/.test(failure);
+
 function torchAnchor(args: string[]): { value: Record<string, number> | null; note: string; load: number } {
   if (!existsSync('/usr/bin/python3')) return { value: null, note: 'skipped: no /usr/bin/python3', load: load() };
   const t = spawnSync('/usr/bin/python3', ['bench/torch_anchor.py', ...args], { encoding: 'utf8' });
@@ -49,7 +53,7 @@ export function runFusionSection(): void {
   for (const pipeline of PIPELINES) {
     for (const backend of BACKENDS) {
       const r = child<Omit<Row, 'pipeline' | 'backend' | 'load'>>(['bench/fusion.ts', pipeline, backend]);
-      if (typeof r === 'string') notes.push(`B1 ${pipeline} ${backend}: ${r}`);
+      if (typeof r === 'string') notes.push(`B1 ${pipeline} ${backend}: ${noAdapter(backend, r) ? 'skipped (no WebGPU adapter)' : r}`);
       else rows.push({ pipeline, backend, ...r, load: load() });
       // B6: the torch anchor right after the wasm case it anchors.
       if (backend === 'wasm' && (pipeline === 'grpo' || pipeline === 'dapo')) {
@@ -62,7 +66,7 @@ export function runFusionSection(): void {
   for (const V of B2_V) {
     for (const backend of BACKENDS) {
       const r = child<Omit<B2Row, 'V' | 'backend' | 'load'>>(['bench/token-logprob.ts', String(V), backend]);
-      if (typeof r === 'string') notes.push(`B2 V=${V} ${backend}: ${r}`);
+      if (typeof r === 'string') notes.push(`B2 V=${V} ${backend}: ${noAdapter(backend, r) ? 'skipped (no WebGPU adapter)' : r}`);
       else b2.push({ V, backend, ...r, load: load() });
     }
   }

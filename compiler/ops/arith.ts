@@ -16,12 +16,14 @@ export const add = elementwise({
   name: 'add', lower: (tf, [x, y]) => tf.add(x!, y!), torch: (xs, _, c) => `${num(xs, c, 0)} + ${num(xs, c, 1)}`, dsl: null, summary: 'Addition: x + y.', inputs: ['x', 'y'], result: 'arith', commutative: true,
   scalar: (x, y) => x + y, grad: (_, g) => [g, g],
   js: { value: ([x, y]) => `(${x} + ${y})`, grad: (_, g) => [g, g] },
+  wgsl: { value: ([x, y]) => `(${x} + ${y})`, grad: (_, g) => [g, g] },
 });
 
 export const sub = elementwise({
   name: 'sub', lower: (tf, [x, y]) => tf.sub(x!, y!), torch: (xs, _, c) => `${num(xs, c, 0)} - ${num(xs, c, 1)}`, dsl: null, summary: 'Subtraction: x - y.', inputs: ['x', 'y'], result: 'arith',
   scalar: (x, y) => x - y, grad: (_, g) => [g, -g],
   js: { value: ([x, y]) => `(${x} - ${y})`, grad: (_, g) => [g, `(-${g})`] },
+  wgsl: { value: ([x, y]) => `(${x} - ${y})`, grad: (_, g) => [g, `(-${g})`] },
 });
 
 export const mul = elementwise({
@@ -29,12 +31,14 @@ export const mul = elementwise({
   result: 'arith', product: true, commutative: true,
   scalar: (x, y) => x * y, grad: ([x, y], g) => [g * y!, g * x!],
   js: { value: ([x, y]) => `(${x} * ${y})`, grad: ([x, y], g) => [`(${g} * ${y})`, `(${g} * ${x})`] },
+  wgsl: { value: ([x, y]) => `(${x} * ${y})`, grad: ([x, y], g) => [`(${g} * ${y})`, `(${g} * ${x})`] },
 });
 
 export const div = elementwise({
   name: 'div', lower: (tf, [x, y]) => tf.div(x!, y!), torch: (xs, _, c) => `${numTensor(xs, c, 0)} / ${num(xs, c, 1)}`, dsl: null, summary: 'Division: x / y (IEEE: x/0 is ±inf, 0/0 is NaN).', inputs: ['x', 'y'], result: 'f32',
   scalar: (x, y) => x / y, grad: ([x, y], g) => [g / y!, (-g * x!) / (y! * y!)],
   js: { value: ([x, y]) => `(${x} / ${y})`, grad: ([x, y], g) => [`(${g} / ${y})`, `((-${g} * ${x}) / (${y} * ${y}))`] },
+  wgsl: { value: ([x, y]) => `(${x} / ${y})`, grad: ([x, y], g) => [`(${g} / ${y})`, `((-${g} * ${x}) / (${y} * ${y}))`] },
 });
 
 export const pow = elementwise({
@@ -42,10 +46,12 @@ export const pow = elementwise({
   scalar: (x, y) => x ** y,
   grad: ([x, y], g) => [g * y! * x! ** (y! - 1), x! > 0 ? g * x! ** y! * Math.log(x!) : 0],
   js: { value: ([x, y]) => `(${x} ** ${y})`, grad: ([x, y], g) => [`(${g} * ${y} * ${x} ** (${y} - 1))`, `(${x} > 0 ? ${g} * ${x} ** ${y} * Math.log(${x}) : 0)`] },
+  wgsl: { value: ([x, y]) => `rlp_pow(${x}, ${y})`, grad: ([x, y], g) => [`(${g} * ${y} * rlp_pow(${x}, ${y} - 1.0))`, `select(0.0, ${g} * rlp_pow(${x}, ${y}) * log(${x}), ${x} > 0.0)`] },
 });
 
 export const neg = elementwise({
   name: 'neg', lower: (tf, [x]) => tf.neg(x!), torch: (xs, _, c) => `-${num(xs, c, 0)}`, dsl: null, summary: 'Negation: -x.', inputs: ['x'], result: 'arith',
   scalar: (x) => -x, grad: (_, g) => [-g],
   js: { value: ([x]) => `(-${x})`, grad: (_, g) => [`(-${g})`] },
+  wgsl: { value: ([x]) => `(-${x})`, grad: (_, g) => [`(-${g})`] },
 });

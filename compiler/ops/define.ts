@@ -98,6 +98,18 @@ export interface JsTemplate {
   readonly lib?: Readonly<Record<string, (x: number) => number>>;
 }
 
+/**
+ * WGSL source templates of an elementwise op, for generated webgpu kernels: the same contract as
+ * `JsTemplate`, over f32 expressions (bools and ints arrive as 0/1 and whole f32 values). They may
+ * call the helpers of compiler/codegen/wgsl-prelude.ts (`rlp_sigmoid`...);
+ * test/compiler/ops/wgsl-templates.test.ts holds them equal to `scalar` and `grad` on the GPU.
+ */
+export interface WgslTemplate {
+  readonly value: (xs: readonly string[]) => string;
+  /** `y` names the op's own value at the same operands. A partial that is identically zero is `'0.0'`. */
+  readonly grad: (xs: readonly string[], g: string, y: string) => readonly string[];
+}
+
 /** Unfused TF.js lowering of an op. */
 export type LowerFn = (tf: TF, xs: readonly Tensor[], attrs: Attrs, ctx: LowerCtx) => Tensor;
 
@@ -146,6 +158,8 @@ export interface OpDef {
   readonly grad?: (xs: readonly number[], g: number) => readonly number[];
   /** Source templates of `scalar` and `grad` for generated kernels (elementwise ops). */
   readonly js?: JsTemplate;
+  /** WGSL templates of `scalar` and `grad` for generated webgpu kernels (elementwise ops). */
+  readonly wgsl?: WgslTemplate;
   /** Reference semantics of a reduction. */
   readonly reduce?: ReduceFn;
   /** Reference semantics of any other op (shape ops, sorts, scans). */

@@ -1,6 +1,6 @@
 /** A helper for declaring elementwise ops from their scalar semantics. */
 import type { DType } from '../types.js';
-import { defineOp, type InputKind, type JsTemplate, type LowerFn, type OpDef, type TorchFn, type Trait } from './define.js';
+import { defineOp, type InputKind, type JsTemplate, type LowerFn, type OpDef, type TorchFn, type Trait, type WgslTemplate } from './define.js';
 import { arithOf, combine } from './infer.js';
 
 /** What an elementwise op needs to say about itself. */
@@ -21,6 +21,8 @@ export interface ElementwiseSpec {
   readonly grad?: (xs: readonly number[], g: number) => readonly number[];
   /** `scalar` and `grad` as JS source templates (for generated kernels). */
   readonly js?: JsTemplate;
+  /** `scalar` and `grad` as WGSL templates (for generated webgpu kernels). */
+  readonly wgsl?: WgslTemplate;
   readonly product?: boolean;
   readonly commutative?: boolean;
   /** The op picks input 1 or input 2 by input 0 (`select`): constant folding may keep one branch. */
@@ -46,6 +48,7 @@ export function elementwise(s: ElementwiseSpec): OpDef {
     ...(s.torch !== undefined ? { torch: s.torch } : {}),
     ...(s.grad !== undefined ? { grad: s.grad } : {}),
     ...(s.js !== undefined ? { js: s.js } : {}),
+    ...(s.wgsl !== undefined ? { wgsl: s.wgsl } : {}),
     ...(s.examples !== undefined ? { examples: s.examples } : {}),
   });
 }

@@ -1,12 +1,15 @@
 /**
  * `fused`: a region of elementwise ops with its trailing reductions, made by the `fuse` pass.
  * Its body (attr `body`, see compiler/codegen/body.ts) is typed by the ops it holds, evaluated
- * by a generated kernel on the host-memory backends (cpu, wasm) under a custom gradient derived
- * from the same body, and op by op through the ops' own lowerings elsewhere.
+ * by a generated kernel on the host-memory backends (cpu, wasm) and by generated WGSL programs on
+ * webgpu (compiler/codegen/wgsl-lower.ts), each under a custom gradient derived from the same
+ * body, and op by op through the ops' own lowerings elsewhere.
  */
 import { bodyShape, parseBody, TF_DTYPE, type FusedBody } from '../codegen/body.js';
 import { bodySizes, compileJsKernel, type JsKernel } from '../codegen/js-kernel.js';
 import { hostTensor, hostView } from './host-memory.js';
+import { wgslUnsupported } from '../codegen/wgsl-kernel.js';
+import { lowerFusedWgsl, wgslKernelFor } from '../codegen/wgsl-lower.js';
 import { sameType, type TensorType, type Type } from '../types.js';
 import { opByName } from './index.js';
 import { defineOp, type LowerCtx, type OpDef, type RefArray, type Tensor, type TF } from './define.js';
@@ -36,6 +39,10 @@ export function kernelFor(bodyText: string, body: FusedBody, sizes: ReadonlyMap<
 function lowerFused(tf: TF, xs: readonly Tensor[], attrs: Readonly<Record<string, unknown>>, ctx: LowerCtx): Tensor {
   const text = String(attrs['body']);
   const body = parseBody(text);
+  if (ctx.backend === 'webgpu' && wgslUnsupported(body) === null) {
+    const sizes = bodySizes(body, xs.map((x) => x.shape), ctx.outShape, ctx.sizes);
+    return lowerFusedWgsl(tf, xs, wgslKernelFor(text, body, sizes, ctx.needsGrad), ctx.outShape, TF_DTYPE[body.nodes[body.nodes.length - 1]!.type.dtype]);
+  }
   if (!HOST_BACKENDS.includes(ctx.backend)) return lowerOpByOp(tf, xs, body, ctx);
   const sizes = bodySizes(body, xs.map((x) => x.shape), ctx.outShape, ctx.sizes);
   const kernel = kernelFor(text, body, sizes, ctx.needsGrad);

@@ -43,6 +43,7 @@ export const clip = elementwise({
   grad: ([x, lo, hi], g) => [x! > lo! && x! < hi! ? g : 0, x! <= lo! ? g : 0, x! >= hi! ? g : 0],
   examples: [{ dsl: 'clip(2, 0.8, 1.2)', out: 1.2 }, { dsl: 'clip(0.5, 0.8, 1.2)', out: 0.8 }],
   js: { value: ([x, lo, hi]) => `Math.min(${hi}, Math.max(${lo}, ${x}))`, grad: ([x, lo, hi], g) => [`(${x} > ${lo} && ${x} < ${hi} ? ${g} : 0)`, `(${x} <= ${lo} ? ${g} : 0)`, `(${x} >= ${hi} ? ${g} : 0)`] },
+  wgsl: { value: ([x, lo, hi]) => `min(${hi}, max(${lo}, ${x}))`, grad: ([x, lo, hi], g) => [`select(0.0, ${g}, ${x} > ${lo} && ${x} < ${hi})`, `select(0.0, ${g}, ${x} <= ${lo})`, `select(0.0, ${g}, ${x} >= ${hi})`] },
 });
 
 export const minimum = elementwise({
@@ -50,6 +51,7 @@ export const minimum = elementwise({
   result: 'arith', commutative: true,
   scalar: Math.min, grad: ([x, y], g) => (x! <= y! ? [g, 0] : [0, g]), examples: [{ dsl: 'min(1, 2)', out: 1 }],
   js: { value: ([x, y]) => `Math.min(${x}, ${y})`, grad: ([x, y], g) => [`(${x} <= ${y} ? ${g} : 0)`, `(${x} <= ${y} ? 0 : ${g})`] },
+  wgsl: { value: ([x, y]) => `min(${x}, ${y})`, grad: ([x, y], g) => [`select(0.0, ${g}, ${x} <= ${y})`, `select(${g}, 0.0, ${x} <= ${y})`] },
 });
 
 export const maximum = elementwise({
@@ -57,6 +59,7 @@ export const maximum = elementwise({
   result: 'arith', commutative: true,
   scalar: Math.max, grad: ([x, y], g) => (x! >= y! ? [g, 0] : [0, g]), examples: [{ dsl: 'max(1, 2)', out: 2 }],
   js: { value: ([x, y]) => `Math.max(${x}, ${y})`, grad: ([x, y], g) => [`(${x} >= ${y} ? ${g} : 0)`, `(${x} >= ${y} ? 0 : ${g})`] },
+  wgsl: { value: ([x, y]) => `max(${x}, ${y})`, grad: ([x, y], g) => [`select(0.0, ${g}, ${x} >= ${y})`, `select(${g}, 0.0, ${x} >= ${y})`] },
 });
 
 export const select = elementwise({
@@ -65,4 +68,5 @@ export const select = elementwise({
   scalar: (c, a, b) => (c !== 0 ? a : b), grad: ([c], g) => [0, c !== 0 ? g : 0, c !== 0 ? 0 : g],
   examples: [{ dsl: 'select(1 > 0, 2, 3)', out: 2 }],
   js: { value: ([c, a, b]) => `(${c} !== 0 ? ${a} : ${b})`, grad: ([c], g) => ['0', `(${c} !== 0 ? ${g} : 0)`, `(${c} !== 0 ? 0 : ${g})`] },
+  wgsl: { value: ([c, a, b]) => `select(${b}, ${a}, ${c} != 0.0)`, grad: ([c], g) => ['0.0', `select(0.0, ${g}, ${c} != 0.0)`, `select(${g}, 0.0, ${c} != 0.0)`] },
 });

@@ -93,4 +93,5 @@ export const lgamma = elementwise({
   // Generated kernels call the reference functions themselves (float64, as the kernels compute).
   js: { value: ([x]) => `lgamma(${x})`, grad: ([x], g) => [`(${g} * digamma(${x}))`], lib: { lgamma: lgammaScalar, digamma: digammaScalar } },
   examples: [{ dsl: 'lgamma(1)', out: 0 }, { dsl: 'lgamma(5)', out: Math.log(24) }],
+  wgsl: { value: ([x]) => `rlp_lgamma(${x})`, grad: ([x], g) => [`(${g} * rlp_digamma(${x}))`] },
 });
