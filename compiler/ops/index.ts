@@ -9,6 +9,7 @@ import { clip, maximum, minimum, select } from './select.js';
 import { discountedCumsum, shift } from './scan.js';
 import { lgamma } from './special.js';
 import { rank } from './rank.js';
+import { rankDesc } from './rank-desc.js';
 import { groupMean } from './group-mean.js';
 import { expand, sort, take } from './shape.js';
 import { fused } from './fused.js';
@@ -22,7 +23,7 @@ export const OPS: readonly OpDef[] = Object.freeze([
   clip, minimum, maximum, select,
   lt, le, gt, ge, eq, ne, and, or, not,
   sum, mean, variance, std, reduceMax, reduceMin, count,
-  expand, take, sort, rank, groupMean,
+  expand, take, sort, rank, rankDesc, groupMean,
   shift, discountedCumsum,
   constant, param, input, stateRead, rewardFn,
   rollout, stateWrite,
