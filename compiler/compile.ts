@@ -1,7 +1,7 @@
 /** The compiler driver: files -> modules -> flattened pipelines -> checked IR -> passes. */
 import { resolve } from 'node:path';
 import { fsHost, type CompilerHost } from './bind/host.js';
-import { loadProgram, type Program } from './bind/modules.js';
+import { loadProgram, type Module, type Program } from './bind/modules.js';
 import { Flattener } from './check/flatten.js';
 import { PipelineChecker } from './check/pipeline.js';
 import { diag, InternalError, sortDiagnostics, type Diagnostic } from './diagnostics/diagnostic.js';
@@ -67,11 +67,11 @@ export function compileFiles(paths: readonly string[], opts: CompileOptions = {}
   }
   const program = loadProgram(paths, host);
   diagnostics.push(...program.diagnostics);
-  const dimOrder = [...STANDARD_DIMS, ...program.dims.filter((d) => !STANDARD_DIMS.includes(d))];
   const flattener = new Flattener(diagnostics);
   const pipelines: CompiledPipeline[] = [];
   const types = new Map<PipelineDecl, ReadonlyMap<string, Type>>();
   for (const m of program.roots) {
+    const dimOrder = visibleDims(m, program);
     for (const item of m.ast?.items ?? []) {
       if (item.kind !== 'Pipeline') continue;
       const flat = flattener.flatten(item, m);
@@ -84,6 +84,23 @@ export function compileFiles(paths: readonly string[], opts: CompileOptions = {}
     }
   }
   return { program, pipelines, diagnostics: sortDiagnostics(diagnostics), types };
+}
+
+/**
+ * The dims a root module sees: the standard ones, then those declared in it or in a module it
+ * imports (directly or not), in load order. A dim declared by another file checked in the same
+ * run is not visible: checking files together gives what checking each alone gives.
+ */
+function visibleDims(root: Module, program: Program): string[] {
+  const reach = new Set<Module>();
+  const walk = (m: Module): void => {
+    if (reach.has(m)) return;
+    reach.add(m);
+    m.imports.forEach(walk);
+  };
+  walk(root);
+  const declared = new Set([...reach].flatMap((m) => (m.ast?.items ?? []).filter((i) => i.kind === 'Dim').map((i) => (i as { name: { name: string } }).name.name)));
+  return [...STANDARD_DIMS, ...program.dims.filter((d) => !STANDARD_DIMS.includes(d) && declared.has(d))];
 }
 
 /** Run passes, verifying the graph before and after each. */

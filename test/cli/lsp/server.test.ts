@@ -149,14 +149,14 @@ const where = (l: Loc | null): string | null => (l === null ? null : `${shown(l.
 
 describe('go to definition', () => {
   const pins: [string, string, number, number, string][] = [
-    ['stdlib/dr_grpo.rlp', 'extends grpo', 0, 8, 'stdlib/grpo.rlp:16:10-14'],
+    ['stdlib/dr_grpo.rlp', 'extends grpo', 0, 8, 'stdlib/grpo.rlp:18:10-14'],
     ['stdlib/dr_grpo.rlp', 'group_centered', 0, 0, 'stdlib/prelude.rlp:57:4-18'],
-    ['stdlib/dr_grpo.rlp', 'per_token', 0, 0, 'stdlib/grpo.rlp:35:5-14'],
-    ['stdlib/dr_grpo.rlp', 'singleton_verl', 0, 0, 'stdlib/grpo.rlp:25:5-19'],
+    ['stdlib/dr_grpo.rlp', 'per_token', 0, 0, 'stdlib/grpo.rlp:39:5-14'],
+    ['stdlib/dr_grpo.rlp', 'singleton_verl', 0, 0, 'stdlib/grpo.rlp:27:5-19'],
     ['stdlib/preference.rlp', 'beta * delta', 0, 0, 'stdlib/dpo.rlp:16:5-9'],
     ['stdlib/preference.rlp', 'beta * delta', 0, 8, 'stdlib/dpo.rlp:23:5-10'],
     ['stdlib/grpo.rlp', 'import "std/prelude"', 0, 9, 'stdlib/prelude.rlp:1:1-1'],
-    ['stdlib/grpo.rlp', 'minimize seq_mean_token_mean(per_token', 0, 29, 'stdlib/grpo.rlp:35:5-14'],
+    ['stdlib/grpo.rlp', 'minimize agg_loss(per_token', 0, 18, 'stdlib/grpo.rlp:39:5-14'],
     ['stdlib/prelude.rlp', 'exp(d)', 0, 4, 'stdlib/prelude.rlp:20:3-4'],
   ];
   for (const [file, needle, nth, delta, want] of pins) {
@@ -166,7 +166,7 @@ describe('go to definition', () => {
   }
 
   it('of a built-in op is nowhere', async () => {
-    expect(await ask<Loc | null>('textDocument/definition', 'stdlib/grpo.rlp', 'surrogate = clipped', 0, 0).then(where)).toBe('stdlib/grpo.rlp:33:5-14');
+    expect(await ask<Loc | null>('textDocument/definition', 'stdlib/grpo.rlp', 'surrogate = clipped', 0, 0).then(where)).toBe('stdlib/grpo.rlp:37:5-14');
     expect(await ask<Loc | null>('textDocument/definition', 'stdlib/grpo.rlp', '= exp(logp', 1, 2)).toBeNull();
   });
 });
@@ -186,7 +186,7 @@ describe('completion', () => {
   });
 
   it('offers the block keywords inside a pipeline', async () => {
-    expect(await labels('stdlib/grpo.rlp', '  loss {', 0, 2)).toEqual(['params', 'state', 'sample', 'reward', 'advantage', 'normalize', 'loss', 'update']);
+    expect(await labels('stdlib/grpo.rlp', '  loss {', 0, 2)).toEqual(['params', 'inputs', 'state', 'sample', 'reward', 'advantage', 'normalize', 'loss', 'update']);
   });
 
   it('offers the top-level keywords outside pipelines', async () => {
@@ -249,30 +249,36 @@ describe('rename', () => {
   it('renames a binding in its pipeline and in every child that uses it, across files', async () => {
     const we = await ask<WorkspaceEdit>('textDocument/rename', 'stdlib/dpo.rlp', '    delta =', 0, 4, { newName: 'margin' });
     const files = Object.keys(we.changes).map(shown).sort();
-    expect(files).toEqual(['stdlib/dpo.rlp', 'stdlib/preference.rlp']);
+    expect(files).toEqual(['stdlib/dpo.rlp', 'stdlib/preference.rlp', 'stdlib/preference_iii.rlp']);
     const dpo = applyEdits(readFileSync('stdlib/dpo.rlp', 'utf8'), we.changes[uriOf('stdlib/dpo.rlp')]!);
     const pref = applyEdits(readFileSync('stdlib/preference.rlp', 'utf8'), we.changes[uriOf('stdlib/preference.rlp')]!);
+    const pref3 = applyEdits(readFileSync('stdlib/preference_iii.rlp', 'utf8'), we.changes[uriOf('stdlib/preference_iii.rlp')]!);
     expect(dpo).toContain('    margin = u_c - u_r');
     expect(pref).not.toMatch(/beta \* delta/);
     // The renamed files check cleanly together (the server reads the open buffers, not the disk).
     expect(await openAs('stdlib/dpo.rlp', dpo)).toEqual([]);
     expect(await openAs('stdlib/preference.rlp', pref)).toEqual([]);
+    expect(await openAs('stdlib/preference_iii.rlp', pref3)).toEqual([]);
     await openAs('stdlib/dpo.rlp', readFileSync('stdlib/dpo.rlp', 'utf8'));
     await openAs('stdlib/preference.rlp', readFileSync('stdlib/preference.rlp', 'utf8'));
+    await openAs('stdlib/preference_iii.rlp', readFileSync('stdlib/preference_iii.rlp', 'utf8'));
   });
 
   it('renames a binding from a child\'s override: the parent\'s declaration and every other override follow', async () => {
     const we = await ask<WorkspaceEdit>('textDocument/rename', 'stdlib/preference.rlp', '    losses = (norm_delta', 0, 4, { newName: 'per_pair' });
     const dpo = applyEdits(readFileSync('stdlib/dpo.rlp', 'utf8'), we.changes[uriOf('stdlib/dpo.rlp')]!);
     const pref = applyEdits(readFileSync('stdlib/preference.rlp', 'utf8'), we.changes[uriOf('stdlib/preference.rlp')]!);
+    const pref3 = applyEdits(readFileSync('stdlib/preference_iii.rlp', 'utf8'), we.changes[uriOf('stdlib/preference_iii.rlp')] ?? []);
     expect(dpo).toMatch(/\n {4}per_pair = -\(1 - label_smoothing\)/);
     expect(dpo).toContain('minimize sum(per_pair, over B) / pairs');
     const overrides = readFileSync('stdlib/preference.rlp', 'utf8').match(/losses = /g)!.length;
     expect(pref.match(/per_pair = /g)!.length).toBe(overrides);
     expect(await openAs('stdlib/dpo.rlp', dpo)).toEqual([]);
     expect(await openAs('stdlib/preference.rlp', pref)).toEqual([]);
+    expect(await openAs('stdlib/preference_iii.rlp', pref3)).toEqual([]);
     await openAs('stdlib/dpo.rlp', readFileSync('stdlib/dpo.rlp', 'utf8'));
     await openAs('stdlib/preference.rlp', readFileSync('stdlib/preference.rlp', 'utf8'));
+    await openAs('stdlib/preference_iii.rlp', readFileSync('stdlib/preference_iii.rlp', 'utf8'));
   });
 
   it('renames a param with its uses in extends children', async () => {
@@ -363,7 +369,7 @@ describe('outline and semantic tokens', () => {
     type Sym = { name: string; detail: string; children: Sym[] };
     const syms = await c.conn.sendRequest<Sym[]>('textDocument/documentSymbol', { textDocument: { uri: uriOf('stdlib/dr_grpo.rlp') } });
     expect(syms.map((s) => [s.name, s.detail])).toEqual([['dr_grpo', 'extends grpo']]);
-    expect(syms[0]!.children.map((b) => [b.name, b.children.map((x) => x.name)])).toEqual([['advantage', ['A']], ['loss', []]]);
+    expect(syms[0]!.children.map((b) => [b.name, b.children.map((x) => x.name)])).toEqual([['params', ['agg']], ['advantage', ['A']], ['loss', []]]);
   });
 
   it('classifies names: a pipeline, a stage, a binding declaration, a prelude function, an input', async () => {
@@ -378,7 +384,7 @@ describe('outline and semantic tokens', () => {
       ch = data[i]! === 0 ? ch + data[i + 1]! : data[i + 1]!;
       decoded.push(`${text[line]!.slice(ch, ch + data[i + 2]!)}:${legend[data[i + 3]!]}${data[i + 4]! & 1 ? ':decl' : ''}`);
     }
-    expect(decoded.slice(0, 6)).toEqual(['dr_grpo:class:decl', 'grpo:class', 'advantage:keyword', 'A:variable:decl', 'group_centered:function', 'reward:variable']);
+    expect(decoded.slice(0, 9)).toEqual(['dr_grpo:class:decl', 'grpo:class', 'params:keyword', 'agg:parameter:decl', 'choice:type', 'advantage:keyword', 'A:variable:decl', 'group_centered:function', 'reward:variable']);
   });
 });
 

@@ -69,7 +69,7 @@ describe('rlp eval grpo --grad logp', () => {
 
   it('names every binding and orders results by stage', () => {
     const out = JSON.parse(rlp(['eval', 'grpo', '--batch', file, '--backend', 'cpu']).out) as Out;
-    expect(Object.keys(out)).toEqual(['loss', 'advantage', 'reward.reward', 'advantage.A', 'loss.ratio', 'loss.surrogate', 'loss.kl', 'loss.per_token', 'loss.seqs']);
+    expect(Object.keys(out)).toEqual(['loss', 'advantage', 'reward.reward', 'advantage.A', 'loss.ratio', 'loss.surrogate', 'loss.kl', 'loss.per_token', 'loss.seqs', 'loss.tokens']);
   });
 
   it('applies --set to params', () => {

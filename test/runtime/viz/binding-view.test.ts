@@ -15,7 +15,7 @@ describe('bindingView', () => {
     expect(byId.get('b:loss.ratio')!.lines[0]).toBe('ratio = exp(logp - old_logp)');
     expect(byId.get('b:loss.ratio')!.cluster).toBe('loss');
     expect(byId.get('b:advantage.A')!.cluster).toBe('advantage');
-    expect(byId.get('b:loss')!.lines[0]).toBe('minimize seq_mean_token_mean(per_token,');
+    expect(byId.get('b:loss')!.lines[0]).toBe('minimize agg_loss(per_token, mask, agg,');
     expect(byId.get('b:loss')!.kind).toBe('loss');
     expect(byId.get('b:sample.rollout')!.kind).toBe('effect');
   });

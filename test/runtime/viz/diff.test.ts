@@ -20,7 +20,7 @@ describe('diffView', () => {
     const a = d.nodes.find((n) => n.id === 'b:advantage.A')!;
     expect(a.lines[0]).toBe('grpo: A = group_advantage(reward, eps,');
     expect(a.lines.some((l) => l.startsWith('dr_grpo: A = group_centered(reward, singleton_verl)'))).toBe(true);
-    expect(d.title).toBe('grpo vs dr_grpo: 2 of 14 nodes differ');
+    expect(d.title).toBe('grpo vs dr_grpo: 2 of 15 nodes differ');
   });
 
   it('keeps edges of one side only and colours them by side', () => {

@@ -9,7 +9,7 @@ describe('bindingSources', () => {
     const s = bindingSources(program, pipeline);
     expect([...s.keys()].sort()).toEqual(pipeline.raw.outputs.map((o) => o.name).sort());
     expect(s.get('advantage.A')).toMatchObject({ stage: 'advantage', expr: 'group_advantage(reward, eps, singleton_verl)' });
-    expect(s.get('loss')!.expr).toBe('seq_mean_token_mean(per_token, mask, seqs)');
+    expect(s.get('loss')!.expr).toBe('agg_loss(per_token, mask, agg, tokens, seqs, horizon)');
     expect(s.get('sample.rollout')!.expr).toBe('rollout(n = group, temperature = temperature, max_tokens = max_tokens)');
   });
 
