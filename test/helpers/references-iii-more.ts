@@ -300,3 +300,6 @@ export const nash_md = (beta = 0.1): ReferenceMore => (b, lp) =>
     }
     return beta * kl - (p - 0.5) * seqSum(b, lp, s);
   }));
+
+/** Every pipeline that test/stdlib/stdlib-iii-more.test.ts checks against a reference here. */
+export const III_MORE_TESTED: readonly string[] = Object.freeze(['otb', 'clip_cov', 'kl_cov', 'trl_grpo', 'trl_grpo_multi', 'bco', 'wpo', 'xpo', 'nash_md']);

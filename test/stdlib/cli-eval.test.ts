@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { stdlibPipelines } from '../../runtime/cli/resolve-target.js';
 import { GROUP, PREFERENCE, TOKEN_LEVEL } from '../helpers/references.js';
 import { III_TESTED } from '../helpers/references-iii.js';
+import { III_MORE_TESTED } from '../helpers/references-iii-more.js';
 import { entriesFor, makeBatch, stdlibPipeline } from '../helpers/stdlib-harness.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rlp-std-'));
@@ -36,6 +37,11 @@ describe('rlp eval on every standard pipeline', () => {
       if (reads('rewards')) batch['rewards'] = { shape: [b.B, b.G, 2], data: Array.from({ length: b.B * b.G * 2 }, (_, i) => (i * 0.37) % 1) };
       if (reads('reward_weights')) batch['reward_weights'] = { shape: [2], data: [1, 0.5] };
       if (reads('label')) batch['label'] = { shape: [b.B, b.G], data: Array.from({ length: b.B * b.G }, (_, i) => i % 2) };
+      // sum_v pi_v^2 in (0, 1], seeded uniform numbers, truncation flags, entropies.
+      if (reads('sum_pi_squared')) batch['sum_pi_squared'] = { shape: [b.B, b.G, b.T], data: Array.from(b.mask, (_, k) => 0.3 + 0.05 * (k % 7)) };
+      if (reads('uniform')) batch['uniform'] = { shape: [b.B, b.G, b.T], data: Array.from(b.mask, (_, k) => ((k * 0.61) % 1)) };
+      if (reads('truncated')) batch['truncated'] = { shape: [b.B, b.G], data: Array.from({ length: b.B * b.G }, (_, i) => (i === 1 ? 1 : 0)) };
+      if (reads('entropy')) batch['entropy'] = { shape: [b.B, b.G, b.T], data: Array.from(b.mask, (_, k) => 0.5 + ((k * 0.37) % 1)) };
       const file = join(dir, `${name}.json`);
       writeFileSync(file, JSON.stringify(batch));
       const r = spawnSync(process.execPath, ['runtime/cli/rlp.mjs', 'eval', name, '--batch', file, '--grad', 'logp'], { encoding: 'utf8' });
