@@ -118,9 +118,18 @@ export function compileJsKernel(body: FusedBody, sizes: ReadonlyMap<string, numb
     depth.set(k, Math.max(0, ...n.args.map(depthOf)));
     elementLines.push({ depth: depth.get(k)!, line: `const v${k} = ${value};` });
   }
+  // Scalar functions the ops' templates call by name (lgamma's), bound once per kernel.
+  const lib: Record<string, (x: number) => number> = {};
+  for (const t of T) {
+    for (const [name, fn] of Object.entries(t?.lib ?? {})) {
+      if (lib[name] !== undefined && lib[name] !== fn) throw new Error(`internal: two kernel template functions named ${name}`);
+      lib[name] = fn;
+    }
+  }
   const header = [
     ...body.leaves.map((_, l) => `const L${l} = L[${l}];`),
     ...body.nodes.map((_, k) => `const F${k} = F[${k}], G${k} = G[${k}];`),
+    ...Object.keys(lib).map((name) => `const ${name} = LIB.${name};`),
   ];
   const o1Size = red1 === null ? 0 : prod(red1.type.dims.map((d) => sizeOf(sizes, d)));
   const rootDims = body.nodes[body.nodes.length - 1]!.type.dims;
@@ -222,12 +231,13 @@ export function compileJsKernel(body: FusedBody, sizes: ReadonlyMap<string, numb
 
   const fwdSrc = fwd.join('\n');
   const bwdSrc = bwd.join('\n');
-  const forward = new Function('L', 'F', 'G', fwdSrc) as (L: readonly HostArray[], F: Fn[], G: GradFn[]) => ForwardState;
-  const backward = new Function('L', 'F', 'G', 'st', 'dy', bwdSrc) as (L: readonly HostArray[], F: Fn[], G: GradFn[], st: ForwardState, dy: HostArray) => (Float64Array | null)[];
+  type Lib = Record<string, (x: number) => number>;
+  const forward = new Function('L', 'F', 'G', 'LIB', fwdSrc) as (L: readonly HostArray[], F: Fn[], G: GradFn[], LIB: Lib) => ForwardState;
+  const backward = new Function('L', 'F', 'G', 'LIB', 'st', 'dy', bwdSrc) as (L: readonly HostArray[], F: Fn[], G: GradFn[], LIB: Lib, st: ForwardState, dy: HostArray) => (Float64Array | null)[];
   return {
     outSize,
-    forward: (leaves) => forward(leaves, F, G),
-    backward: (leaves, st, dy) => backward(leaves, F, G, st, dy),
+    forward: (leaves) => forward(leaves, F, G, lib),
+    backward: (leaves, st, dy) => backward(leaves, F, G, lib, st, dy),
     source: { forward: fwdSrc, backward: bwdSrc },
   };
 }

@@ -42,7 +42,8 @@ export interface RefArray {
 }
 
 /** Reference semantics of an op that is neither elementwise nor a reduction (float64, plain JS). */
-export type ReferenceFn = (xs: readonly RefArray[], attrs: Attrs, out: { dims: readonly string[]; shape: readonly number[] }) => RefArray;
+/** `out.sizes`, when given, holds every dim's size (a fused body may expand over a dim its operands and result lack). */
+export type ReferenceFn = (xs: readonly RefArray[], attrs: Attrs, out: { dims: readonly string[]; shape: readonly number[]; sizes?: ReadonlyMap<string, number> }) => RefArray;
 
 /** Reference semantics of a reduction over a list of values with optional weights (the mask). */
 export type ReduceFn = (xs: readonly number[], ws: readonly number[] | null, attrs: Attrs) => number;
@@ -90,6 +91,11 @@ export interface JsTemplate {
   readonly value: (xs: readonly string[]) => string;
   /** `y` names the op's own value at the same operands (so exp's derivative is g * y). */
   readonly grad: (xs: readonly string[], g: string, y: string) => readonly string[];
+  /**
+   * Scalar functions the expressions call by name (e.g. lgamma's `lgamma` and `digamma`), for
+   * what is too long to inline; a generated kernel binds each name to its function.
+   */
+  readonly lib?: Readonly<Record<string, (x: number) => number>>;
 }
 
 /** Unfused TF.js lowering of an op. */

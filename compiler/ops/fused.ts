@@ -99,10 +99,10 @@ function lowerOpByOp(tf: TF, xs: readonly Tensor[], body: FusedBody, ctx: LowerC
 }
 
 /** The reference semantics: the generated kernel, in float64. */
-function referenceFused(xs: readonly RefArray[], attrs: Readonly<Record<string, unknown>>, out: { dims: readonly string[]; shape: readonly number[] }): RefArray {
+function referenceFused(xs: readonly RefArray[], attrs: Readonly<Record<string, unknown>>, out: { dims: readonly string[]; shape: readonly number[]; sizes?: ReadonlyMap<string, number> }): RefArray {
   const text = String(attrs['body']);
   const body = parseBody(text);
-  const sizes = bodySizes(body, xs.map((x) => x.shape), out.shape);
+  const sizes = bodySizes(body, xs.map((x) => x.shape), out.shape, out.sizes);
   const st = kernelFor(text, body, sizes).forward(xs.map((x) => x.data));
   return { dims: out.dims, shape: out.shape, data: st.out };
 }

@@ -81,9 +81,11 @@ export const stopGradient = elementwise({
 export const cos = elementwise({
   name: 'cos', lower: (tf, [x]) => tf.cos(x!), torch: (_, __, c) => `torch.cos(${c.tensor(0)})`, dsl: 'cos', summary: 'Cosine (radians).', inputs: ['x'], result: 'f32',
   scalar: Math.cos, grad: ([x], g) => [-g * Math.sin(x!)], examples: [{ dsl: 'cos(0)', out: 1 }],
+  js: { value: ([x]) => `Math.cos(${x})`, grad: ([x], g) => [`(-(${g}) * Math.sin(${x}))`] },
 });
 
 export const sin = elementwise({
   name: 'sin', lower: (tf, [x]) => tf.sin(x!), torch: (_, __, c) => `torch.sin(${c.tensor(0)})`, dsl: 'sin', summary: 'Sine (radians).', inputs: ['x'], result: 'f32',
   scalar: Math.sin, grad: ([x], g) => [g * Math.cos(x!)], examples: [{ dsl: 'sin(0)', out: 0 }],
+  js: { value: ([x]) => `Math.sin(${x})`, grad: ([x], g) => [`(${g} * Math.cos(${x}))`] },
 });

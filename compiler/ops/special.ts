@@ -90,5 +90,7 @@ export const lgamma = elementwise({
   torch: (_, __, c) => `torch.lgamma(${c.tensor(0)})`,
   dsl: 'lgamma', summary: 'log Gamma(x), for x > 0 (NaN otherwise); its gradient is digamma(x).', inputs: ['x'], result: 'f32',
   scalar: lgammaScalar, grad: ([x], g) => [g * digammaScalar(x!)],
+  // Generated kernels call the reference functions themselves (float64, as the kernels compute).
+  js: { value: ([x]) => `lgamma(${x})`, grad: ([x], g) => [`(${g} * digamma(${x}))`], lib: { lgamma: lgammaScalar, digamma: digammaScalar } },
   examples: [{ dsl: 'lgamma(1)', out: 0 }, { dsl: 'lgamma(5)', out: Math.log(24) }],
 });

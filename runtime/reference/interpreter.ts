@@ -75,7 +75,7 @@ function evalNode(g: IrGraph, n: IrNode, vals: Map<number, NamedArray>, feed: Re
       return xs[0]!;
   }
   if (op.reference !== undefined) {
-    const r = op.reference(xs, n.attrs, { dims: n.type.dims, shape: shapeOf(n, sizes) });
+    const r = op.reference(xs, n.attrs, { dims: n.type.dims, shape: shapeOf(n, sizes), sizes });
     return { dims: r.dims, shape: r.shape, data: r.data };
   }
   if (op.scalar !== undefined) return elementwise(op.scalar, xs, n.type.dims, shapeOf(n, sizes));

@@ -479,3 +479,9 @@ export function hbpo(variant: Float64Array, correct: Float64Array, formatted: Fl
     return { loss: sum / tokens, scale: abs / tokens, A, AScale: A.reduce((x, y) => Math.max(x, Math.abs(y)), 0) };
   };
 }
+
+/** Every pipeline of standard library II that test/stdlib/stdlib-ii.test.ts checks against a reference here. */
+export const II_TESTED: readonly string[] = Object.freeze([
+  'bnpo', 'bnpo_decomposed', 'mdpo', 'disco', 'disco_b', 'nft', 'ppo_max', 'rm_ensemble', 'otc_grpo', 'unlikely_grpo',
+  'inpo', 'egpo', 'p3o', 'reg_grpo', 'chi2_ppo', 'multi_objective_grpo', 'hapo', 'hbpo',
+]);

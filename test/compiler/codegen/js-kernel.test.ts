@@ -9,11 +9,21 @@ import { bodyShape, parseBody, type FusedBody } from '../../../compiler/codegen/
 import { compileJsKernel } from '../../../compiler/codegen/js-kernel.js';
 import { runPipeline } from '../../../compiler/passes/index.js';
 import { stdlibPipelines } from '../../../runtime/cli/resolve-target.js';
+import { DEFAULT_DIM_SIZE } from '../../helpers/pipeline-batch.js';
 import { rng } from '../../helpers/random-batch.js';
 import { stdlibPipeline } from '../../helpers/stdlib-harness.js';
 
+// B, G, T, and a pipeline's own dims (C, K, P, H...) at the size the batch helper gives them.
 const SIZES = new Map([['B', 2], ['G', 3], ['T', 4]]);
-const size = (dims: readonly string[]): number => dims.reduce((a, d) => a * SIZES.get(d)!, 1);
+const sizeOf = (d: string): number => SIZES.get(d) ?? DEFAULT_DIM_SIZE;
+const size = (dims: readonly string[]): number => dims.reduce((a, d) => a * sizeOf(d), 1);
+
+/** Sizes of every dim a body uses. */
+function sizesFor(body: FusedBody): Map<string, number> {
+  const out = new Map(SIZES);
+  for (const t of [...body.leaves, ...body.nodes.map((n) => n.type)]) for (const d of t.dims) out.set(d, sizeOf(d));
+  return out;
+}
 
 /** Every fused body of every stdlib pipeline, specialized to its defaults. */
 function bodies(): { name: string; body: FusedBody }[] {
@@ -39,6 +49,9 @@ function leavesFor(body: FusedBody, seed: number): Float64Array[] {
   }
   const draw = (l: number, dtype: string): number => {
     if (masks.has(l) || dtype === 'bool') return r() < 0.7 ? 1 : 0;
+    // An integer clip bound stays on its side of (0.2, 0.8) too: clip's derivative assumes lo <= hi.
+    if (dtype === 'i32' && lows.has(l)) return 0;
+    if (dtype === 'i32' && highs.has(l)) return 1;
     if (dtype === 'i32') return 1 + Math.floor(r() * 3);
     if (lows.has(l)) return 0.1 + 0.2 * r();
     if (highs.has(l)) return 0.7 + 0.2 * r();
@@ -69,7 +82,7 @@ describe('generated JS kernels', () => {
 
   for (const { name, body } of all) {
     it(`${name}: the backward matches central differences of the forward`, () => {
-      const k = compileJsKernel(body, SIZES);
+      const k = compileJsKernel(body, sizesFor(body));
       const xs = leavesFor(body, 5);
       const st = k.forward(xs);
       const r = rng(9);

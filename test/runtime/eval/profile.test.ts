@@ -10,8 +10,8 @@ import { formatProfile, profileEval } from '../../../runtime/eval/profile.js';
 import { validateBatch } from '../../../runtime/eval/validate.js';
 import { specializeBatch } from '../../../runtime/eval/specialize.js';
 import { stdlibPipelines } from '../../../runtime/cli/resolve-target.js';
-import { PREFERENCE } from '../../helpers/references.js';
-import { entriesFor, makeBatch, stdlibPipeline } from '../../helpers/stdlib-harness.js';
+import { pipelineBatch, takesAlongG } from '../../helpers/pipeline-batch.js';
+import { stdlibPipeline } from '../../helpers/stdlib-harness.js';
 
 const here = span(makeSource('batch', ''), 0, 0);
 // Sizes whose products are all distinct, so an output shape's size says which dims it spans.
@@ -19,11 +19,12 @@ const SIZES = { B: 3, G: 4, T: 7 };
 
 async function profileOf(name: string, optimized = true) {
   const p = stdlibPipeline(name);
-  const b = makeBatch(name in PREFERENCE ? { ...SIZES, G: 2, seed: 3 } : { ...SIZES, seed: 3, reward: (r) => r() });
-  const v = validateBatch(p.ir, entriesFor(p, b), { set: name in PREFERENCE ? {} : { group: String(SIZES.G) }, grad: ['logp'], allowNonfinite: false, fileSpan: here });
+  // Pairs (a pipeline taking samples along G) keep their G; every other size as in SIZES.
+  const b = pipelineBatch(p, { ...SIZES, ...(takesAlongG(p) >= 0 ? { G: 2 } : {}), seed: 3, reward: (r) => r() });
+  const v = validateBatch(p.ir, b.entries, { set: b.set, grad: ['logp'], allowNonfinite: false, fileSpan: here });
   if (v.valid === null) throw new Error(v.diagnostics.map((d) => d.message).join('; '));
   const { tf } = await useBackend('cpu');
-  return { prof: await profileEval(tf, 'cpu', specializeBatch(p, v.valid, optimized), ['logp']), bgt: b.B * b.G * b.T };
+  return { prof: await profileEval(tf, 'cpu', specializeBatch(p, v.valid, optimized), ['logp']), bgt: b.ref.B * b.ref.G * b.ref.T };
 }
 
 describe('profileEval', () => {
