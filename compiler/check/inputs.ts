@@ -31,6 +31,9 @@ export const STANDARD_INPUTS: readonly StandardInput[] = Object.freeze([
   { name: 'value_end', type: tok, doc: 'Monte-Carlo value of the prefix after this token\'s segment (SPO; the reward after the last)' },
   { name: 'rollout_logp', type: tok, doc: 'per-token log-probabilities under the sampler as it sampled (the inference engine; training-inference mismatch correction)' },
   { name: 'label', type: tensor('f32', ['B', 'G']), doc: 'unpaired preference label of a completion: 1 desirable, 0 undesirable (KTO, BCO)' },
+  { name: 'truncated', type: tensor('bool', ['B', 'G']), doc: 'true where the sampler stopped a completion at its token limit, before it ended (TRL mask_truncated_completions)' },
+  { name: 'sum_pi_squared', type: tok, doc: 'per-token sum over the vocabulary of the sampler\'s squared probabilities, sum_v pi_v^2 (verl OTB, TRL WPO)' },
+  { name: 'uniform', type: tensor('f32', ['B', 'G', 'T']), doc: 'per-token uniform random numbers in [0, 1), drawn from the run\'s seed (seeded random token selection: clip_cov)' },
 ]);
 
 /** Built-in reward functions, readable by name in the `reward` stage. */

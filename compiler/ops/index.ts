@@ -12,6 +12,7 @@ import { rank } from './rank.js';
 import { groupMean, groupSum } from './group-mean.js';
 import { fillBackward, fillForward } from './fill.js';
 import { pairLogSigmoid } from './pairs.js';
+import { rankDesc } from './rank-desc.js';
 import { expand, sort, take } from './shape.js';
 import { fused } from './fused.js';
 import { constant, input, param, rewardFn, stateRead } from './sources.js';
@@ -24,7 +25,7 @@ export const OPS: readonly OpDef[] = Object.freeze([
   clip, minimum, maximum, select,
   lt, le, gt, ge, eq, ne, and, or, not,
   sum, mean, variance, std, reduceMax, reduceMin, count,
-  expand, take, sort, rank, groupMean, groupSum, pairLogSigmoid,
+  expand, take, sort, rank, rankDesc, groupMean, groupSum, pairLogSigmoid,
   shift, lag, discountedCumsum, fillForward, fillBackward,
   constant, param, input, stateRead, rewardFn,
   rollout, stateWrite,

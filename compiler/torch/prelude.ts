@@ -137,6 +137,21 @@ const HELPERS: readonly Helper[] = [
     return (x.unsqueeze(dim) < x.unsqueeze(dim + 1)).sum(dim + 1).to(x.dtype)`,
   },
   {
+    name: '_rank_desc', uses: [],
+    py: `def _rank_desc(x, dims, w=None):
+    """rank_desc(x, over dims, where w): how many entries along dims (where w != 0) are strictly larger (no gradient)."""
+    kept = [d for d in range(x.dim()) if d not in dims]
+    perm = kept + list(dims)
+    v = x.permute(perm)
+    lines = v.reshape(-1, int(torch.tensor([x.shape[d] for d in dims]).prod()))
+    if w is None:
+        weight = torch.ones_like(lines)
+    else:
+        weight = (torch.broadcast_to(w, x.shape).permute(perm).reshape(lines.shape) != 0).to(x.dtype)
+    counts = ((lines.unsqueeze(1) > lines.unsqueeze(2)).to(x.dtype) * weight.unsqueeze(1)).sum(2)
+    return counts.reshape(v.shape).permute([perm.index(i) for i in range(x.dim())])`,
+  },
+  {
     name: '_group_mean', uses: [],
     py: `def _group_mean(x, key, dim):
     """group_mean(x, key, over dim): mean of the entries of x's line along dim sharing this entry's key."""

@@ -138,7 +138,7 @@ export function chooseToken(logits: ArrayLike<number>, temperature: number, topP
  * length of each (EOS included when it was produced), and the sampler's log-probability of each
  * token [n, R] (0 on padding).
  */
-export async function sampleCompletions(r: Runner, p: PolicyParams, prompt: Int32Array, o: SampleOptions): Promise<{ ids: Int32Array; lengths: number[]; R: number; logps: Float32Array }> {
+export async function sampleCompletions(r: Runner, p: PolicyParams, prompt: Int32Array, o: SampleOptions): Promise<{ ids: Int32Array; lengths: number[]; R: number; logps: Float32Array; sumPiSq: Float32Array; truncated: boolean[] }> {
   const room = p.config.maxLen - prompt.length;
   const forced = Array.from({ length: o.n }, (_, g) => (o.forced?.[g] ?? []).slice(0, room));
   // Each completion: its forced tokens, then up to maxTokens sampled ones, within the context.
@@ -148,6 +148,10 @@ export async function sampleCompletions(r: Runner, p: PolicyParams, prompt: Int3
   const seqs: number[][] = Array.from({ length: o.n }, () => []);
   // The sampler's own log-probability of each token (untempered, from the KV-cached decode): `rollout_logp`.
   const lps: number[][] = Array.from({ length: o.n }, () => []);
+  // sum_v pi_v^2 of the sampler's (untempered) distribution at each token: `sum_pi_squared`.
+  const sq: number[][] = Array.from({ length: o.n }, () => []);
+  // Whether a completion ended (EOS or the stop string) rather than running into its limit.
+  const ended = limit.map(() => false);
   const done = limit.map((l) => l === 0);
   try {
     for (let t = 0; t < steps && done.some((d) => !d); t++) {
@@ -166,7 +170,11 @@ export async function sampleCompletions(r: Runner, p: PolicyParams, prompt: Int3
         chosen[g] = tok;
         seqs[g]!.push(tok);
         lps[g]!.push(logSoftmaxAt(logits.subarray(g * V, (g + 1) * V), tok));
-        if (t >= f.length && (tok === EOS || o.stopAfter?.(seqs[g]!.slice(f.length)) === true)) done[g] = true;
+        sq[g]!.push(sumSquaredProbs(logits.subarray(g * V, (g + 1) * V)));
+        if (t >= f.length && (tok === EOS || o.stopAfter?.(seqs[g]!.slice(f.length)) === true)) {
+          done[g] = true;
+          ended[g] = true;
+        }
         if (seqs[g]!.length >= limit[g]!) done[g] = true;
       }
       if (t + 1 < steps && done.some((d) => !d)) dec.feed(chosen);
@@ -179,7 +187,23 @@ export async function sampleCompletions(r: Runner, p: PolicyParams, prompt: Int3
   seqs.forEach((s, g) => ids.set(s, g * R));
   const logps = new Float32Array(o.n * R);
   lps.forEach((l, g) => logps.set(l, g * R));
-  return { ids, lengths: seqs.map((s) => s.length), R, logps };
+  const sumPiSq = new Float32Array(o.n * R);
+  sq.forEach((l, g) => sumPiSq.set(l, g * R));
+  return { ids, lengths: seqs.map((s) => s.length), R, logps, sumPiSq, truncated: ended.map((e) => !e) };
+}
+
+/** sum_v softmax(logits)_v^2 = exp(logsumexp(2 logits) - 2 logsumexp(logits)), in float64. */
+function sumSquaredProbs(logits: ArrayLike<number>): number {
+  let mx = -Infinity;
+  for (let k = 0; k < logits.length; k++) mx = Math.max(mx, logits[k]!);
+  let z = 0;
+  let z2 = 0;
+  for (let k = 0; k < logits.length; k++) {
+    const e = Math.exp(logits[k]! - mx);
+    z += e;
+    z2 += e * e;
+  }
+  return z2 / (z * z);
 }
 
 /** log softmax(logits)[i], computed stably in float64. */

@@ -51,7 +51,7 @@ export interface SampleContext {
 export interface Group {
   readonly row: Record<string, unknown>;
   readonly prompt: Int32Array;
-  readonly sample: { ids: Int32Array; lengths: number[]; R: number; logps: Float32Array };
+  readonly sample: { ids: Int32Array; lengths: number[]; R: number; logps: Float32Array; sumPiSq?: Float32Array; truncated?: boolean[] };
   /** Per completion: how many leading tokens were forced... */
   readonly forced: readonly number[];
   /** ...and how many of those continue the prompt (suffix, hint) rather than start the answer (roll-in). */

@@ -49,6 +49,7 @@ export async function trainStep(c: StepContext, rng: Rng, source: PromptSource, 
   const perCompletion: Record<string, Float32Array> = {};
   const perPrompt: Record<string, Float32Array> = {};
   const perToken: Record<string, Float32Array> = { forced };
+  const metrics: Metrics = {};
   if (program.reads('rollout_logp')) {
     // The sampler's log-probs as it sampled (training-inference mismatch correction).
     const rollout = new Float32Array(B * G * R);
@@ -57,7 +58,23 @@ export async function trainStep(c: StepContext, rng: Rng, source: PromptSource, 
     });
     perToken['rollout_logp'] = rollout;
   }
-  const metrics: Metrics = {};
+  if (program.reads('sum_pi_squared')) {
+    // sum_v pi_v^2 of the sampler's distribution at each token (verl OTB, TRL WPO).
+    const sq = new Float32Array(B * G * R);
+    groups.forEach(({ sample: s }, b) => {
+      for (let gi = 0; gi < G; gi++) if (s.sumPiSq !== undefined) sq.set(s.sumPiSq.subarray(gi * s.R, gi * s.R + s.lengths[gi]!), (b * G + gi) * R);
+    });
+    perToken['sum_pi_squared'] = sq;
+  }
+  if (program.reads('truncated')) {
+    // 1 where the completion ran into its token limit without ending (TRL mask_truncated_completions).
+    perCompletion['truncated'] = Float32Array.from(groups.flatMap(({ sample: s }) => Array.from({ length: G }, (_, gi) => (s.truncated?.[gi] === true ? 1 : 0))));
+    metrics['completions/truncated_fraction'] = meanStd(perCompletion['truncated'])[0];
+  }
+  if (program.reads('uniform')) {
+    // Seeded per-token uniform numbers (random token selection, clip_cov), from the run's RNG.
+    perToken['uniform'] = Float32Array.from({ length: B * G * R }, () => rng.next());
+  }
   for (const name of rewards.keys()) {
     perCompletion[`reward_fn.${name}`] = Float32Array.from(groups.flatMap((x) => Array.from(x.scores[name]!)));
     metrics[`rewards/${name}/mean`] = meanStd(perCompletion[`reward_fn.${name}`]!)[0];

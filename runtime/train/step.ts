@@ -140,7 +140,10 @@ export async function lossAndGrads(
   const shared = batchLevelOutputs(program);
   const ratioName = program.metrics.ratio;
   const updateNames = program.outputs.filter((o) => o.stage === 'update').map((o) => o.name);
-  const wanted = [...shared, ...(ratioName === null ? [] : [ratioName]), ...updateNames];
+  // Fractions a pipeline reports (`loss.frac_*` scalars) that depend on the policy (tokens a
+  // covariance or entropy selection picked): computed once on the whole batch, for the metrics only.
+  const fracNames = program.metrics.fractions.filter((n) => !shared.includes(n));
+  const wanted = [...shared, ...(ratioName === null ? [] : [ratioName]), ...updateNames, ...fracNames];
   // The whole batch once, without gradients: every value that does not depend on logp (and the
   // importance ratio, for the clip metrics).
   const batchValues = new Map<string, Tensor>(
@@ -169,6 +172,12 @@ export async function lossAndGrads(
     batchValues.delete(name);
   }
   const sharedHost: Record<string, Float32Array> = {};
+  for (const name of fracNames) {
+    const t = batchValues.get(name)!;
+    sharedHost[name] = Float32Array.from(await t.data());
+    t.dispose();
+    batchValues.delete(name);
+  }
   for (const [k, v] of batchValues) sharedHost[k] = Float32Array.from(await v.data());
   const step = b.B / parts;
   let loss = 0;

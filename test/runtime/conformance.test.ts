@@ -102,6 +102,12 @@ function casesFor(op: OpDef): Case[] {
     ];
   }
   if (op.name === 'rank') return [{ label: '[B,G,T] over G', types: [tensor('f32', ['B', 'G', 'T'])], attrs: { over: ['G'] }, draw: [uniform(-2, 2)], diff: [0] }];
+  if (op.name === 'rank_desc') {
+    return [
+      { label: '[B,G,T] over [B,G,T] where mask', types: [tensor('f32', bgt), tensor('f32', bgt, null, 'mask')], attrs: { over: ['B', 'G', 'T'], where: true }, draw: [uniform(-2, 2), bit], diff: [0] },
+      { label: '[B,G,T] over [G,T]', types: [tensor('f32', bgt)], attrs: { over: ['G', 'T'] }, draw: [uniform(-2, 2)], diff: [0] },
+    ];
+  }
   if (op.name === 'sort') return [{ label: '[B] over B', types: [tensor('f32', ['B'])], attrs: { over: ['B'] }, draw: [uniform(-2, 2)], diff: [0] }];
   if (op.name === 'take') return [{ label: '[B,G,T] at G=1', types: [tensor('f32', bgt)], attrs: { dim: 'G', index: 1 }, draw: [uniform(-2, 2)], diff: [0] }];
   if (op.name === 'state_update') return [{ label: '[B]', types: [tensor('f32', ['B'])], attrs: { name: 's' }, draw: [uniform(-2, 2)], diff: [0] }];

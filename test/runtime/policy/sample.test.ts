@@ -4,6 +4,7 @@ import { useBackend } from '../../../runtime/backends/index.js';
 import { forward, type Runner } from '../../../runtime/policy/model.js';
 import { disposePolicy, initPolicy, type PolicyConfig } from '../../../runtime/policy/params.js';
 import { chooseToken, Decoder, sampleCompletions } from '../../../runtime/policy/sample.js';
+import { EOS } from '../../../runtime/policy/tokenizer.js';
 import { rng } from '../../helpers/random-batch.js';
 import { firstMiss } from '../../helpers/stdlib-harness.js';
 
@@ -101,5 +102,33 @@ describe('chooseToken', () => {
     const seen = new Set<number>();
     for (let i = 0; i < 200; i++) seen.add(chooseToken(logits, 1, 1, () => i / 200));
     expect(seen).toEqual(new Set([0, 1, 2, 3]));
+  });
+});
+
+describe('what the sampler reports for the standard inputs', () => {
+  it('sum_v pi_v^2 per token lies in [pi_y^2, 1], and a completion is truncated exactly when it did not end with EOS', async () => {
+    const { tf } = await useBackend('cpu');
+    const run: Runner = { tf, backend: 'cpu' };
+    const p = initPolicy(tf, config, 6);
+    const r = rng(9);
+    const s = await sampleCompletions(run, p, Int32Array.from([3, 7, 1]), { n: 8, temperature: 1, topP: 1, maxTokens: 3, uniform: r });
+    let sawTruncated = false;
+    for (let g = 0; g < 8; g++) {
+      const len = s.lengths[g]!;
+      for (let t = 0; t < len; t++) {
+        const sq = s.sumPiSq[g * s.R + t]!;
+        const py = Math.exp(s.logps[g * s.R + t]!);
+        expect(sq).toBeLessThanOrEqual(1 + 1e-6);
+        expect(sq).toBeGreaterThanOrEqual(py * py - 1e-6);
+      }
+      const endedWithEos = s.ids[g * s.R + len - 1] === EOS;
+      expect(s.truncated[g]).toBe(!endedWithEos);
+      if (s.truncated[g]) {
+        sawTruncated = true;
+        expect(len).toBe(3);
+      }
+    }
+    expect(sawTruncated).toBe(true);
+    disposePolicy(tf, p);
   });
 });
