@@ -43,6 +43,13 @@ export interface NameResolver {
  */
 export const MAX_ELABORATION_WORK = 100_000;
 
+/**
+ * The most function calls one expansion may nest (`f0(x) = x`, `f1(x) = f0(x)`, ... `f5000`):
+ * every value records the call sites it was expanded from, and the expansion recurses once per
+ * level, so the depth is bounded (RLP4021) rather than the stack.
+ */
+export const MAX_CALL_DEPTH = 100;
+
 let totalWork = 0;
 
 /** Expressions elaborated so far in this process, over every pipeline: tests bound compile work by this count. */
@@ -298,6 +305,7 @@ export class Elaborator {
 
   private callFn(fd: FnDecl, fnModule: Module, e: CallExpr, ctx: Ctx): number | null {
     if (this.fnStack.includes(fd)) return this.fail('RLP2011', e.callee.span, { name: fd.name.name });
+    if (this.fnStack.length >= MAX_CALL_DEPTH) return this.fail('RLP4021', e.callee.span, { limit: MAX_CALL_DEPTH, name: fd.name.name });
     const bad = e.args.find((a) => a.kind === 'Over' || a.kind === 'Where');
     if (bad !== undefined) return this.fail('RLP3013', bad.span, { callee: fd.name.name, clause: bad.kind === 'Over' ? '`over`' : '`where`' });
     const matched = matchArgs(e, fd.params.map((p) => ({ name: p.name.name, optional: false })), this.out);
