@@ -6,7 +6,7 @@ import type { IrDeclaredInput, IrGraph, IrOutput, IrParam, IrState } from '../ir
 import { didYouMean } from '../suggest.js';
 import { formatType, STRING, tensor, type Type } from '../types.js';
 import { checkChoiceParam, type CheckedChoice } from './choice.js';
-import { Elaborator, typeMatches, type Ctx, type NameResolver } from './elaborate.js';
+import { Elaborator, MAX_SUGGESTIONS, typeMatches, type Ctx, type NameResolver } from './elaborate.js';
 import { opByName } from '../ops/index.js';
 import type { FlatBinding, FlatPipeline } from './flatten.js';
 import type { DataColumns } from '../compile.js';
@@ -346,10 +346,13 @@ export class PipelineChecker implements NameResolver {
 
   private reportUnusedBindings(): void {
     const parentNames = [...this.flat.bindings.values()].filter((b) => !b.isNewInChild).map((b) => b.name.name);
+    let suggested = 0;
     for (const b of this.flat.bindings.values()) {
       if (b.isNewInChild && !this.usedBindings.has(b.name.name)) {
+        // As for unknown names: at most MAX_SUGGESTIONS did-you-means, so a generated child stays linear.
+        const near = ++suggested <= MAX_SUGGESTIONS ? didYouMean(b.name.name, parentNames) : null;
         this.out.push(diag('RLP2006', b.name.span, { name: b.name.name, parent: this.flat.parentName ?? '' }, {
-          help: didYouMean(b.name.name, parentNames) ?? 'use it from another binding, or remove it',
+          help: near ?? 'use it from another binding, or remove it',
         }));
       }
     }

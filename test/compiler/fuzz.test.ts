@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { memoryHost } from '../../compiler/bind/host.js';
-import { elaborationWork, MAX_CALL_DEPTH, MAX_ELABORATION_WORK } from '../../compiler/check/elaborate.js';
+import { elaborationWork, MAX_CALL_DEPTH, MAX_ELABORATION_WORK, MAX_SUGGESTIONS } from '../../compiler/check/elaborate.js';
 import { compileFiles } from '../../compiler/compile.js';
 import type { Diagnostic } from '../../compiler/diagnostics/diagnostic.js';
 import { renderHuman } from '../../compiler/diagnostics/render.js';
@@ -217,6 +217,18 @@ describe('the compiler on random and mutated programs', () => {
     );
     // The extremes, always: past the depth where the recursive versions overflowed the stack.
     for (const kind of ['backward', 'shuffled', 'cycle', 'calls'] as const) check({ kind, n: 3000, k: 2 });
+  });
+
+  it('suggests a spelling for at most MAX_SUGGESTIONS unknown names of a pipeline (each suggestion scans every visible name)', () => {
+    const n = MAX_SUGGESTIONS + 50;
+    const b = Array.from({ length: n }, (_, i) => `value${i} = valeu${i} + 1.0`);
+    const text = `pipeline p {\n  loss {\n${b.join('\n')}\n    minimize float(value0)\n  }\n}\n`;
+    const r = compileFiles(['/work/x.rlp'], { host: memoryHost({ ...STD, '/work/x.rlp': text }) });
+    runs++;
+    expect(r.diagnostics.map((d) => d.code)).toEqual(Array(n).fill('RLP2008'));
+    const helped = r.diagnostics.filter((d) => d.help !== null);
+    expect(helped.length).toBe(MAX_SUGGESTIONS);
+    expect(helped[0]!.help).toBe('did you mean `value0`?');
   });
 
   it('ran at least 10,000 programs', () => {
