@@ -45,8 +45,9 @@ export const SCALING_SHAPES: Readonly<Record<string, (n: number) => string>> = {
   forward: (n) => program(Array.from({ length: n }, (_, i) => (i === 0 ? 'b0 = mean(logp, over [B, G, T], where mask)' : `b${i} = b${i - 1} + 1.0`)), `b${n - 1}`),
   // The same chain written backwards: b_i reads b_{i+1}.
   backward: (n) => program(Array.from({ length: n }, (_, i) => (i === n - 1 ? `b${i} = mean(logp, over [B, G, T], where mask)` : `b${i} = b${i + 1} * 2.0`)), 'b0'),
-  // Independent bindings sharing their inputs (one input node used n times).
-  wide: (n) => program(Array.from({ length: n }, (_, i) => `b${i} = mean(logp * ${i}.5, over [B, G, T], where mask)`), `b0 + b${n - 1}`),
+  // Independent bindings sharing their inputs (one input node used n times). Three expressions
+  // each, like the chains: 32k bindings stay under MAX_ELABORATION_WORK (100,000 expressions).
+  wide: (n) => program(Array.from({ length: n }, (_, i) => `b${i} = logp * ${i}.5`), `mean(b0 + b${n - 1}, over [B, G, T], where mask)`),
 };
 
 function program(bindings: readonly string[], loss: string): string {
