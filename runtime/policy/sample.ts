@@ -133,12 +133,22 @@ export function chooseToken(logits: ArrayLike<number>, temperature: number, topP
   return nucleus[nucleus.length - 1]!;
 }
 
+/** What sampling gives for one prompt (see sampleCompletions). */
+export interface SampleResult {
+  readonly ids: Int32Array;
+  readonly lengths: number[];
+  readonly R: number;
+  readonly logps: Float32Array;
+  readonly sumPiSq: Float32Array;
+  readonly truncated: boolean[];
+}
+
 /**
  * Sample `n` completions of one prompt: ids row-major [n, R] padded with PAD after EOS, the
  * length of each (EOS included when it was produced), and the sampler's log-probability of each
  * token [n, R] (0 on padding).
  */
-export async function sampleCompletions(r: Runner, p: PolicyParams, prompt: Int32Array, o: SampleOptions): Promise<{ ids: Int32Array; lengths: number[]; R: number; logps: Float32Array; sumPiSq: Float32Array; truncated: boolean[] }> {
+export async function sampleCompletions(r: Runner, p: PolicyParams, prompt: Int32Array, o: SampleOptions): Promise<SampleResult> {
   const room = p.config.maxLen - prompt.length;
   const forced = Array.from({ length: o.n }, (_, g) => (o.forced?.[g] ?? []).slice(0, room));
   // Each completion: its forced tokens, then up to maxTokens sampled ones, within the context.
@@ -193,7 +203,7 @@ export async function sampleCompletions(r: Runner, p: PolicyParams, prompt: Int3
 }
 
 /** sum_v softmax(logits)_v^2 = exp(logsumexp(2 logits) - 2 logsumexp(logits)), in float64. */
-function sumSquaredProbs(logits: ArrayLike<number>): number {
+export function sumSquaredProbs(logits: ArrayLike<number>): number {
   let mx = -Infinity;
   for (let k = 0; k < logits.length; k++) mx = Math.max(mx, logits[k]!);
   let z = 0;
@@ -207,7 +217,7 @@ function sumSquaredProbs(logits: ArrayLike<number>): number {
 }
 
 /** log softmax(logits)[i], computed stably in float64. */
-function logSoftmaxAt(logits: ArrayLike<number>, i: number): number {
+export function logSoftmaxAt(logits: ArrayLike<number>, i: number): number {
   let mx = -Infinity;
   for (let k = 0; k < logits.length; k++) mx = Math.max(mx, logits[k]!);
   let z = 0;
