@@ -114,23 +114,31 @@ export function chooseToken(logits: ArrayLike<number>, temperature: number, topP
   let best = 0;
   for (let i = 1; i < V; i++) if (logits[i]! > logits[best]!) best = i;
   if (temperature <= 0) return best;
-  const z = Array.from({ length: V }, (_, i) => Math.exp((logits[i]! - logits[best]!) / temperature));
-  const total = z.reduce((a, b) => a + b, 0);
-  const order = [...z.keys()].sort((a, b) => z[b]! - z[a]! || a - b);
+  // Typed arrays and one sort of indices (by weight, then index): this runs once per sampled token.
+  const z = new Float64Array(V);
+  let total = 0;
+  for (let i = 0; i < V; i++) {
+    z[i] = Math.exp((logits[i]! - logits[best]!) / temperature);
+    total += z[i]!;
+  }
+  const order = new Uint32Array(V);
+  for (let i = 0; i < V; i++) order[i] = i;
+  order.sort((a, b) => z[b]! - z[a]! || a - b);
   let kept = 0;
-  const nucleus: number[] = [];
-  for (const i of order) {
-    nucleus.push(i);
+  let size = 0;
+  let mass = 0;
+  while (size < V) {
+    const i = order[size++]!;
     kept += z[i]! / total;
     if (kept >= topP) break;
   }
-  const mass = nucleus.reduce((a, i) => a + z[i]!, 0);
+  for (let k = 0; k < size; k++) mass += z[order[k]!]!;
   let u = uniform() * mass;
-  for (const i of nucleus) {
-    u -= z[i]!;
-    if (u <= 0) return i;
+  for (let k = 0; k < size; k++) {
+    u -= z[order[k]!]!;
+    if (u <= 0) return order[k]!;
   }
-  return nucleus[nucleus.length - 1]!;
+  return order[size - 1]!;
 }
 
 /** What sampling gives for one prompt (see sampleCompletions). */
