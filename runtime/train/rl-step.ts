@@ -132,7 +132,8 @@ export async function trainStep(c: StepContext, rng: Rng, source: PromptSource, 
   const clips: { low: number; high: number; region: number }[] = [];
   let skipped = false;
   for (let epoch = 0; epoch < (o.epochs ?? 1); epoch++) {
-    const pass = await lossAndGrads(run, program, policy, batch, params, parts, pipelineState);
+    // The first pass starts from the weights `current` was computed with: its forward is reused.
+    const pass = await lossAndGrads(run, program, policy, epoch === 0 ? { ...batch, before: current.raw } : batch, params, parts, pipelineState);
     const norm = Number.isFinite(pass.loss) ? await adamStep(tf, vars, pass.grads, state, { ...ADAM_DEFAULTS, lr: o.lr }) : NaN;
     tf.dispose(pass.grads);
     if (first === null) {
