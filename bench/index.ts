@@ -1,7 +1,7 @@
 /** `npm run bench`: benchmarks reported as numbers and target ratios, never as test assertions. */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { benchColdCheck, benchWarmCompile } from './compile.js';
+import { benchBindingScaling, benchColdCheck, benchWarmCompile } from './compile.js';
 import { benchLearn } from './learn.js';
 import { benchTyping } from './lsp.js';
 import { runFusionSection } from './fusion-section.js';
@@ -36,6 +36,14 @@ if (only === 'compile') {
   const one = benchColdCheck(['stdlib/grpo.rlp']);
   console.log('== cold `rlp check stdlib/grpo.rlp` / bare `node -e 0`, run alternately (median of 10) — target <= 2x');
   console.log(`  ${mark(one.ratio <= 2)} ratio ${one.ratio.toFixed(2)}x   (rlp check ${one.ms.toFixed(0)} ms, node -e 0 ${one.baselineMs.toFixed(0)} ms)`);
+  console.log('== compile time against the number of bindings: ratio time(2N)/time(N) — target < 2.5 (2 is linear)');
+  const rows = benchBindingScaling();
+  for (const [k, r] of rows.entries()) {
+    const prev = rows[k - 1]?.shape === r.shape ? rows[k - 1]! : null;
+    const ratio = (now: number, before: number | undefined): string => (before === undefined ? '     ' : (now / before).toFixed(2).padStart(5));
+    const ok = prev === null || (r.checkMs / prev.checkMs < 2.5 && r.totalMs / prev.totalMs < 2.5);
+    console.log(`  ${mark(ok)} ${r.shape.padEnd(9)} N=${String(r.n).padStart(5)}  check ${r.checkMs.toFixed(0).padStart(6)} ms (x${ratio(r.checkMs, prev?.checkMs)})  with passes ${r.totalMs.toFixed(0).padStart(6)} ms (x${ratio(r.totalMs, prev?.totalMs)})`);
+  }
 }
 
 if (only === 'lsp') {

@@ -9,6 +9,9 @@ export const MAX_NESTING = 100;
 /** The most operators one expression may chain (`a + b + ...`); later phases recurse along a chain. */
 export const MAX_CHAIN = 1000;
 
+/** The most items one bracket may list (call arguments, dims of `over [...]`): commas are counted before parsing. */
+export const MAX_LIST = 1000;
+
 const OPERATORS = new Set(['+', '-', '*', '/', '**', '<', '<=', '>', '>=', '==', '!=', 'and', 'or', 'not']);
 /** Tokens that end an expression's chain of operators (a new statement or block). */
 const CHAIN_BREAK = new Set(['{', '}', ';', '=', ':', 'minimize']);
@@ -26,6 +29,8 @@ export function checkDelimiters(file: SourceFile, tokens: readonly IToken[]): Sy
   let prefixRun = 0;
   // Operators chained at each bracket depth since the last statement boundary.
   const chains: number[] = [0];
+  // Commas at each bracket depth.
+  const commas: number[] = [0];
   for (const t of tokens) {
     const after = prev;
     prev = t;
@@ -35,6 +40,13 @@ export function checkDelimiters(file: SourceFile, tokens: readonly IToken[]): Sy
       chains[chains.length - 1] = n;
       if (n > MAX_CHAIN) return [{ code: 'RLP1008', span: span(file, t.startOffset, t.startOffset + img.length), args: { limit: MAX_CHAIN } }];
     } else if (CHAIN_BREAK.has(img)) chains[chains.length - 1] = 0;
+    if (img === ',') {
+      const n = (commas[commas.length - 1] ?? 0) + 1;
+      commas[commas.length - 1] = n;
+      if (n >= MAX_LIST) return [{ code: 'RLP1009', span: span(file, t.startOffset, t.startOffset + 1), args: { limit: MAX_LIST } }];
+    }
+    if (OPEN[img] !== undefined) commas.push(0);
+    else if (CLOSE.has(img) && commas.length > 1) commas.pop();
     if (img === '(' || img === '[') chains.push(0);
     else if ((img === ')' || img === ']') && chains.length > 1) chains.pop();
     const s = t.image;

@@ -17,8 +17,18 @@ export interface ParseResult {
   readonly problems: readonly SyntaxProblem[];
 }
 
+/**
+ * The largest source file read into tokens, in characters (2 MiB). Tokens and syntax trees take
+ * about a hundred times their text in memory, so a larger file is refused before lexing:
+ * its size, not its content, bounds the time and memory it costs.
+ */
+export const MAX_SOURCE_CHARS = 2 * 1024 * 1024;
+
 /** Parse one file. The AST is null whenever there is any lexical or syntax problem. */
 export function parseFile(file: SourceFile): ParseResult {
+  if (file.text.length > MAX_SOURCE_CHARS) {
+    return { ast: null, problems: [{ code: 'RLP0006', span: span(file, MAX_SOURCE_CHARS, MAX_SOURCE_CHARS + 1), args: { limit: MAX_SOURCE_CHARS, size: file.text.length } }] };
+  }
   const lexed = lex(file);
   if (lexed.problems.length > 0) return { ast: null, problems: lexed.problems };
   const delims = checkDelimiters(file, lexed.tokens);

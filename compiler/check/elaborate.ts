@@ -43,6 +43,16 @@ export interface NameResolver {
  */
 export const MAX_ELABORATION_WORK = 100_000;
 
+/**
+ * The most function calls one expansion may nest (`f0(x) = x`, `f1(x) = f0(x)`, ... `f5000`):
+ * every value records the call sites it was expanded from, and the expansion recurses once per
+ * level, so the depth is bounded (RLP4021) rather than the stack.
+ */
+export const MAX_CALL_DEPTH = 100;
+
+/** The most unknown names of one pipeline that get a did-you-mean (each costs a pass over every visible name). */
+export const MAX_SUGGESTIONS = 100;
+
 let totalWork = 0;
 
 /** Expressions elaborated so far in this process, over every pipeline: tests bound compile work by this count. */
@@ -57,6 +67,7 @@ export class Elaborator {
   /** Inlined calls by function and argument node ids: a call is expanded once per distinct argument list. */
   private readonly inlined = new Map<FnDecl, Map<string, number | null>>();
   private work = 0;
+  private suggestions = 0;
   private overBudget = false;
   resolver: NameResolver | null = null;
 
@@ -135,7 +146,10 @@ export class Elaborator {
     }
     const r = this.resolver!.resolve(name, at, ctx);
     if (r !== undefined) return r;
-    this.out.push(diag('RLP2008', at, { name }, { help: didYouMean(name, this.resolver!.visibleNames(ctx)) ?? this.resolver!.unknownHint?.(name, ctx) ?? null }));
+    // Each suggestion compares the name with every visible name: past MAX_SUGGESTIONS unknown
+    // names (a generated program), the rest are reported without one, so checking stays linear.
+    const near = ++this.suggestions <= MAX_SUGGESTIONS ? didYouMean(name, this.resolver!.visibleNames(ctx)) : null;
+    this.out.push(diag('RLP2008', at, { name }, { help: near ?? this.resolver!.unknownHint?.(name, ctx) ?? null }));
     return null;
   }
 
@@ -199,8 +213,9 @@ export class Elaborator {
     if (cands.length > 0) return this.callOp(cands, e, ctx);
     const found = ctx.module.scope.get(name);
     if (found !== undefined && found.decl.kind === 'Fn') return this.callFn(found.decl, found.module, e, ctx);
-    const fns = [...ctx.module.scope.entries()].filter(([, d]) => d.decl.kind === 'Fn').map(([n]) => n);
-    const help = found !== undefined ? `\`${name}\` is a ${found.decl.kind === 'Pipeline' ? 'pipeline' : 'dimension'}, not a function` : didYouMean(name, [...dslNames(), ...fns]);
+    const fns = (): string[] => [...ctx.module.scope.entries()].filter(([, d]) => d.decl.kind === 'Fn').map(([n]) => n);
+    const help = found !== undefined ? `\`${name}\` is a ${found.decl.kind === 'Pipeline' ? 'pipeline' : 'dimension'}, not a function`
+      : ++this.suggestions <= MAX_SUGGESTIONS ? didYouMean(name, [...dslNames(), ...fns()]) : null;
     this.out.push(diag('RLP2009', e.callee.span, { name }, { help }));
     return null;
   }
@@ -298,6 +313,7 @@ export class Elaborator {
 
   private callFn(fd: FnDecl, fnModule: Module, e: CallExpr, ctx: Ctx): number | null {
     if (this.fnStack.includes(fd)) return this.fail('RLP2011', e.callee.span, { name: fd.name.name });
+    if (this.fnStack.length >= MAX_CALL_DEPTH) return this.fail('RLP4021', e.callee.span, { limit: MAX_CALL_DEPTH, name: fd.name.name });
     const bad = e.args.find((a) => a.kind === 'Over' || a.kind === 'Where');
     if (bad !== undefined) return this.fail('RLP3013', bad.span, { callee: fd.name.name, clause: bad.kind === 'Over' ? '`over`' : '`where`' });
     const matched = matchArgs(e, fd.params.map((p) => ({ name: p.name.name, optional: false })), this.out);

@@ -1,14 +1,14 @@
 /** Checking one flattened pipeline: params, state, bindings in stage order, minimize, updates -> IR. */
-import type { Binding } from '../../grammar/ast.js';
+import { forEachChild, type Binding, type Expr } from '../../grammar/ast.js';
 import type { Span } from '../../grammar/source.js';
 import { diag, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { IrDeclaredInput, IrGraph, IrOutput, IrParam, IrState } from '../ir/graph.js';
 import { didYouMean } from '../suggest.js';
 import { formatType, STRING, tensor, type Type } from '../types.js';
 import { checkChoiceParam, type CheckedChoice } from './choice.js';
-import { Elaborator, typeMatches, type Ctx, type NameResolver } from './elaborate.js';
+import { Elaborator, MAX_SUGGESTIONS, typeMatches, type Ctx, type NameResolver } from './elaborate.js';
 import { opByName } from '../ops/index.js';
-import type { FlatPipeline } from './flatten.js';
+import type { FlatBinding, FlatPipeline } from './flatten.js';
 import type { DataColumns } from '../compile.js';
 import { BUILTIN_REWARDS, STAGES, STANDARD_INPUTS, standardInput } from './inputs.js';
 import { checkDefaultInRange, resolveRange } from './range.js';
@@ -22,6 +22,8 @@ export class PipelineChecker implements NameResolver {
   private readonly el: Elaborator;
   private readonly values = new Map<string, number | null>();
   private readonly inProgress: string[] = [];
+  /** Uses that close a binding cycle, reported by dependencyOrder. */
+  private readonly cycleUses = new Set<Span>();
   private readonly usedBindings = new Set<string>();
   private readonly usedParams = new Set<string>();
   private readonly params: IrParam[] = [];
@@ -65,6 +67,9 @@ export class PipelineChecker implements NameResolver {
     this.checkState();
     const outputs: IrOutput[] = [];
     const bindings = [...this.flat.bindings.values()].sort((a, b) => stageIndex(a.stage) - stageIndex(b.stage));
+    // Dependencies first: no binding's elaboration recurses into another's (30,000 chained
+    // bindings need one stack frame, not 30,000).
+    for (const b of this.dependencyOrder(bindings)) this.binding(b.name.name, null, null);
     for (const b of bindings) {
       const id = this.binding(b.name.name, null, null);
       if (id !== null) outputs.push({ name: `${b.stage}.${b.name.name}`, node: id });
@@ -78,6 +83,65 @@ export class PipelineChecker implements NameResolver {
     this.reportUnusedInputs();
     const decl = this.flat.decl;
     return this.el.builder.finish(outputs, { pipeline: decl.name.name, doc: decl.doc, dimOrder: this.dimOrder, params: this.params, state: this.state, inputs: this.inputs });
+  }
+
+  /**
+   * The bindings in an order where each comes after the bindings it reads: an iterative
+   * depth-first post-order over the names each binding's expression uses (uses of a later stage
+   * excluded: those are RLP4002, never followed). A use that closes a cycle is reported here
+   * (RLP2010) and remembered, so elaboration answers it with null instead of recursing.
+   */
+  private dependencyOrder(bindings: readonly FlatBinding[]): FlatBinding[] {
+    const done = new Set<string>();
+    const onStack = new Map<string, number>();
+    const order: FlatBinding[] = [];
+    for (const root of bindings) {
+      if (done.has(root.name.name)) continue;
+      const stack: { b: FlatBinding; uses: Extract<Expr, { kind: 'Name' }>[]; i: number }[] = [];
+      const enter = (b: FlatBinding): void => {
+        onStack.set(b.name.name, stack.length);
+        stack.push({ b, uses: this.bindingUses(b), i: 0 });
+      };
+      enter(root);
+      while (stack.length > 0) {
+        const top = stack[stack.length - 1]!;
+        const use = top.uses[top.i++];
+        if (use === undefined) {
+          stack.pop();
+          onStack.delete(top.b.name.name);
+          done.add(top.b.name.name);
+          order.push(top.b);
+          continue;
+        }
+        if (done.has(use.name)) continue;
+        const at = onStack.get(use.name);
+        if (at === undefined) enter(this.flat.bindings.get(use.name)!);
+        else {
+          this.out.push(diag('RLP2010', use.span, { chain: cycleChain([...stack.slice(at).map((f) => f.b.name.name), use.name]) }));
+          this.cycleUses.add(use.span);
+        }
+      }
+    }
+    return order;
+  }
+
+  /** The uses of other bindings in a binding's expression (not of later stages), left to right. */
+  private bindingUses(b: FlatBinding): Extract<Expr, { kind: 'Name' }>[] {
+    const uses: Extract<Expr, { kind: 'Name' }>[] = [];
+    const stack: Expr[] = [b.value];
+    while (stack.length > 0) {
+      const e = stack.pop()!;
+      if (e.kind === 'Name') {
+        const used = this.flat.bindings.get(e.name);
+        if (used !== undefined && stageIndex(used.stage) <= stageIndex(b.stage)) uses.push(e);
+        continue;
+      }
+      const children: Expr[] = [];
+      if (e.kind === 'Index') children.push(e.target);
+      else forEachChild(e, (c) => children.push(c));
+      for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!);
+    }
+    return uses;
   }
 
   private ctx(stage: string | null, module = this.flat.module): Ctx {
@@ -172,11 +236,11 @@ export class PipelineChecker implements NameResolver {
       return null;
     }
     if (useSpan !== null) this.usedBindings.add(name);
+    if (useSpan !== null && this.cycleUses.has(useSpan)) return null;
     if (this.values.has(name)) return this.values.get(name)!;
     const at = this.inProgress.indexOf(name);
     if (at >= 0) {
-      const chain = [...this.inProgress.slice(at), name].map((n) => '`' + n + '`').join(' -> ');
-      this.out.push(diag('RLP2010', useSpan ?? b.name.span, { chain }));
+      this.out.push(diag('RLP2010', useSpan ?? b.name.span, { chain: cycleChain([...this.inProgress.slice(at), name]) }));
       return null;
     }
     this.inProgress.push(name);
@@ -282,10 +346,13 @@ export class PipelineChecker implements NameResolver {
 
   private reportUnusedBindings(): void {
     const parentNames = [...this.flat.bindings.values()].filter((b) => !b.isNewInChild).map((b) => b.name.name);
+    let suggested = 0;
     for (const b of this.flat.bindings.values()) {
       if (b.isNewInChild && !this.usedBindings.has(b.name.name)) {
+        // As for unknown names: at most MAX_SUGGESTIONS did-you-means, so a generated child stays linear.
+        const near = ++suggested <= MAX_SUGGESTIONS ? didYouMean(b.name.name, parentNames) : null;
         this.out.push(diag('RLP2006', b.name.span, { name: b.name.name, parent: this.flat.parentName ?? '' }, {
-          help: didYouMean(b.name.name, parentNames) ?? 'use it from another binding, or remove it',
+          help: near ?? 'use it from another binding, or remove it',
         }));
       }
     }
@@ -308,6 +375,13 @@ export class PipelineChecker implements NameResolver {
       }
     }
   }
+}
+
+/** A cycle as `a` -> `b` -> `a`; a long one shows its first and last bindings and how many are between. */
+function cycleChain(names: readonly string[]): string {
+  const shown = names.length <= 12 ? names.map((n) => '`' + n + '`')
+    : [...names.slice(0, 5).map((n) => '`' + n + '`'), `... ${names.length - 10} more ...`, ...names.slice(-5).map((n) => '`' + n + '`')];
+  return shown.join(' -> ');
 }
 
 function opByNameStrict(name: string): NonNullable<ReturnType<typeof opByName>> {

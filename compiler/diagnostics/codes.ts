@@ -39,6 +39,9 @@ export const CODES: readonly CodeInfo[] = Object.freeze([
   code('RLP0005', E, 'UTF-16 file', () => 'this file is UTF-16 text; rlp reads UTF-8: save it as UTF-8 (e.g. `iconv -f UTF-16 -t UTF-8`)',
     'rlp source files, batch files and datasets are UTF-8 (a leading byte-order mark is skipped). Some Windows editors save UTF-16; convert the file to UTF-8.'),
 
+  code('RLP0006', E, 'file too large', (a) => `file too large: more than ${a.limit} characters of source (this one has ${a.size})`,
+    'A source file holds at most this many characters; a larger one is refused before it is read into tokens, so that its size bounds the compiler\'s time and memory. Split generated programs into several files joined with `import`.'),
+
   code('RLP1001', E, 'unexpected token', (a) => `expected ${a.expected}, found ${a.found}`,
     'The parser expected one kind of token and found another. The message lists what would have been accepted at that point.'),
   code('RLP1002', E, 'stray token', (a) => `unexpected ${a.found}`,
@@ -55,6 +58,8 @@ export const CODES: readonly CodeInfo[] = Object.freeze([
     'The compiler limits the depth of one expression tree: operands nested inside operands, as in `2 ** (2 ** (...))` or `f(g(h(...)))`. A flat chain such as `a + b + c + ...` is not nesting and does not count. Split a deep expression into named bindings.'),
   code('RLP1008', E, 'expression too long', (a) => `expression too long: more than ${a.limit} operators in one chain`,
     'One expression may chain at most this many operators (`a + b + c + ...`); the compiler walks such a chain recursively. Split a longer one into several bindings, or use a reduction such as `sum(x, over D)`.'),
+  code('RLP1009', E, 'list too long', (a) => `list too long: more than ${a.limit} items in one bracket`,
+    'One call\'s arguments, or one `[...]` list of dimensions, holds at most this many items; a longer list is refused before parsing, so that a huge generated expression costs no more than reading it. No op takes more than a few arguments: combine many values with a reduction such as `sum(x, over D)`.'),
 
   code('RLP2001', E, 'missing import', (a) => `cannot find module \`${a.path}\`${a.hint ?? ''}`,
     'An import names a file that does not exist. `import "std/NAME"` loads `stdlib/NAME.rlp`; any other path is relative to the importing file, with `.rlp` added when missing.'),
@@ -88,6 +93,8 @@ export const CODES: readonly CodeInfo[] = Object.freeze([
   // --- issue 10: bounded compile work ---
   code('RLP4020', E, 'program too large', (a) => `this pipeline expands to more than ${a.limit} expressions once its functions are inlined`,
     'Functions are inlined at each call; calls with the same arguments are expanded once. A program whose expansion grows past the limit (for example a chain of functions each calling the previous one twice with different arguments, which doubles per level) is refused instead of compiling for hours. Share intermediate results through bindings, or call functions with the same arguments.'),
+  code('RLP4021', E, 'calls nested too deeply', (a) => `function calls nested too deeply: calling \`${a.name}\` here is more than ${a.limit} calls deep`,
+    'A function may call another function, which may call another, and so on, up to this depth. Each call is inlined where it is made, and every value remembers the calls it came from, so a deeper chain is refused rather than exhausting the compiler\'s stack. Compute intermediate results in bindings, or merge small functions.'),
   // --- issue 10: what an import may reach ---
   code('RLP2020', E, 'import not allowed', (a) => `cannot import \`${a.path}\`: ${a.why}`,
     'An import names another .rlp file: a path relative to the importing file (`./losses` or `./losses.rlp`), an absolute path to a .rlp file, or `std/NAME`, a module of the standard library. No other file is read, and `std/` paths cannot leave the standard library\'s folder.'),

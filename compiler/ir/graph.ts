@@ -116,20 +116,39 @@ export class IrGraph {
 export class IrBuilder {
   private readonly nodes: IrNode[] = [];
   private readonly byKey = new Map<string, number>();
+  /** The spans of each merged node so far, and their keys: merging a span costs O(1), not O(spans). */
+  private readonly merged = new Map<number, { spans: Span[]; keys: Set<string> }>();
+  private readonly fileIds = new Map<Span['file'], number>();
 
   /** Add (or find) a node; returns its id. Effectful nodes are never merged. */
   add(op: string, inputs: readonly number[], attrs: Attrs, type: Type, spans: readonly Span[], effects: boolean): number {
     const key = effects ? null : nodeKey(op, inputs, attrs, type);
     const found = key === null ? undefined : this.byKey.get(key);
     if (found !== undefined) {
-      const old = this.nodes[found]!;
-      this.nodes[found] = { ...old, spans: unionSpans(old.spans, spans) };
+      let m = this.merged.get(found);
+      if (m === undefined) {
+        const old = this.nodes[found]!;
+        m = { spans: [], keys: new Set() };
+        for (const s of old.spans) this.addSpan(m, s);
+        this.merged.set(found, m);
+        this.nodes[found] = { ...old, spans: m.spans };
+      }
+      for (const s of spans) this.addSpan(m, s);
       return found;
     }
     const id = this.nodes.length;
     this.nodes.push({ id, op, inputs, attrs, type, spans, effects });
     if (key !== null) this.byKey.set(key, id);
     return id;
+  }
+
+  private addSpan(m: { spans: Span[]; keys: Set<string> }, s: Span): void {
+    let f = this.fileIds.get(s.file);
+    if (f === undefined) this.fileIds.set(s.file, (f = this.fileIds.size));
+    const k = `${f}:${s.start}:${s.end}`;
+    if (m.keys.has(k)) return;
+    m.keys.add(k);
+    m.spans.push(s);
   }
 
   /** The type of a node built so far. */
@@ -155,14 +174,6 @@ export function nodeKey(op: string, inputs: readonly number[], attrs: Attrs, typ
     .map((k) => `${k}=${JSON.stringify(attrs[k])}`)
     .join(',');
   return `${op}(${inputs.join(',')})[${a}]:${formatTypeFull(type)}`;
-}
-
-function unionSpans(a: readonly Span[], b: readonly Span[]): Span[] {
-  const out = [...a];
-  for (const s of b) {
-    if (!out.some((o) => o.file === s.file && o.start === s.start && o.end === s.end)) out.push(s);
-  }
-  return out;
 }
 
 /**

@@ -94,19 +94,18 @@ function grow(g: IrGraph, root: IrNode, users: Map<number, number[]>, taken: Set
     const w = seeds[1];
     if (w !== undefined && isElement(g.node(w)) && absorbable(w) && w !== seeds[0]) members.add(w);
   }
-  let changed = true;
-  while (changed) {
-    changed = false;
-    for (const id of [...members]) {
-      const n = g.node(id);
-      if (isReduction(n)) continue;
-      for (const i of n.inputs) {
-        if (members.has(i) || frozen.has(i)) continue;
-        const m = g.node(i);
-        if (isElement(m) && absorbable(i)) {
-          members.add(i);
-          changed = true;
-        }
+  // A worklist, not a rescan to a fixpoint (quadratic on long chains): an input rejected because
+  // one of its users was outside is looked at again when that user joins.
+  const work = [...members];
+  while (work.length > 0) {
+    const n = g.node(work.pop()!);
+    if (isReduction(n)) continue;
+    for (const i of n.inputs) {
+      if (members.has(i) || frozen.has(i)) continue;
+      const m = g.node(i);
+      if (isElement(m) && absorbable(i)) {
+        members.add(i);
+        work.push(i);
       }
     }
   }
@@ -140,6 +139,8 @@ function build(g: IrGraph, root: IrNode, members: Set<number>): IrNode {
     return { op: n.op, args, attrs: n.attrs, type: n.type as TensorType };
   });
   const body: FusedBody = { leaves: leaves.map((i) => g.node(i).type as TensorType), nodes };
-  const spans = ids.flatMap((id) => g.node(id).spans);
-  return { id: root.id, op: 'fused', inputs: leaves, attrs: { body: bodyAttr(body), ops: ids.map((id) => g.node(id).op).join(' ') }, type: root.type, spans: [...root.spans, ...spans.filter((s) => !root.spans.includes(s))], effects: false };
+  const rootSpans = new Set(root.spans);
+  const spans = [...root.spans];
+  for (const id of ids) for (const s of g.node(id).spans) if (!rootSpans.has(s)) spans.push(s);
+  return { id: root.id, op: 'fused', inputs: leaves, attrs: { body: bodyAttr(body), ops: ids.map((id) => g.node(id).op).join(' ') }, type: root.type, spans, effects: false };
 }

@@ -72,23 +72,74 @@ function tooDeep(text: string, max: number): number {
   return -1;
 }
 
+/**
+ * A JSON batch is parsed by JSON.parse (native, about the size of its numbers in memory), never
+ * into a syntax tree (a node per number: a 200 MB batch took gigabytes and aborted out of
+ * memory). Only on an error does a scanner walk the text, keeping nothing but the first error.
+ */
 function readJson(file: SourceFile): BatchResult {
   const deep = tooDeep(file.text, MAX_JSON_DEPTH);
   if (deep >= 0) return { entries: [], diagnostics: [diag('RLP6009', span(file, deep, deep + 1), { what: `the JSON is nested more than ${MAX_JSON_DEPTH} levels deep` })], file };
-  const errors: jsonc.ParseError[] = [];
-  const tree = jsonc.parseTree(file.text, errors, { disallowComments: true, allowTrailingComma: false });
-  if (errors.length > 0 || tree === undefined) {
-    const e = errors[0];
-    const at = e === undefined ? span(file, 0, 0) : span(file, e.offset, e.offset + Math.max(1, e.length));
-    const what = e === undefined ? 'the file holds no JSON value' : `invalid JSON: ${describeJsonError(e.error)}`;
-    return { entries: [], diagnostics: [diag('RLP6009', at, { what })], file };
+  let value: unknown;
+  try {
+    value = JSON.parse(file.text);
+  } catch {
+    return { entries: [], diagnostics: [jsonError(file)], file };
   }
+  const keys = topLevelKeys(file.text);
+  const first = file.text.search(/\S/);
   const keySpan = (name: string): Span => {
-    const prop = tree.children?.find((c) => c.type === 'property' && c.children?.[0]?.value === name);
-    const key = prop?.children?.[0];
-    return key === undefined ? span(file, tree.offset, tree.offset + 1) : span(file, key.offset, key.offset + key.length);
+    const k = keys.get(name);
+    return k === undefined ? span(file, first, first + 1) : span(file, k[0], k[1]);
   };
-  return fromObject(jsonc.getNodeValue(tree), file, keySpan);
+  return fromObject(value, file, keySpan);
+}
+
+/** The first syntax error of a JSON text JSON.parse rejected, found by a streaming scan that builds nothing. */
+function jsonError(file: SourceFile): Diagnostic {
+  let found: { error: jsonc.ParseErrorCode; offset: number; length: number } | null = null;
+  const stop = new Error('first error');
+  try {
+    jsonc.visit(file.text, {
+      onError: (error, offset, length) => {
+        found = { error, offset, length };
+        throw stop;
+      },
+    }, { disallowComments: true, allowTrailingComma: false });
+  } catch (e) {
+    if (e !== stop) throw e;
+  }
+  const e = found as { error: jsonc.ParseErrorCode; offset: number; length: number } | null;
+  const at = e === null ? span(file, 0, 0) : span(file, e.offset, e.offset + Math.max(1, e.length));
+  return diag('RLP6009', at, { what: e === null ? 'the file holds no JSON value' : `invalid JSON: ${describeJsonError(e.error)}` });
+}
+
+/** Where each key of the top-level object is written (its first occurrence, quotes included), by one scan of the text. */
+function topLevelKeys(text: string): Map<string, [number, number]> {
+  const keys = new Map<string, [number, number]>();
+  let depth = 0;
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34) {
+      const start = i;
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 92) i++;
+        else if (d === 34) break;
+      }
+      if (depth === 1 && expectKey) {
+        const name = JSON.parse(text.slice(start, i + 1)) as string;
+        if (!keys.has(name)) keys.set(name, [start, i + 1]);
+        expectKey = false;
+      }
+    } else if (c === 123 || c === 91) {
+      depth++;
+      expectKey = depth === 1 && c === 123;
+    } else if (c === 125 || c === 93) depth--;
+    else if (c === 44 && depth === 1) expectKey = true;
+  }
+  return keys;
 }
 
 function describeJsonError(code: jsonc.ParseErrorCode): string {

@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { memoryHost } from '../../compiler/bind/host.js';
-import { elaborationWork, MAX_ELABORATION_WORK } from '../../compiler/check/elaborate.js';
+import { elaborationWork, MAX_CALL_DEPTH, MAX_ELABORATION_WORK, MAX_SUGGESTIONS } from '../../compiler/check/elaborate.js';
 import { compileFiles } from '../../compiler/compile.js';
 import type { Diagnostic } from '../../compiler/diagnostics/diagnostic.js';
 import { renderHuman } from '../../compiler/diagnostics/render.js';
@@ -166,6 +166,69 @@ describe('the compiler on random and mutated programs', () => {
       ),
       { numRuns: 16, seed: 10 },
     );
+  });
+
+  it('ends very many bindings in any order, long binding cycles and deep call chains within a counted budget, without exhausting the stack', () => {
+    // Written backwards or shuffled, bindings elaborate in dependency order (no recursion from one
+    // into another: 1,000 backwards threw RangeError before); calls nest at most MAX_CALL_DEPTH.
+    const program = (bindings: string[], last: string): string => `pipeline p {\n  loss {\n${bindings.join('\n')}\n    minimize float(${last})\n  }\n}\n`;
+    const backward = (n: number, width: number): string => program(
+      Array.from({ length: n }, (_, i) => i === n - 1 ? `b${i} = 1.0` : `b${i} = ${Array.from({ length: width }, (_, k) => `b${Math.min(n - 1, i + 1 + k)}`).join(' + ')}`), 'b0');
+    const shuffled = (n: number, seed: number): string => {
+      const lines = Array.from({ length: n }, (_, i) => i === 0 ? 'b0 = 2.0' : `b${i} = b${(i * 7919 + seed) % i} * b${(i * 104729 + 3 * seed) % i}`);
+      let x = seed + 1;
+      for (let i = n - 1; i > 0; i--) {
+        x = (x * 1103515245 + 12345) % 2147483648;
+        const j = x % (i + 1);
+        [lines[i], lines[j]] = [lines[j]!, lines[i]!];
+      }
+      return program(lines, `b${n - 1}`);
+    };
+    const cycle = (n: number): string => program(Array.from({ length: n }, (_, i) => `b${i} = b${(i + 1) % n} + 1.0`), 'b0');
+    const calls = (n: number): string => ['fn f0(x) = x * 2.0', ...Array.from({ length: n - 1 }, (_, i) => `fn f${i + 1}(x) = f${i}(x) + 1.0`)].join('\n')
+      + `\npipeline p {\n  loss { minimize float(f${n - 1}(1.0)) }\n}\n`;
+    const check = (g: { kind: 'backward' | 'shuffled' | 'cycle' | 'calls'; n: number; k: number }): void => {
+      const text = g.kind === 'backward' ? backward(g.n, g.k) : g.kind === 'shuffled' ? shuffled(g.n, g.k) : g.kind === 'cycle' ? cycle(g.n) : calls(g.n);
+      const before = elaborationWork();
+      const r = compileFiles(['/work/x.rlp'], { host: memoryHost({ ...STD, '/work/x.rlp': text }) });
+      runs++;
+      const work = elaborationWork() - before;
+      for (const d of r.diagnostics) checkDiagnostic(d);
+      const codes = r.diagnostics.map((d) => d.code);
+      if (g.kind === 'backward') expect([codes, work <= (2 * g.k + 2) * g.n + 10]).toEqual([[], true]);
+      if (g.kind === 'shuffled') expect([codes, work <= 4 * g.n + 10]).toEqual([[], true]);
+      if (g.kind === 'cycle') {
+        expect(codes).toEqual(['RLP2010']);
+        expect(work).toBeLessThanOrEqual(3 * g.n + 10);
+        const names = g.n <= 12 ? g.n + 1 : 10;
+        expect(r.diagnostics[0]!.message.match(/`b\d+`/g)!.length).toBe(names);
+      }
+      if (g.kind === 'calls') {
+        expect(codes).toEqual(g.n > MAX_CALL_DEPTH ? ['RLP4021'] : []);
+        expect(work).toBeLessThanOrEqual(4 * Math.min(g.n, MAX_CALL_DEPTH + 1) + 10);
+      }
+    };
+    fc.assert(
+      fc.property(
+        fc.record({ kind: fc.constantFrom('backward' as const, 'shuffled' as const, 'cycle' as const, 'calls' as const), n: fc.integer({ min: 1, max: 2000 }), k: fc.integer({ min: 1, max: 3 }) }),
+        (g) => check(g),
+      ),
+      { numRuns: 8, seed: 1012 },
+    );
+    // The extremes, always: past the depth where the recursive versions overflowed the stack.
+    for (const kind of ['backward', 'shuffled', 'cycle', 'calls'] as const) check({ kind, n: 3000, k: 2 });
+  });
+
+  it('suggests a spelling for at most MAX_SUGGESTIONS unknown names of a pipeline (each suggestion scans every visible name)', () => {
+    const n = MAX_SUGGESTIONS + 50;
+    const b = Array.from({ length: n }, (_, i) => `value${i} = valeu${i} + 1.0`);
+    const text = `pipeline p {\n  loss {\n${b.join('\n')}\n    minimize float(value0)\n  }\n}\n`;
+    const r = compileFiles(['/work/x.rlp'], { host: memoryHost({ ...STD, '/work/x.rlp': text }) });
+    runs++;
+    expect(r.diagnostics.map((d) => d.code)).toEqual(Array(n).fill('RLP2008'));
+    const helped = r.diagnostics.filter((d) => d.help !== null);
+    expect(helped.length).toBe(MAX_SUGGESTIONS);
+    expect(helped[0]!.help).toBe('did you mean `value0`?');
   });
 
   it('ran at least 10,000 programs', () => {

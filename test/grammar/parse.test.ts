@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import type { BinaryExpr, Expr, FileNode, PipelineDecl, UnaryExpr } from '../../grammar/ast.js';
 import { lex } from '../../grammar/lexer.js';
-import { parseFile } from '../../grammar/parse.js';
+import { MAX_LIST } from '../../grammar/delimiters.js';
+import { MAX_SOURCE_CHARS, parseFile } from '../../grammar/parse.js';
 import { lineCol, makeSource, spanText } from '../../grammar/source.js';
 
 function parse(text: string): FileNode {
@@ -112,5 +113,30 @@ describe('the parser', () => {
   it('recovers to report several syntax errors in one file', () => {
     const r = parseFile(makeSource('t.rlp', 'pipeline p { loss { x = 1 + } }\npipeline q { loss { y = * 2 } }'));
     expect(r.problems.length).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('inputs bounded before they are read into tokens (issue 10, item 12)', () => {
+  it('refuses a file over MAX_SOURCE_CHARS before lexing it, pointing where the limit is crossed', () => {
+    const text = `# ${'c'.repeat(MAX_SOURCE_CHARS)}\npipeline p { loss { minimize 1 } }\n`;
+    const r = parseFile(makeSource('t.rlp', text));
+    expect(r.ast).toBeNull();
+    expect(r.problems.map((p) => [p.code, p.span.start, p.args])).toEqual([['RLP0006', MAX_SOURCE_CHARS, { limit: MAX_SOURCE_CHARS, size: text.length }]]);
+    // At the limit, the same file is read.
+    const at = `# ${'c'.repeat(MAX_SOURCE_CHARS - 40)}\npipeline p { loss { minimize 1 } }\n`;
+    expect(at.length).toBeLessThanOrEqual(MAX_SOURCE_CHARS);
+    expect(parseFile(makeSource('t.rlp', at)).problems).toEqual([]);
+  });
+
+  it('refuses a bracket of more than MAX_LIST items before parsing (call arguments, dims), at the first comma past it', () => {
+    for (const [open, close, item] of [['max(', ')', '1.0'], ['mean(logp, over [', '])', 'B']] as const) {
+      const ok = parseFile(makeSource('t.rlp', `pipeline p { loss { minimize ${open}${Array(MAX_LIST).fill(item).join(', ')}${close} } }`));
+      expect(ok.problems).toEqual([]);
+      const text = `pipeline p { loss { minimize ${open}${Array(MAX_LIST + 1).fill(item).join(', ')}${close} } }`;
+      const r = parseFile(makeSource('t.rlp', text));
+      const commas = [...text.matchAll(/,/g)].map((m) => m.index);
+      const at = commas[open.includes('over') ? MAX_LIST : MAX_LIST - 1];
+      expect(r.problems.map((p) => [p.code, p.span.start])).toEqual([['RLP1009', at]]);
+    }
   });
 });
