@@ -114,23 +114,41 @@ export function chooseToken(logits: ArrayLike<number>, temperature: number, topP
   let best = 0;
   for (let i = 1; i < V; i++) if (logits[i]! > logits[best]!) best = i;
   if (temperature <= 0) return best;
-  const z = Array.from({ length: V }, (_, i) => Math.exp((logits[i]! - logits[best]!) / temperature));
-  const total = z.reduce((a, b) => a + b, 0);
-  const order = [...z.keys()].sort((a, b) => z[b]! - z[a]! || a - b);
+  // Typed arrays and one sort of indices (by weight, then index): this runs once per sampled token.
+  const z = new Float64Array(V);
+  let total = 0;
+  for (let i = 0; i < V; i++) {
+    z[i] = Math.exp((logits[i]! - logits[best]!) / temperature);
+    total += z[i]!;
+  }
+  const order = new Uint32Array(V);
+  for (let i = 0; i < V; i++) order[i] = i;
+  order.sort((a, b) => z[b]! - z[a]! || a - b);
   let kept = 0;
-  const nucleus: number[] = [];
-  for (const i of order) {
-    nucleus.push(i);
+  let size = 0;
+  let mass = 0;
+  while (size < V) {
+    const i = order[size++]!;
     kept += z[i]! / total;
     if (kept >= topP) break;
   }
-  const mass = nucleus.reduce((a, i) => a + z[i]!, 0);
+  for (let k = 0; k < size; k++) mass += z[order[k]!]!;
   let u = uniform() * mass;
-  for (const i of nucleus) {
-    u -= z[i]!;
-    if (u <= 0) return i;
+  for (let k = 0; k < size; k++) {
+    u -= z[order[k]!]!;
+    if (u <= 0) return order[k]!;
   }
-  return nucleus[nucleus.length - 1]!;
+  return order[size - 1]!;
+}
+
+/** What sampling gives for one prompt (see sampleCompletions). */
+export interface SampleResult {
+  readonly ids: Int32Array;
+  readonly lengths: number[];
+  readonly R: number;
+  readonly logps: Float32Array;
+  readonly sumPiSq: Float32Array;
+  readonly truncated: boolean[];
 }
 
 /**
@@ -138,7 +156,7 @@ export function chooseToken(logits: ArrayLike<number>, temperature: number, topP
  * length of each (EOS included when it was produced), and the sampler's log-probability of each
  * token [n, R] (0 on padding).
  */
-export async function sampleCompletions(r: Runner, p: PolicyParams, prompt: Int32Array, o: SampleOptions): Promise<{ ids: Int32Array; lengths: number[]; R: number; logps: Float32Array; sumPiSq: Float32Array; truncated: boolean[] }> {
+export async function sampleCompletions(r: Runner, p: PolicyParams, prompt: Int32Array, o: SampleOptions): Promise<SampleResult> {
   const room = p.config.maxLen - prompt.length;
   const forced = Array.from({ length: o.n }, (_, g) => (o.forced?.[g] ?? []).slice(0, room));
   // Each completion: its forced tokens, then up to maxTokens sampled ones, within the context.
@@ -193,7 +211,7 @@ export async function sampleCompletions(r: Runner, p: PolicyParams, prompt: Int3
 }
 
 /** sum_v softmax(logits)_v^2 = exp(logsumexp(2 logits) - 2 logsumexp(logits)), in float64. */
-function sumSquaredProbs(logits: ArrayLike<number>): number {
+export function sumSquaredProbs(logits: ArrayLike<number>): number {
   let mx = -Infinity;
   for (let k = 0; k < logits.length; k++) mx = Math.max(mx, logits[k]!);
   let z = 0;
@@ -207,7 +225,7 @@ function sumSquaredProbs(logits: ArrayLike<number>): number {
 }
 
 /** log softmax(logits)[i], computed stably in float64. */
-function logSoftmaxAt(logits: ArrayLike<number>, i: number): number {
+export function logSoftmaxAt(logits: ArrayLike<number>, i: number): number {
   let mx = -Infinity;
   for (let k = 0; k < logits.length; k++) mx = Math.max(mx, logits[k]!);
   let z = 0;

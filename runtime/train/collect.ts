@@ -16,6 +16,7 @@ import type { CompiledProgram, RolloutSpec } from '../exec/program.js';
 import type { Runner } from '../policy/model.js';
 import type { PolicyParams } from '../policy/params.js';
 import { sampleCompletions } from '../policy/sample.js';
+import { sampleBatch } from '../policy/sample-batch.js';
 import { BOS, UnknownCharacter, type Tokenizer } from '../policy/tokenizer.js';
 import type { RewardFn } from '../rewards/builtins.js';
 import { score } from '../rewards/module.js';
@@ -84,8 +85,18 @@ function stopAfter(c: SampleContext): ((ids: readonly number[]) => boolean) | un
   return stop === '' ? undefined : (ids) => c.tok.decode(ids).endsWith(stop);
 }
 
-/** Sample the group of one row: hint (GHPO), suffix (HBPO) and roll-in (DR-PO) forced first. */
-export async function sampleGroup(c: SampleContext, row: Record<string, unknown>, where: string, hintLevel = 0): Promise<Group> {
+/** A row's group before sampling: its prompt and each completion's forced start. */
+interface GroupPlan {
+  readonly row: Record<string, unknown>;
+  readonly prompt: Int32Array;
+  readonly forced: number[][];
+  readonly promptLike: number[];
+  readonly variant: number[];
+  readonly hintLevel: number;
+}
+
+/** Prepare the group of one row: hint (GHPO), suffix (HBPO) and roll-in (DR-PO) forced first. */
+function planGroup(c: SampleContext, row: Record<string, unknown>, where: string, hintLevel: number): GroupPlan {
   const { roll } = c;
   const G = roll.n;
   const prompt = Int32Array.from([BOS, ...encode(c, String(row['prompt']), where)]);
@@ -111,14 +122,41 @@ export async function sampleGroup(c: SampleContext, row: Record<string, unknown>
     promptLike.push(head.length);
     variant.push(suffixes.length === 0 ? 0 : k);
   }
+  return { row, prompt, forced, promptLike, variant, hintLevel };
+}
+
+/** The group of a plan and its sample. */
+function groupOf(x: GroupPlan, sample: Group['sample']): Group {
+  // A forced start longer than the context is cut with it.
+  const forcedLen = x.forced.map((f, gi) => Math.min(f.length, sample.lengths[gi]!));
+  return { row: x.row, prompt: x.prompt, sample, forced: forcedLen, promptLike: x.promptLike.map((p, gi) => Math.min(p, forcedLen[gi]!)), variant: x.variant, hintLevel: x.hintLevel, scores: {}, extras: {} };
+}
+
+/** Sample the group of one row: hint (GHPO), suffix (HBPO) and roll-in (DR-PO) forced first. */
+export async function sampleGroup(c: SampleContext, row: Record<string, unknown>, where: string, hintLevel = 0): Promise<Group> {
+  const { roll } = c;
+  const x = planGroup(c, row, where, hintLevel);
   const stop = stopAfter(c);
-  const sample = await sampleCompletions(c.run, c.policy, prompt, {
-    n: G, temperature: roll.temperature, topP: roll.topP, maxTokens: roll.maxTokens, uniform: () => c.rng.next(), forced,
+  const sample = await sampleCompletions(c.run, c.policy, x.prompt, {
+    n: roll.n, temperature: roll.temperature, topP: roll.topP, maxTokens: roll.maxTokens, uniform: () => c.rng.next(), forced: x.forced,
     ...(stop !== undefined ? { stopAfter: stop } : {}),
   });
-  // A forced start longer than the context is cut with it.
-  const forcedLen = forced.map((f, gi) => Math.min(f.length, sample.lengths[gi]!));
-  return { row, prompt, sample, forced: forcedLen, promptLike: promptLike.map((p, gi) => Math.min(p, forcedLen[gi]!)), variant, hintLevel, scores: {}, extras: {} };
+  return groupOf(x, sample);
+}
+
+/**
+ * Sample the groups of several rows together (one batched decode, runtime/policy/sample-batch.ts):
+ * what `sampleGroup` gives for each row, with the seeded draws taken step by step across the rows.
+ */
+export async function sampleGroups(c: SampleContext, rows: readonly Record<string, unknown>[], where: (i: number) => string): Promise<Group[]> {
+  const { roll } = c;
+  const plans = rows.map((row, i) => planGroup(c, row, where(i), 0));
+  const stop = stopAfter(c);
+  const samples = await sampleBatch(c.run, c.policy, plans.map((x) => x.prompt), {
+    n: roll.n, temperature: roll.temperature, topP: roll.topP, maxTokens: roll.maxTokens, uniform: () => c.rng.next(), forced: plans.map((x) => x.forced),
+    ...(stop !== undefined ? { stopAfter: stop } : {}),
+  });
+  return plans.map((x, i) => groupOf(x, samples[i]!));
 }
 
 /** The text a reward function sees for completion `gi`: everything after the prompt-like forced tokens. */

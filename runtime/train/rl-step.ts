@@ -8,7 +8,7 @@ import type { charTokenizer } from '../policy/tokenizer.js';
 import { score } from '../rewards/module.js';
 import { adamStep, ADAM_DEFAULTS } from './adam.js';
 import { clipRatios } from './clip.js';
-import { evalRewardStage, groupRewards, hintGroups, sampleGroup, scoreGroups, segmentValues, type Group, type RolloutSettings, type SampleContext } from './collect.js';
+import { evalRewardStage, groupRewards, hintGroups, sampleGroups, scoreGroups, segmentValues, type Group, type RolloutSettings, type SampleContext } from './collect.js';
 import { TrainError, type Metrics, type TrainOptions } from './options.js';
 import type { PromptSource } from './prompts.js';
 import type { ResolvedRewards } from './reward-fns.js';
@@ -132,7 +132,8 @@ export async function trainStep(c: StepContext, rng: Rng, source: PromptSource, 
   const clips: { low: number; high: number; region: number }[] = [];
   let skipped = false;
   for (let epoch = 0; epoch < (o.epochs ?? 1); epoch++) {
-    const pass = await lossAndGrads(run, program, policy, batch, params, parts, pipelineState);
+    // The first pass starts from the weights `current` was computed with: its forward is reused.
+    const pass = await lossAndGrads(run, program, policy, epoch === 0 ? { ...batch, before: current.raw } : batch, params, parts, pipelineState);
     const norm = Number.isFinite(pass.loss) ? await adamStep(tf, vars, pass.grads, state, { ...ADAM_DEFAULTS, lr: o.lr }) : NaN;
     tf.dispose(pass.grads);
     if (first === null) {
@@ -237,12 +238,9 @@ async function collectGroups(c: SampleContext, source: PromptSource, o: TrainOpt
     const rows = await source.take(o.prompts - kept.length);
     const first = source.cursor - rows.length;
     const where = (i: number): string => `prompt ${first + i}`;
-    const round: Group[] = [];
-    for (const [i, row] of rows.entries()) {
-      // Yield to the event loop between groups, so that a second Ctrl-C is seen at once.
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      round.push(await sampleGroup(c, row, where(i)));
-    }
+    // Every row's group in one batched decode (it yields to the event loop at every token, so a
+    // second Ctrl-C is seen at once).
+    const round: Group[] = await sampleGroups(c, rows, where);
     await scoreGroups(c, round);
     if (c.roll.hintFrom !== '') hinted += await hintGroups(c, round, where);
     if (!c.roll.dynamic) {

@@ -50,11 +50,12 @@ export function applyUpdates(pipelineState: Record<string, HostValue>, updates: 
 /**
  * A policy's log-probs of every completion token as host values [B, G, R] (0 off the mask), from
  * the same forward the loss uses, and with `entropy` its mean per-token entropy over the mask
- * (TRL's `entropy`) from the same logits.
+ * (TRL's `entropy`) from the same logits; `raw` holds the forward's unmasked outputs (for
+ * RolloutBatch.before).
  */
 export async function policyOnHost(
   run: Runner, p: PolicyParams, b: Pick<RolloutBatch, 'prompts' | 'completions' | 'G' | 'R'>, mask: Float32Array, entropy = false,
-): Promise<{ logp: Float32Array; entropy: number }> {
+): Promise<{ logp: Float32Array; entropy: number; raw: { logp: Float32Array; entropy: Float32Array | null } }> {
   const out = run.tf.tidy(() => policyOutputs(run, p, b, 0, b.prompts.length, entropy));
   const lp = (await out.logp.data()) as Float32Array;
   const ent = out.entropy === undefined ? null : ((await out.entropy.data()) as Float32Array);
@@ -69,7 +70,7 @@ export async function policyOnHost(
       }
     });
   }
-  return { logp: Float32Array.from(lp, (v, i) => (mask[i] === 1 ? v : 0)), entropy: n > 0 ? sum / n : 0 };
+  return { logp: Float32Array.from(lp, (v, i) => (mask[i] === 1 ? v : 0)), entropy: n > 0 ? sum / n : 0, raw: { logp: Float32Array.from(lp), entropy: ent === null ? null : Float32Array.from(ent) } };
 }
 
 /**

@@ -26,6 +26,12 @@ export interface RolloutBatch {
   readonly mask: Float32Array;
   readonly oldLogp: Float32Array;
   readonly refLogp: Float32Array;
+  /**
+   * The policy's own outputs on the whole batch [B, G, R] (unmasked), as the weights a pass starts
+   * from give them (`policyOnHost`'s `raw`): the pass's batch-level values are computed from them
+   * instead of running that forward again. Only valid while the weights are unchanged.
+   */
+  readonly before?: { readonly logp: Float32Array; readonly entropy: Float32Array | null };
   /** Values fed by name, one per completion [B, G]: `reward`, or `reward_fn.NAME` for each reward function. */
   readonly perCompletion: Readonly<Record<string, Float32Array>>;
   /** Values fed by name, one per prompt [B] (e.g. `greedy_reward`). */
@@ -150,7 +156,11 @@ export async function lossAndGrads(
     Object.entries(
       tf.tidy((): Record<string, Tensor> => {
         const feeds = new Map(whole);
-        feedPolicy(feeds, r, p, b, 0, b.B, reads);
+        if (b.before !== undefined && (b.before.entropy !== null || !reads.includes('entropy'))) {
+          // The same forward already ran on these weights: its outputs, bit for bit.
+          if (reads.includes('logp')) feeds.set('logp', tf.tensor(b.before.logp, shape));
+          if (reads.includes('entropy')) feeds.set('entropy', tf.tensor(b.before.entropy!, shape));
+        } else feedPolicy(feeds, r, p, b, 0, b.B, reads);
         const plan = program.plan([...feeds.keys()], wanted);
         const vals = runPlan(plan, { tf, backend: r.backend, sizes, feeds, params, state: stateTensors });
         return Object.fromEntries(wanted.map((name) => [name, vals.get(plan.outputs.get(name)!)!]));

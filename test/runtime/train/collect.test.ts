@@ -11,7 +11,7 @@ import type { Runner } from '../../../runtime/policy/model.js';
 import { initPolicy } from '../../../runtime/policy/params.js';
 import { BOS, charTokenizer } from '../../../runtime/policy/tokenizer.js';
 import type { RewardFn } from '../../../runtime/rewards/builtins.js';
-import { groupRewards, hintGroups, sampleGroup, scoreGroups, segmentValues, type Group, type RolloutSettings, type SampleContext } from '../../../runtime/train/collect.js';
+import { groupRewards, hintGroups, sampleGroup, sampleGroups, scoreGroups, segmentValues, type Group, type RolloutSettings, type SampleContext } from '../../../runtime/train/collect.js';
 import { defaultPolicyConfig } from '../../../runtime/train/loop.js';
 import { Rng } from '../../../runtime/train/rng.js';
 
@@ -151,5 +151,25 @@ describe('the sample stage', () => {
         expect(v.end[at - 1]).toBe(v.start[at]);
       }
     }
+  });
+
+  it('samples several rows in one batched decode: one row as sampleGroup does, each group whole, suffixes forced', async () => {
+    const one = await sampleGroup(await context({}, record), row, 'prompt 0');
+    const [batched] = await sampleGroups(await context({}, record), [row], (i) => `prompt ${i}`);
+    expect(Array.from(batched!.sample.ids)).toEqual(Array.from(one.sample.ids));
+    expect(batched!.sample.lengths).toEqual(one.sample.lengths);
+    const rows = [row, { prompt: '5+5=', answer: '10' }, { prompt: '123+4=', answer: '127' }];
+    const c = await context({ suffixes: ['<a>', '<bb>'] }, record);
+    const groups = await sampleGroups(c, rows, (i) => `prompt ${i}`);
+    expect(groups.map((x) => x.row)).toEqual(rows);
+    for (const [b, x] of groups.entries()) {
+      expect(Array.from(x.prompt)).toEqual([BOS, ...tok.encode(String(rows[b]!.prompt))]);
+      expect(x.forced).toEqual([3, 3, 4, 4]);
+      for (const gi of [0, 1]) expect(ids(x, gi).slice(0, 3)).toEqual([...tok.encode('<a>')]);
+      for (const gi of [2, 3]) expect(ids(x, gi).slice(0, 4)).toEqual([...tok.encode('<bb>')]);
+      x.sample.lengths.forEach((len, gi) => expect(len - x.forced[gi]!).toBeLessThanOrEqual(6));
+    }
+    const again = await sampleGroups(await context({ suffixes: ['<a>', '<bb>'] }, record), rows, (i) => `prompt ${i}`);
+    expect(again.map((x) => Array.from(x.sample.ids))).toEqual(groups.map((x) => Array.from(x.sample.ids)));
   });
 });
