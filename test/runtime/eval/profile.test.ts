@@ -10,7 +10,7 @@ import { formatProfile, profileEval } from '../../../runtime/eval/profile.js';
 import { validateBatch } from '../../../runtime/eval/validate.js';
 import { specializeBatch } from '../../../runtime/eval/specialize.js';
 import { stdlibPipelines } from '../../../runtime/cli/resolve-target.js';
-import { pipelineBatch, takesAlongG } from '../../helpers/pipeline-batch.js';
+import { pipelineBatch, policyLogp, takesAlongG } from '../../helpers/pipeline-batch.js';
 import { stdlibPipeline } from '../../helpers/stdlib-harness.js';
 
 const here = span(makeSource('batch', ''), 0, 0);
@@ -21,10 +21,11 @@ async function profileOf(name: string, optimized = true) {
   const p = stdlibPipeline(name);
   // Pairs (a pipeline taking samples along G) keep their G; every other size as in SIZES.
   const b = pipelineBatch(p, { ...SIZES, ...(takesAlongG(p) >= 0 ? { G: 2 } : {}), seed: 3, reward: (r) => r() });
-  const v = validateBatch(p.ir, b.entries, { set: b.set, grad: ['logp'], allowNonfinite: false, fileSpan: here });
+  const wrt = policyLogp(p);
+  const v = validateBatch(p.ir, b.entries, { set: b.set, grad: [wrt], allowNonfinite: false, fileSpan: here });
   if (v.valid === null) throw new Error(v.diagnostics.map((d) => d.message).join('; '));
   const { tf } = await useBackend('cpu');
-  return { prof: await profileEval(tf, 'cpu', specializeBatch(p, v.valid, optimized), ['logp']), bgt: b.ref.B * b.ref.G * b.ref.T };
+  return { prof: await profileEval(tf, 'cpu', specializeBatch(p, v.valid, optimized), [wrt]), bgt: b.ref.B * b.ref.G * b.ref.T };
 }
 
 describe('profileEval', () => {
