@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { makeSource, span } from '../../../grammar/source.js';
 import { useBackend } from '../../../runtime/backends/index.js';
+import { FUSED_BACKWARD } from '../../../compiler/codegen/body.js';
 import { policyDependent } from '../../../compiler/passes/fuse.js';
 import { formatProfile, profileEval } from '../../../runtime/eval/profile.js';
 import { validateBatch } from '../../../runtime/eval/validate.js';
@@ -41,6 +42,9 @@ describe('profileEval', () => {
   it('attributes forward kernels to plan steps with their source line, and the rest to the backward pass', async () => {
     const { prof, bgt } = await profileOf('grpo', false);
     expect(prof.kernels.some((k) => k.step === 'backward')).toBe(true);
+    // Optimized, the fused loss's gradient is one generated kernel, attributed to the backward pass.
+    const fused = (await profileOf('grpo')).prof;
+    expect(fused.kernels.filter((k) => k.kernel === FUSED_BACKWARD).map((k) => k.step)).toEqual(['backward']);
     const exp = prof.kernels.find((k) => k.kernel === 'Exp' && k.step.endsWith(' exp'));
     expect(exp?.at).toMatch(/\.rlp:\d+$/);
     expect(exp?.bytes).toBe(4 * bgt);
@@ -54,6 +58,8 @@ describe('profileEval', () => {
     expect(text.split('\n')[0]).toMatch(/^\s*ms\s+bytes\s+kernel\s+step\s+output\s+source$/);
     expect(text).toMatch(/\.\.\. \d+ more kernels/);
     expect(text).toMatch(new RegExp(`total: ${prof.kernels.length} kernels, [0-9.]+ ms, ${prof.totalBytes} bytes written`));
+    const back = prof.kernels.filter((k) => k.step === 'backward');
+    expect(text).toMatch(new RegExp(`\\nbackward: ${back.length} kernels, [0-9.]+ ms, ${back.reduce((a, k) => a + k.bytes, 0)} bytes written\\n$`));
   });
 
   for (const name of [...stdlibPipelines().keys()]) {
