@@ -77,3 +77,6 @@ export function bodyShape(b: FusedBody): BodyShape {
 
 /** The TF.js dtype of a body dtype. */
 export const TF_DTYPE: Readonly<Record<DType, 'float32' | 'int32' | 'bool'>> = { f32: 'float32', i32: 'int32', bool: 'bool' };
+
+/** The kernel name `tf.profile` (and `rlp eval --profile`) gives a fused body's generated backward. */
+export const FUSED_BACKWARD = 'FusedBackward';

@@ -5,7 +5,7 @@
  * webgpu (compiler/codegen/wgsl-lower.ts), each under a custom gradient derived from the same
  * body, and op by op through the ops' own lowerings elsewhere.
  */
-import { bodyShape, parseBody, TF_DTYPE, type FusedBody } from '../codegen/body.js';
+import { bodyShape, FUSED_BACKWARD, parseBody, TF_DTYPE, type FusedBody } from '../codegen/body.js';
 import { bodySizes, compileJsKernel, type JsKernel } from '../codegen/js-kernel.js';
 import { hostTensor, hostView } from './host-memory.js';
 import { wgslUnsupported } from '../codegen/wgsl-kernel.js';
@@ -36,6 +36,19 @@ export function kernelFor(bodyText: string, body: FusedBody, sizes: ReadonlyMap<
   return k;
 }
 
+/**
+ * Run host code that makes tensors as one TF.js kernel named `name`: the generated backward runs
+ * in JS on the tensors' memory, launching no TF.js kernel of its own, so without this a profile
+ * would not show where the gradient's time goes.
+ */
+function asKernel(tf: TF, name: string, inputs: readonly Tensor[], f: () => Tensor[]): Tensor[] {
+  const engine = tf.engine() as unknown as { runKernelFunc(p: { forwardFunc: () => Tensor[]; inputs: Record<string, Tensor> }): Tensor | Tensor[] };
+  return tf.tidy(name, () => {
+    const out = engine.runKernelFunc({ forwardFunc: f, inputs: Object.fromEntries(inputs.map((t, k) => [String(k), t])) });
+    return Array.isArray(out) ? out : [out];
+  });
+}
+
 function lowerFused(tf: TF, xs: readonly Tensor[], attrs: Readonly<Record<string, unknown>>, ctx: LowerCtx): Tensor {
   const text = String(attrs['body']);
   const body = parseBody(text);
@@ -64,12 +77,12 @@ function lowerFused(tf: TF, xs: readonly Tensor[], attrs: Readonly<Record<string
     const st = kernel.forward(ins.map((t) => hostView(tf, t)), value.view());
     return {
       value: value.tensor,
-      gradFunc: (dy: Tensor | Tensor[], saved: Tensor[]) => {
+      gradFunc: (dy: Tensor | Tensor[], saved: Tensor[]) => asKernel(tf, FUSED_BACKWARD, [...saved, dy as Tensor], () => {
         const ins = saved;
         const outs = ins.map((t, l) => (kernel.direct[l] ? hostTensor(tf, t.shape, 'float32') : null));
         const g = kernel.backward(ins.map((t) => hostView(tf, t)), st, hostView(tf, dy as Tensor), outs.map((o) => o?.view() ?? null));
         return ins.map((t, l) => outs[l]?.tensor ?? (g[l] === null ? zeros(t.shape) : store(g[l]!, t.shape)));
-      },
+      }),
     };
   });
   return f(...xs);

@@ -76,7 +76,7 @@ export async function profileEval(tf: TFModule, backend: string, all: ValidBatch
   }
 }
 
-/** Render a profile as a table, slowest first (at most `limit` rows, then a total). */
+/** Render a profile as a table, slowest first (at most `limit` rows), then a total line and the backward pass's share. */
 export function formatProfile(p: Profile, limit = 40): string {
   const rows = p.kernels.slice(0, limit).map((k) => [k.ms.toFixed(3), String(k.bytes), k.kernel, k.step, k.outputShapes.map((s) => `[${s.join(',')}]`).join(' '), k.at]);
   const head = ['ms', 'bytes', 'kernel', 'step', 'output', 'source'];
@@ -84,5 +84,11 @@ export function formatProfile(p: Profile, limit = 40): string {
   const width = head.map((_, c) => Math.max(...all.map((r) => r[c]!.length)));
   const line = (r: string[]): string => r.map((x, c) => (c < 2 ? x.padStart(width[c]!) : x.padEnd(width[c]!))).join('  ').trimEnd();
   const more = p.kernels.length > limit ? [`... ${p.kernels.length - limit} more kernels`] : [];
-  return [line(head), ...rows.map(line), ...more, `total: ${p.kernels.length} kernels, ${p.totalMs.toFixed(3)} ms, ${p.totalBytes} bytes written`].join('\n') + '\n';
+  // The gradient's share, whether or not its kernels made the table (a fused body's backward is one `FusedBackward` kernel).
+  const back = p.kernels.filter((k) => k.step === 'backward');
+  const backMs = back.reduce((a, k) => a + k.ms, 0);
+  const backBytes = back.reduce((a, k) => a + k.bytes, 0);
+  const total = `total: ${p.kernels.length} kernels, ${p.totalMs.toFixed(3)} ms, ${p.totalBytes} bytes written`;
+  const backward = `backward: ${back.length} kernels, ${backMs.toFixed(3)} ms, ${backBytes} bytes written`;
+  return [line(head), ...rows.map(line), ...more, total, backward].join('\n') + '\n';
 }

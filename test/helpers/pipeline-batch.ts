@@ -104,6 +104,21 @@ export function leafFeeds(p: CompiledPipeline | IrGraph): { name: string; type: 
   return out;
 }
 
+/**
+ * The input holding the policy's log-probs, the one a training step differentiates: `logp` where
+ * the graph reads it, else the declared input whose doc says it is under the current policy
+ * (mdpo_diffusion's `step_logp`, "log-prob under the current policy of ..."). Throws when there is
+ * none, so a pipeline added later with its own policy input gets a doc that names it so.
+ */
+export function policyLogp(p: CompiledPipeline | IrGraph): string {
+  const g = graphOf(p);
+  const read = new Set(leafFeeds(g).map((l) => l.name));
+  if (read.has('logp')) return 'logp';
+  const own = (g.meta.inputs ?? []).filter((i) => read.has(i.name) && /under the current policy/i.test(i.doc));
+  if (own.length !== 1) throw new Error(`${g.meta.pipeline}: ${own.length} inputs read as the policy's log-probs (want one: \`logp\`, or one declared input documented "under the current policy")`);
+  return own[0]!.name;
+}
+
 /** A random valid batch for the pipeline (see the file's doc for what is fed and how). */
 export function pipelineBatch(p: CompiledPipeline | IrGraph, spec: PipelineBatchSpec): PipelineBatch {
   const g = graphOf(p);

@@ -3,7 +3,7 @@
  * pipeline (param-specialize, fold-constants, simplify, cse, dce, fuse) against `-O0` (the raw
  * IR), on random batches built from each pipeline's IR (test/helpers/pipeline-batch.ts: declared
  * inputs, reward functions, own dims), through `evaluate` as `rlp eval` runs it: `loss`,
- * `advantage` and `grad.logp`, within 1e-5 relative on cpu and 1e-4 on wasm (and webgpu where an
+ * `advantage` and the gradient with respect to the policy's log-probs (`grad.logp`; `policyLogp`), within 1e-5 relative on cpu and 1e-4 on wasm (and webgpu where an
  * adapter exists). Relative to max(|value|, 0.1 x the tensor's largest |value|), and for the
  * scalar loss to max(|loss|, 1e-3).
  *
@@ -33,7 +33,7 @@ import { evaluate, type EvalOutputs } from '../../../runtime/eval/evaluate.js';
 import { validateBatch, type ValidBatch } from '../../../runtime/eval/validate.js';
 import type { IrGraph } from '../../../compiler/ir/graph.js';
 import { oracle, type Oracle } from '../../helpers/oracle.js';
-import { pipelineBatch } from '../../helpers/pipeline-batch.js';
+import { pipelineBatch, policyLogp } from '../../helpers/pipeline-batch.js';
 import { stdlibPipeline } from '../../helpers/stdlib-harness.js';
 
 const here = span(makeSource('batch', ''), 0, 0);
@@ -52,8 +52,8 @@ function planOn(g: IrGraph, vb: ValidBatch): ValidBatch {
  * float64 oracle decides: the difference is -O0's float32 rounding only if the optimized value is
  * within `tol` of the oracle and closer to it than -O0; anything else is a failure.
  */
-function compare(name: string, a: EvalOutputs, b: EvalOutputs, tol: number, judge: () => Oracle): void {
-  for (const k of ['loss', 'advantage', 'grad.logp']) {
+function compare(name: string, a: EvalOutputs, b: EvalOutputs, tol: number, judge: () => Oracle, wrt: string): void {
+  for (const k of ['loss', 'advantage', `grad.${wrt}`]) {
     if (b[k] === undefined) continue;
     expect(a[k], `${name}: ${k} missing`).toBeDefined();
     const got = a[k]!.data;
@@ -64,7 +64,7 @@ function compare(name: string, a: EvalOutputs, b: EvalOutputs, tol: number, judg
     for (let i = 0; i < base.length; i++) {
       const scale = base.length === 1 ? Math.max(Math.abs(base[i]!), 1e-3) : Math.max(Math.abs(base[i]!), 0.1 * maxAbs, 1e-12);
       if (got[i] === base[i] || Math.abs(got[i]! - base[i]!) <= tol * scale) continue;
-      const want = k === 'grad.logp' ? judge().grad('logp', i) : judge().value(k)?.[i];
+      const want = k === `grad.${wrt}` ? judge().grad(wrt, i) : judge().value(k)?.[i];
       const why = `${name}: ${k}${base.length === 1 ? '' : ` [${i}]`}: got ${got[i]}, -O0 ${base[i]}, float64 oracle ${want} (tol ${tol} x ${scale.toExponential(2)})`;
       if (want === undefined || !(Math.abs(got[i]! - want) <= tol * scale && Math.abs(got[i]! - want) < Math.abs(base[i]! - want))) throw new Error(why);
     }
@@ -76,11 +76,13 @@ describe.each(BACKENDS)('every pass against -O0 on %s', (backend) => {
     it(`${name}: each prefix of the pass pipeline keeps loss, advantage and grad.logp`, async () => {
       const { tf } = await useBackend(backend);
       const p = stdlibPipeline(name);
+      // The policy's log-probs: `logp`, or the pipeline's own (mdpo_diffusion's `step_logp`).
+      const wrt = policyLogp(p);
       for (const seed of [1, 2]) {
         const b = pipelineBatch(p, { seed, reward: (r) => r() });
-        const v = validateBatch(p.raw, b.entries, { set: b.set, grad: ['logp'], allowNonfinite: false, fileSpan: here });
+        const v = validateBatch(p.raw, b.entries, { set: b.set, grad: [wrt], allowNonfinite: false, fileSpan: here });
         if (v.valid === null) throw new Error(v.diagnostics.map((d) => d.message).join('; '));
-        const base = await evaluate(tf, backend, v.valid, ['logp']);
+        const base = await evaluate(tf, backend, v.valid, [wrt]);
         let o: Oracle | null = null;
         const judge = (): Oracle => (o ??= oracle(p.raw, b.entries, v.valid!.params));
         const passes = runPipeline(v.valid.params);
@@ -88,8 +90,8 @@ describe.each(BACKENDS)('every pass against -O0 on %s', (backend) => {
         const ks = backend === 'cpu' ? passes.map((_, k) => k + 1) : [passes.length];
         for (const k of ks) {
           const g = optimize(p.name, p.file, p.raw, passes.slice(0, k)).ir;
-          const out = await evaluate(tf, backend, planOn(g, v.valid), ['logp']);
-          compare(`${name} after ${passes[k - 1]!.name} (seed ${seed})`, out, base, TOL[backend]!, judge);
+          const out = await evaluate(tf, backend, planOn(g, v.valid), [wrt]);
+          compare(`${name} after ${passes[k - 1]!.name} (seed ${seed})`, out, base, TOL[backend]!, judge, wrt);
         }
       }
     });
