@@ -48,5 +48,51 @@ export function ldDpo(alpha: number, beta = 0.1, ls = 0): (b: RefBatch, lp: Floa
   };
 }
 
+/**
+ * GRPO (unbiased group std + eps, a singleton group gives A = 0; clipped surrogate; k3 KL with
+ * weight beta; (1/(B G)) sum_i mean_t, an empty completion counting 0) with the ratio's
+ * denominator given per token by `denom(j)`: the shared body of guide's reference.
+ */
+function grpoWithDenominator(b: RefBatch, lp: Float64Array, denom: (j: number) => number, eps = 1e-6, lo = 0.2, hi = 0.2, beta = 0.04): RefResult {
+  const A = new Float64Array(b.B * b.G);
+  for (let i = 0; i < b.B; i++) {
+    const rs = Array.from({ length: b.G }, (_, g) => b.reward[i * b.G + g]!);
+    const mu = rs.reduce((x, y) => x + y, 0) / b.G;
+    const sd = b.G < 2 ? 0 : Math.sqrt(rs.reduce((x, y) => x + (y - mu) ** 2, 0) / (b.G - 1));
+    for (let g = 0; g < b.G; g++) A[i * b.G + g] = b.G < 2 ? 0 : (rs[g]! - mu) / (sd + eps);
+  }
+  let loss = 0;
+  let scale = 0;
+  for (let s = 0; s < b.B * b.G; s++) {
+    const L = len(b, s);
+    if (L === 0) continue;
+    let acc = 0;
+    let abs = 0;
+    for (let t = 0; t < b.T; t++) {
+      const j = s * b.T + t;
+      if (b.mask[j] === 0) continue;
+      const ratio = Math.exp(lp[j]! - denom(j));
+      const a = A[s]!;
+      const surrogate = Math.min(ratio * a, Math.min(1 + hi, Math.max(1 - lo, ratio)) * a);
+      const d = b.ref_logp[j]! - lp[j]!;
+      const term = -surrogate + beta * (Math.exp(d) - d - 1);
+      acc += term;
+      abs += Math.abs(term);
+    }
+    loss += acc / L;
+    scale += abs / L;
+  }
+  const n = b.B * b.G;
+  return { loss: loss / n, scale: scale / n, A, AScale: A.reduce((x, y) => Math.max(x, Math.abs(y)), 0) };
+}
+
+/**
+ * Guide: GRPO whose ratio is exp(logp - hinted) on the tokens of guided completions (guided[s] =
+ * 1) and exp(logp - old_logp) elsewhere.
+ */
+export function guide(guided: ArrayLike<number>, hinted: ArrayLike<number>): (b: RefBatch, lp: Float64Array) => RefResult {
+  return (b, lp) => grpoWithDenominator(b, lp, (j) => (guided[Math.floor(j / b.T)]! > 0 ? hinted[j]! : b.old_logp[j]!));
+}
+
 /** Every pipeline that test/stdlib/stdlib-gaps.test.ts checks against a reference here. */
-export const GAPS_TESTED: readonly string[] = Object.freeze(['ld_dpo']);
+export const GAPS_TESTED: readonly string[] = Object.freeze(['ld_dpo', 'guide']);

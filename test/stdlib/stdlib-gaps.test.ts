@@ -10,8 +10,9 @@ import { validateBatch } from '../../runtime/eval/validate.js';
 import { evaluate, type EvalOutputs } from '../../runtime/eval/evaluate.js';
 import { makeSource, span } from '../../grammar/source.js';
 import type { RefBatch, Reference } from '../helpers/references.js';
-import { ldDpo } from '../helpers/references-gaps.js';
+import { guide, ldDpo } from '../helpers/references-gaps.js';
 import { entriesFor, firstMiss, makeBatch, referenceGrad, stdlibPipeline, type BatchSpec } from '../helpers/stdlib-harness.js';
+import { rng } from '../helpers/random-batch.js';
 import { compileFiles, type CompiledPipeline } from '../../compiler/compile.js';
 import type { BatchEntry } from '../../runtime/batch/read.js';
 
@@ -82,5 +83,42 @@ describe('ld_dpo against its reference', () => {
     expect(g[0]).not.toBe(0);
     for (let t = 0; t < 5; t++) expect(g[4 * 6 + t]).toBe(0);
     await check('ld_dpo', ldDpo(0.5, 0.5, 0.1), b, {}, { ld_alpha: '0.5', beta: '0.5', label_smoothing: '0.1' });
+  });
+});
+
+const tensorOf = (shape: number[], f: (i: number) => number): { shape: number[]; data: Float64Array } => ({
+  shape, data: Float64Array.from({ length: shape.reduce((a, v) => a * v, 1) }, (_, i) => Math.fround(f(i))),
+});
+
+const groupSpecs: Record<string, BatchSpec> = {
+  'a hand-sized batch with padding': { B: 2, G: 4, T: 5, seed: 11, lengths: [5, 3, 1, 4, 2, 5, 5, 3] },
+  'random batch 1': { B: 3, G: 4, T: 6, seed: 1, reward: (r) => r() },
+  'random batch 2': { B: 4, G: 6, T: 4, seed: 2 },
+  'a fully masked row': { B: 2, G: 4, T: 5, seed: 5, lengths: [3, 0, 5, 2, 1, 4, 0, 5], reward: (r) => r() },
+};
+
+describe('guide against its reference', () => {
+  const inputs = (b: RefBatch, seed: number, p: number): { guided: ReturnType<typeof tensorOf>; hinted: ReturnType<typeof tensorOf> } => {
+    const r = rng(seed);
+    const guided = tensorOf([b.B, b.G], () => (r() < p ? 1 : 0));
+    // The hint makes the sampled tokens likelier: the hinted log-prob is above logp by up to 0.6.
+    const hinted = tensorOf([b.B, b.G, b.T], (j) => (b.mask[j] === 0 ? 0 : b.logp[j]! + 0.6 * r() - 0.1));
+    return { guided, hinted };
+  };
+  for (const [label, spec] of Object.entries(groupSpecs)) {
+    it(label, async () => {
+      const b = makeBatch(spec);
+      const x = inputs(b, spec.seed + 17, 0.5);
+      await check('guide', guide(x.guided.data, x.hinted.data), b, { guided: x.guided, hinted_logp: x.hinted });
+    });
+  }
+  it('no guided completion is GRPO; all guided ignores old_logp (ratios far outside the trust region clip)', async () => {
+    const b = makeBatch({ B: 2, G: 4, T: 5, seed: 61 });
+    const none = inputs(b, 62, 0);
+    await check('guide', guide(none.guided.data, none.hinted.data), b, { guided: none.guided, hinted_logp: none.hinted });
+    const all = inputs(b, 63, 1.1);
+    const far = tensorOf([b.B, b.G, b.T], (j) => (b.mask[j] === 0 ? 0 : b.logp[j]! + (j % 2 === 0 ? 2 : -2)));
+    const wild = { ...b, old_logp: b.old_logp.map((v, j) => (b.mask[j] === 0 ? v : Math.fround(v + 50))) };
+    await check('guide', guide(all.guided.data, far.data), wild, { guided: all.guided, hinted_logp: far });
   });
 });
