@@ -94,5 +94,47 @@ export function guide(guided: ArrayLike<number>, hinted: ArrayLike<number>): (b:
   return (b, lp) => grpoWithDenominator(b, lp, (j) => (guided[Math.floor(j / b.T)]! > 0 ? hinted[j]! : b.old_logp[j]!));
 }
 
+/** Direct Advantage PO's step inputs: S steps per row, flat [B,G,S] (step_of flat [B,G,T]). */
+export interface StepInputs {
+  readonly S: number;
+  readonly stepOf: ArrayLike<number>;
+  readonly before: ArrayLike<number>;
+  readonly after: ArrayLike<number>;
+  readonly stepMask: ArrayLike<number>;
+}
+
+/**
+ * Direct Advantage PO: A = (V_after - V_before) on each unmasked step; u = the step's sum of
+ * (lp - ref_logp) over its completion tokens; loss = sum over unmasked steps of (beta u - A)^2,
+ * divided by the number of unmasked steps (at least 1).
+ */
+export function directAdvantagePo(x: StepInputs, beta = 0.1): (b: RefBatch, lp: Float64Array) => RefResult {
+  return (b, lp) => {
+    const rows = b.B * b.G;
+    const A = new Float64Array(rows * x.S);
+    let loss = 0;
+    let scale = 0;
+    let steps = 0;
+    for (let r = 0; r < rows; r++) {
+      for (let s = 0; s < x.S; s++) {
+        const k = r * x.S + s;
+        if (x.stepMask[k] === 0) continue;
+        A[k] = x.after[k]! - x.before[k]!;
+        let u = 0;
+        for (let t = 0; t < b.T; t++) {
+          const j = r * b.T + t;
+          if (b.mask[j] !== 0 && x.stepOf[j] === s) u += lp[j]! - b.ref_logp[j]!;
+        }
+        const term = (beta * u - A[k]!) ** 2;
+        loss += term;
+        scale += term;
+        steps += 1;
+      }
+    }
+    const n = Math.max(steps, 1);
+    return { loss: loss / n, scale: scale / n, A, AScale: A.reduce((p, q) => Math.max(p, Math.abs(q)), 0) };
+  };
+}
+
 /** Every pipeline that test/stdlib/stdlib-gaps.test.ts checks against a reference here. */
-export const GAPS_TESTED: readonly string[] = Object.freeze(['ld_dpo', 'guide']);
+export const GAPS_TESTED: readonly string[] = Object.freeze(['ld_dpo', 'guide', 'direct_advantage_po']);

@@ -10,7 +10,7 @@ import { validateBatch } from '../../runtime/eval/validate.js';
 import { evaluate, type EvalOutputs } from '../../runtime/eval/evaluate.js';
 import { makeSource, span } from '../../grammar/source.js';
 import type { RefBatch, Reference } from '../helpers/references.js';
-import { guide, ldDpo } from '../helpers/references-gaps.js';
+import { directAdvantagePo, guide, ldDpo } from '../helpers/references-gaps.js';
 import { entriesFor, firstMiss, makeBatch, referenceGrad, stdlibPipeline, type BatchSpec } from '../helpers/stdlib-harness.js';
 import { rng } from '../helpers/random-batch.js';
 import { compileFiles, type CompiledPipeline } from '../../compiler/compile.js';
@@ -120,5 +120,38 @@ describe('guide against its reference', () => {
     const far = tensorOf([b.B, b.G, b.T], (j) => (b.mask[j] === 0 ? 0 : b.logp[j]! + (j % 2 === 0 ? 2 : -2)));
     const wild = { ...b, old_logp: b.old_logp.map((v, j) => (b.mask[j] === 0 ? v : Math.fround(v + 50))) };
     await check('guide', guide(all.guided.data, far.data), wild, { guided: all.guided, hinted_logp: far });
+  });
+});
+
+describe('direct_advantage_po against its reference', () => {
+  const S = 3;
+  const inputs = (b: RefBatch, seed: number, drop: number): { x: Parameters<typeof directAdvantagePo>[0]; feed: Feed } => {
+    const r = rng(seed);
+    const before = tensorOf([b.B, b.G, S], () => r());
+    const after = tensorOf([b.B, b.G, S], () => r());
+    const stepMask = tensorOf([b.B, b.G, S], (i) => (i % S === S - 1 && r() < drop ? 0 : 1));
+    const stepOf = tensorOf([b.B, b.G, b.T], (i) => Math.min(S - 1, Math.floor(((i % b.T) * S) / b.T)));
+    return {
+      x: { S, stepOf: stepOf.data, before: before.data, after: after.data, stepMask: stepMask.data },
+      feed: { step_of: stepOf, value_before: before, value_after: after, step_mask: stepMask },
+    };
+  };
+  for (const [label, spec] of Object.entries(groupSpecs)) {
+    it(label, async () => {
+      const b = makeBatch(spec);
+      const { x, feed } = inputs(b, spec.seed + 23, 0.4);
+      await check('direct_advantage_po', directAdvantagePo(x), b, feed);
+    });
+  }
+  it('tokens of a masked step get no gradient; no step at all gives loss 0; another beta', async () => {
+    const b = makeBatch({ B: 2, G: 2, T: 6, seed: 71, lengths: [6, 6, 4, 6] });
+    const { x, feed } = inputs(b, 72, 2);
+    const out = await check('direct_advantage_po', directAdvantagePo(x, 0.5), b, feed, { beta: '0.5' });
+    const g = out['grad.logp']!.data;
+    for (let t = 4; t < 6; t++) expect(g[t]).toBe(0);
+    expect(g[0]).not.toBe(0);
+    const none = tensorOf([b.B, b.G, S], () => 0);
+    const empty = await check('direct_advantage_po', directAdvantagePo({ ...x, stepMask: none.data }), b, { ...feed, step_mask: none });
+    expect(empty['loss']!.data[0]).toBe(0);
   });
 });

@@ -116,10 +116,10 @@ describe('generated JS kernels', () => {
   // whole-space gradients straight into float32 tensors: same values as the full float64 kernel.
   for (const { name, body } of all) {
     it(`${name}: asking fewer gradients, into float32 arrays, gives the same gradients`, () => {
-      const full = compileJsKernel(body, SIZES);
+      const full = compileJsKernel(body, sizesFor(body));
       const masks = new Set(body.nodes.filter((n) => n.attrs['where'] === true).map((n) => n.args[1]!).filter((a) => a < 0).map((a) => -a - 1));
       const needs = body.leaves.map((t, l) => t.dtype === 'f32' && !masks.has(l));
-      const some = compileJsKernel(body, SIZES, needs);
+      const some = compileJsKernel(body, sizesFor(body), needs);
       const xs = leavesFor(body, 11);
       const r = rng(3);
       const cot = Float64Array.from({ length: full.outSize }, () => r() - 0.5);
