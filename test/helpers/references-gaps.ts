@@ -136,5 +136,20 @@ export function directAdvantagePo(x: StepInputs, beta = 0.1): (b: RefBatch, lp: 
   };
 }
 
+/**
+ * CGPO (CRPG-style gating): a row passes iff all K judge flags are > 0.5; its reward is `correct`
+ * when it passes, `violation` otherwise; then GRPO on those rewards (ratio exp(lp - old_logp)).
+ */
+export function cgpo(correct: ArrayLike<number>, judges: ArrayLike<number>, K: number, violation = 0): (b: RefBatch, lp: Float64Array) => RefResult {
+  return (b, lp) => {
+    const reward = Float64Array.from({ length: b.B * b.G }, (_, s) => {
+      let ok = true;
+      for (let k = 0; k < K; k++) if (!(judges[s * K + k]! > 0.5)) ok = false;
+      return ok ? correct[s]! : violation;
+    });
+    return grpoWithDenominator({ ...b, reward }, lp, (j) => b.old_logp[j]!);
+  };
+}
+
 /** Every pipeline that test/stdlib/stdlib-gaps.test.ts checks against a reference here. */
-export const GAPS_TESTED: readonly string[] = Object.freeze(['ld_dpo', 'guide', 'direct_advantage_po']);
+export const GAPS_TESTED: readonly string[] = Object.freeze(['ld_dpo', 'guide', 'direct_advantage_po', 'cgpo']);

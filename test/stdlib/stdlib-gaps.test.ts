@@ -10,7 +10,7 @@ import { validateBatch } from '../../runtime/eval/validate.js';
 import { evaluate, type EvalOutputs } from '../../runtime/eval/evaluate.js';
 import { makeSource, span } from '../../grammar/source.js';
 import type { RefBatch, Reference } from '../helpers/references.js';
-import { directAdvantagePo, guide, ldDpo } from '../helpers/references-gaps.js';
+import { cgpo, directAdvantagePo, guide, ldDpo } from '../helpers/references-gaps.js';
 import { entriesFor, firstMiss, makeBatch, referenceGrad, stdlibPipeline, type BatchSpec } from '../helpers/stdlib-harness.js';
 import { rng } from '../helpers/random-batch.js';
 import { compileFiles, type CompiledPipeline } from '../../compiler/compile.js';
@@ -34,9 +34,9 @@ function pipelineWith(name: string, set: Readonly<Record<string, string>>): Comp
   return p;
 }
 
-/** Evaluate `name` on the batch and compare loss, advantage and grad.logp with `ref`. */
-async function check(name: string, ref: Reference, b: RefBatch, extra: Feed = {}, set: Record<string, string> = {}): Promise<EvalOutputs> {
-  const entries: BatchEntry[] = entriesFor(stdlibPipeline(name), b, extra);
+/** Evaluate `name` on the batch (without `reward` when ownReward: its reward stage reads `correct`) and compare loss, advantage and grad.logp with `ref`. */
+async function check(name: string, ref: Reference, b: RefBatch, extra: Feed = {}, set: Record<string, string> = {}, ownReward = false): Promise<EvalOutputs> {
+  const entries: BatchEntry[] = entriesFor(stdlibPipeline(name), b, extra).filter((e) => !ownReward || e.name !== 'reward');
   const p = pipelineWith(name, set);
   const v = validateBatch(p.ir, entries, { set, grad: ['logp'], allowNonfinite: false, fileSpan: here });
   if (v.valid === null) throw new Error(v.diagnostics.map((d) => `${d.code} ${d.message}`).join('; '));
@@ -153,5 +153,33 @@ describe('direct_advantage_po against its reference', () => {
     const none = tensorOf([b.B, b.G, S], () => 0);
     const empty = await check('direct_advantage_po', directAdvantagePo({ ...x, stepMask: none.data }), b, { ...feed, step_mask: none });
     expect(empty['loss']!.data[0]).toBe(0);
+  });
+});
+
+describe('cgpo against its reference', () => {
+  const K = 3;
+  const inputs = (b: RefBatch, seed: number, pFail: number): { correct: ReturnType<typeof tensorOf>; judges: ReturnType<typeof tensorOf> } => {
+    const r = rng(seed);
+    const correct = tensorOf([b.B, b.G], () => r());
+    const judges = tensorOf([b.B, b.G, K], () => (r() < pFail ? 0 : 1));
+    return { correct, judges };
+  };
+  for (const [label, spec] of Object.entries(groupSpecs)) {
+    it(label, async () => {
+      const b = makeBatch(spec);
+      const x = inputs(b, spec.seed + 29, 0.2);
+      await check('cgpo', cgpo(x.correct.data, x.judges.data, K), b, { correct: x.correct, judges: x.judges }, {}, true);
+    });
+  }
+  it('every judge passing is GRPO on correct; a group failing every judge has A = 0; a negative violation reward', async () => {
+    const b = makeBatch({ B: 2, G: 4, T: 5, seed: 81 });
+    const x = inputs(b, 82, 0);
+    await check('cgpo', cgpo(x.correct.data, x.judges.data, K), b, { correct: x.correct, judges: x.judges }, {}, true);
+    // Group 0 fails everywhere (one judge each), group 1 mixes.
+    const judges = tensorOf([b.B, b.G, K], (i) => (Math.floor(i / K) < 4 ? (i % K === 1 ? 0 : 1) : (i % 2)));
+    const out = await check('cgpo', cgpo(x.correct.data, judges.data, K), b, { correct: x.correct, judges }, {}, true);
+    for (let s = 0; s < 4; s++) expect(out['advantage.A']!.data[s]).toBe(0);
+    expect(Array.from(out['reward.violated']!.data.slice(0, 4))).toEqual([1, 1, 1, 1]);
+    await check('cgpo', cgpo(x.correct.data, judges.data, K, -1), b, { correct: x.correct, judges }, { violation: '-1' }, true);
   });
 });
