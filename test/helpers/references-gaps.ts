@@ -151,5 +151,43 @@ export function cgpo(correct: ArrayLike<number>, judges: ArrayLike<number>, K: n
   };
 }
 
+/**
+ * SPO-tree: per prompt, edges with equal parent ids are siblings; V(parent) = the siblings' mean
+ * value, A = value - V(parent) (divided by the siblings' unbiased std + 1e-8 with stdNorm); edges
+ * with A = 0 are dropped; PPO clip 0.2, k3 KL 1e-4, token-mean over the kept edges' tokens.
+ */
+export function spoTree(parent: ArrayLike<number>, value: ArrayLike<number>, stdNorm = false, beta = 1e-4): (b: RefBatch, lp: Float64Array) => RefResult {
+  return (b, lp) => {
+    const A = new Float64Array(b.B * b.G);
+    for (let i = 0; i < b.B; i++) {
+      for (let g = 0; g < b.G; g++) {
+        const s = i * b.G + g;
+        const sib: number[] = [];
+        for (let h = 0; h < b.G; h++) if (parent[i * b.G + h] === parent[s]) sib.push(value[i * b.G + h]!);
+        const mu = sib.reduce((x, y) => x + y, 0) / sib.length;
+        const sd = Math.sqrt(sib.reduce((x, y) => x + (y - mu) ** 2, 0) / Math.max(sib.length - 1, 1));
+        const dev = value[s]! - mu;
+        A[s] = stdNorm ? dev / (sd + 1e-8) : dev;
+      }
+    }
+    let loss = 0;
+    let scale = 0;
+    let n = 0;
+    for (let j = 0; j < lp.length; j++) {
+      const s = Math.floor(j / b.T);
+      if (b.mask[j] === 0 || A[s] === 0) continue;
+      const ratio = Math.exp(lp[j]! - b.old_logp[j]!);
+      const a = A[s]!;
+      const d = b.ref_logp[j]! - lp[j]!;
+      const term = -Math.min(ratio * a, Math.min(1.2, Math.max(0.8, ratio)) * a) + beta * (Math.exp(d) - d - 1);
+      loss += term;
+      scale += Math.abs(term);
+      n += 1;
+    }
+    const m = Math.max(n, 1);
+    return { loss: loss / m, scale: scale / m, A, AScale: A.reduce((x, y) => Math.max(x, Math.abs(y)), 0) };
+  };
+}
+
 /** Every pipeline that test/stdlib/stdlib-gaps.test.ts checks against a reference here. */
-export const GAPS_TESTED: readonly string[] = Object.freeze(['ld_dpo', 'guide', 'direct_advantage_po', 'cgpo']);
+export const GAPS_TESTED: readonly string[] = Object.freeze(['ld_dpo', 'guide', 'direct_advantage_po', 'cgpo', 'spo_tree']);

@@ -10,7 +10,7 @@ import { validateBatch } from '../../runtime/eval/validate.js';
 import { evaluate, type EvalOutputs } from '../../runtime/eval/evaluate.js';
 import { makeSource, span } from '../../grammar/source.js';
 import type { RefBatch, Reference } from '../helpers/references.js';
-import { cgpo, directAdvantagePo, guide, ldDpo } from '../helpers/references-gaps.js';
+import { cgpo, directAdvantagePo, guide, ldDpo, spoTree } from '../helpers/references-gaps.js';
 import { entriesFor, firstMiss, makeBatch, referenceGrad, stdlibPipeline, type BatchSpec } from '../helpers/stdlib-harness.js';
 import { rng } from '../helpers/random-batch.js';
 import { compileFiles, type CompiledPipeline } from '../../compiler/compile.js';
@@ -181,5 +181,32 @@ describe('cgpo against its reference', () => {
     for (let s = 0; s < 4; s++) expect(out['advantage.A']!.data[s]).toBe(0);
     expect(Array.from(out['reward.violated']!.data.slice(0, 4))).toEqual([1, 1, 1, 1]);
     await check('cgpo', cgpo(x.correct.data, judges.data, K, -1), b, { correct: x.correct, judges }, { violation: '-1' }, true);
+  });
+});
+
+describe('spo_tree against its reference', () => {
+  const inputs = (b: RefBatch, seed: number, parents: number): { parent: ReturnType<typeof tensorOf>; value: ReturnType<typeof tensorOf> } => {
+    const r = rng(seed);
+    return { parent: tensorOf([b.B, b.G], () => Math.floor(r() * parents)), value: tensorOf([b.B, b.G], () => r()) };
+  };
+  for (const [label, spec] of Object.entries(groupSpecs)) {
+    it(label, async () => {
+      const b = makeBatch(spec);
+      const x = inputs(b, spec.seed + 31, 2);
+      await check('spo_tree', spoTree(x.parent.data, x.value.data), b, { parent: x.parent, value: x.value });
+      await check('spo_tree', spoTree(x.parent.data, x.value.data, true), b, { parent: x.parent, value: x.value }, { std_norm: 'true' });
+    });
+  }
+  it('singleton edges and equal sibling values have A = 0 and are dropped (no gradient); every edge dropped gives loss 0', async () => {
+    const b = makeBatch({ B: 2, G: 4, T: 5, seed: 91, lengths: [5, 5, 5, 5, 4, 4, 4, 4] });
+    const parent = tensorOf([2, 4], (i) => [0, 1, 1, 2, 0, 0, 1, 1][i]!);
+    const value = tensorOf([2, 4], (i) => [0.3, 0.5, 0.5, 0.7, 0.2, 0.6, 0.1, 0.9][i]!);
+    const out = await check('spo_tree', spoTree(parent.data, value.data), b, { parent, value });
+    const g = out['grad.logp']!.data;
+    for (let t = 0; t < 20; t++) expect(g[t]).toBe(0);
+    expect(g[20]).not.toBe(0);
+    const single = tensorOf([2, 4], (i) => i);
+    const none = await check('spo_tree', spoTree(single.data, value.data), b, { parent: single, value });
+    expect(none['loss']!.data[0]).toBe(0);
   });
 });
