@@ -534,3 +534,8 @@ export function dno(iterLogp: Float64Array, margins: Float64Array, minMargin = 0
     return { loss: sum / Math.max(kept, 1), scale: sum / Math.max(kept, 1) };
   };
 }
+
+/** The pipelines test/stdlib/stdlib-ii-b.test.ts checks against the references above. */
+export const II_B_TESTED: readonly string[] = Object.freeze([
+  'spo_chain', 'gigpo', 'brpo', 'aspo', 'grpo_lambda', 't_ppo', 'rto', 'pf_ppo', 'trpa', 'mdpo_diffusion', 'smpo', 'mcts_dpo', 'dno',
+]);

@@ -81,14 +81,15 @@ def run(case, n, out):
         if kl_in_actor:  # verl's actor adds the KL penalty: the pipeline's KL terms vanish (ref_logp = logp, detached)
             plain["ref_logp"] = logp.detach()
         loss_plain, _ = mod.compute_loss(**feed(calls["compute_loss"], plain))
-        (g_plain,) = torch.autograd.grad(loss_plain, [logp], allow_unused=True)
+        # A loss that does not read `logp` (mdpo_diffusion's per-step log-probs) has no gradient here.
+        (g_plain,) = torch.autograd.grad(loss_plain, [logp], allow_unused=True) if loss_plain.requires_grad else (None,)
         as_rows = {k: v.reshape(N, 1, *v.shape[2:]) if v.dim() >= 2 and v.shape[:2] == (B, G) else v for k, v in plain.items()}
         as_rows["logp"] = t["logp"].reshape(N, 1, T).clone().requires_grad_(True)
         for k, v in plain.items():  # per-prompt values: one per row
             if k not in ("logp",) and v.dim() >= 1 and v.shape[0] == B and (v.dim() == 1 or v.shape[1] != G):
                 as_rows[k] = v.repeat_interleave(G, 0)
         loss_rows, _ = mod.compute_loss(**feed(calls["compute_loss"], as_rows))
-        (g_rows,) = torch.autograd.grad(loss_rows, [as_rows["logp"]], allow_unused=True)
+        (g_rows,) = torch.autograd.grad(loss_rows, [as_rows["logp"]], allow_unused=True) if loss_rows.requires_grad else (None,)
         g_rows = torch.zeros(N, 1, T, dtype=torch.float64) if g_rows is None else g_rows
         g_ref = torch.zeros_like(t["logp"]) if g_plain is None else g_plain
         out["rows_differ"] = bool(abs(float(loss_rows) - float(loss_plain)) > 1e-9 or (g_rows.reshape(B, G, T) - g_ref).abs().max() > 1e-9)

@@ -12,6 +12,7 @@ import { stdlibPipelines } from '../../runtime/cli/resolve-target.js';
 import { batchJson, pipelineBatch } from '../helpers/pipeline-batch.js';
 import { GROUP, PREFERENCE, TOKEN_LEVEL } from '../helpers/references.js';
 import { II_TESTED } from '../helpers/references-ii.js';
+import { II_B_TESTED } from '../helpers/references-ii-b.js';
 import { III_TESTED } from '../helpers/references-iii.js';
 import { GAPS_TESTED } from '../helpers/references-gaps.js';
 import { III_MORE_TESTED } from '../helpers/references-iii-more.js';
@@ -23,10 +24,10 @@ const names = [...stdlibPipelines().keys()];
 describe('rlp eval on every standard pipeline', () => {
   it('covers every pipeline the stdlib declares, and each has a reference test', () => {
     expect(names.length).toBeGreaterThanOrEqual(25);
-    const referenced = new Set([...Object.keys(GROUP), ...Object.keys(TOKEN_LEVEL), ...Object.keys(PREFERENCE), ...II_TESTED, ...III_TESTED, ...III_MORE_TESTED, ...GAPS_TESTED]);
+    const referenced = new Set([...Object.keys(GROUP), ...Object.keys(TOKEN_LEVEL), ...Object.keys(PREFERENCE), ...II_TESTED, ...II_B_TESTED, ...III_TESTED, ...III_MORE_TESTED, ...GAPS_TESTED]);
     expect(names.filter((n) => !referenced.has(n))).toEqual([]);
     // The lists of standard library II and III name what their test files check: each name is there.
-    for (const [list, file] of [[II_TESTED, 'test/stdlib/stdlib-ii.test.ts'], [III_TESTED, 'test/stdlib/stdlib-iii.test.ts'], [III_MORE_TESTED, 'test/stdlib/stdlib-iii-more.test.ts'], [GAPS_TESTED, 'test/stdlib/stdlib-gaps.test.ts']] as const) {
+    for (const [list, file] of [[II_TESTED, 'test/stdlib/stdlib-ii.test.ts'], [II_B_TESTED, 'test/stdlib/stdlib-ii-b.test.ts'], [III_TESTED, 'test/stdlib/stdlib-iii.test.ts'], [III_MORE_TESTED, 'test/stdlib/stdlib-iii-more.test.ts'], [GAPS_TESTED, 'test/stdlib/stdlib-gaps.test.ts']] as const) {
       const text = readFileSync(file, 'utf8');
       expect(list.filter((n) => !new RegExp(`\\b${n}\\b`).test(text)), file).toEqual([]);
     }
@@ -44,13 +45,17 @@ describe('rlp eval on every standard pipeline', () => {
       const b = pipelineBatch(p, { B: 2, G: 2, T: 3, seed: 1, reward: (r) => r() });
       const set = Object.entries(b.set).flatMap(([k, v]) => ['--set', `${k}=${v}`]);
       const file = join(dir, `${name}.json`);
-      writeFileSync(file, JSON.stringify(batchJson(b)));
-      const r = spawnSync(process.execPath, ['runtime/cli/rlp.mjs', 'eval', name, '--batch', file, '--grad', 'logp', ...set], { encoding: 'utf8' });
+      const json = batchJson(b);
+      writeFileSync(file, JSON.stringify(json));
+      // The policy's log-probs: `logp`, or a pipeline's own (mdpo_diffusion's per-step `step_logp`).
+      const fed = Object.keys(json);
+      const policy = fed.includes('logp') ? 'logp' : fed.find((n) => /logp$/.test(n) && !/old|ref|rollout/.test(n))!;
+      const r = spawnSync(process.execPath, ['runtime/cli/rlp.mjs', 'eval', name, '--batch', file, '--grad', policy, ...set], { encoding: 'utf8' });
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);
       const out = JSON.parse(r.stdout) as Record<string, { data: (number | string)[] }>;
       expect(Number.isFinite(out['loss']!.data[0])).toBe(true);
-      expect(out['grad.logp']!.data.every((v) => typeof v === 'number' && Number.isFinite(v))).toBe(true);
+      expect(out[`grad.${policy}`]!.data.every((v) => typeof v === 'number' && Number.isFinite(v))).toBe(true);
     });
   }
 });
