@@ -14,6 +14,7 @@ import { GROUP, PREFERENCE, TOKEN_LEVEL } from '../helpers/references.js';
 import { II_TESTED } from '../helpers/references-ii.js';
 import { II_B_TESTED } from '../helpers/references-ii-b.js';
 import { III_TESTED } from '../helpers/references-iii.js';
+import { GAPS_TESTED } from '../helpers/references-gaps.js';
 import { III_MORE_TESTED } from '../helpers/references-iii-more.js';
 import { stdlibPipeline } from '../helpers/stdlib-harness.js';
 
@@ -23,10 +24,10 @@ const names = [...stdlibPipelines().keys()];
 describe('rlp eval on every standard pipeline', () => {
   it('covers every pipeline the stdlib declares, and each has a reference test', () => {
     expect(names.length).toBeGreaterThanOrEqual(25);
-    const referenced = new Set([...Object.keys(GROUP), ...Object.keys(TOKEN_LEVEL), ...Object.keys(PREFERENCE), ...II_TESTED, ...II_B_TESTED, ...III_TESTED, ...III_MORE_TESTED]);
+    const referenced = new Set([...Object.keys(GROUP), ...Object.keys(TOKEN_LEVEL), ...Object.keys(PREFERENCE), ...II_TESTED, ...II_B_TESTED, ...III_TESTED, ...III_MORE_TESTED, ...GAPS_TESTED]);
     expect(names.filter((n) => !referenced.has(n))).toEqual([]);
     // The lists of standard library II and III name what their test files check: each name is there.
-    for (const [list, file] of [[II_TESTED, 'test/stdlib/stdlib-ii.test.ts'], [II_B_TESTED, 'test/stdlib/stdlib-ii-b.test.ts'], [III_TESTED, 'test/stdlib/stdlib-iii.test.ts'], [III_MORE_TESTED, 'test/stdlib/stdlib-iii-more.test.ts']] as const) {
+    for (const [list, file] of [[II_TESTED, 'test/stdlib/stdlib-ii.test.ts'], [II_B_TESTED, 'test/stdlib/stdlib-ii-b.test.ts'], [III_TESTED, 'test/stdlib/stdlib-iii.test.ts'], [III_MORE_TESTED, 'test/stdlib/stdlib-iii-more.test.ts'], [GAPS_TESTED, 'test/stdlib/stdlib-gaps.test.ts']] as const) {
       const text = readFileSync(file, 'utf8');
       expect(list.filter((n) => !new RegExp(`\\b${n}\\b`).test(text)), file).toEqual([]);
     }
