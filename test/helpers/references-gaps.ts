@@ -190,4 +190,31 @@ export function spoTree(parent: ArrayLike<number>, value: ArrayLike<number>, std
 }
 
 /** Every pipeline that test/stdlib/stdlib-gaps.test.ts checks against a reference here. */
-export const GAPS_TESTED: readonly string[] = Object.freeze(['ld_dpo', 'guide', 'direct_advantage_po', 'cgpo', 'spo_tree']);
+export const GAPS_TESTED: readonly string[] = Object.freeze(['ld_dpo', 'guide', 'direct_advantage_po', 'cgpo', 'spo_tree', 'srpo']);
+
+/**
+ * SRPO (reconstruction): with S(x)_s = sum over row s's completion tokens of x,
+ * h_gen = (S(lp) - S(ref))_c - (S(lp) - S(ref))_r and h_rev the same on the revision streams,
+ * loss = mean over pairs of (h_gen - 1/(2 beta))^2 + w (h_rev - 1/(2 beta))^2.
+ */
+export function srpo(rev: Float64Array, revRef: Float64Array, w = 1, beta = 0.1): (b: RefBatch, lp: Float64Array) => RefResult {
+  const sum = (b: RefBatch, x: ArrayLike<number>, s: number): number => {
+    let acc = 0;
+    for (let t = 0; t < b.T; t++) if (b.mask[s * b.T + t] !== 0) acc += x[s * b.T + t]!;
+    return acc;
+  };
+  return (b, lp) => {
+    let loss = 0;
+    let scale = 0;
+    for (let i = 0; i < b.B; i++) {
+      const c = i * 2;
+      const r = c + 1;
+      const hGen = sum(b, lp, c) - sum(b, b.ref_logp, c) - (sum(b, lp, r) - sum(b, b.ref_logp, r));
+      const hRev = sum(b, rev, c) - sum(b, revRef, c) - (sum(b, rev, r) - sum(b, revRef, r));
+      const term = (hGen - 1 / (2 * beta)) ** 2 + w * (hRev - 1 / (2 * beta)) ** 2;
+      loss += term;
+      scale += Math.abs(term);
+    }
+    return { loss: loss / b.B, scale: scale / b.B };
+  };
+}

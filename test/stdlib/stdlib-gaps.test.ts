@@ -10,7 +10,7 @@ import { validateBatch } from '../../runtime/eval/validate.js';
 import { evaluate, type EvalOutputs } from '../../runtime/eval/evaluate.js';
 import { makeSource, span } from '../../grammar/source.js';
 import type { RefBatch, Reference } from '../helpers/references.js';
-import { cgpo, directAdvantagePo, guide, ldDpo, spoTree } from '../helpers/references-gaps.js';
+import { cgpo, directAdvantagePo, guide, ldDpo, spoTree, srpo } from '../helpers/references-gaps.js';
 import { entriesFor, firstMiss, makeBatch, referenceGrad, stdlibPipeline, type BatchSpec } from '../helpers/stdlib-harness.js';
 import { rng } from '../helpers/random-batch.js';
 import { compileFiles, type CompiledPipeline } from '../../compiler/compile.js';
@@ -208,5 +208,30 @@ describe('spo_tree against its reference', () => {
     const single = tensorOf([2, 4], (i) => i);
     const none = await check('spo_tree', spoTree(single.data, value.data), b, { parent: single, value });
     expect(none['loss']!.data[0]).toBe(0);
+  });
+});
+
+describe('srpo against its reference', () => {
+  const inputs = (b: RefBatch, seed: number): { rev: ReturnType<typeof tensorOf>; revRef: ReturnType<typeof tensorOf> } => {
+    const r = rng(seed);
+    const rev = tensorOf([b.B, b.G, b.T], (j) => (b.mask[j] === 0 ? 0 : -2 * r()));
+    const revRef = tensorOf([b.B, b.G, b.T], (j) => (b.mask[j] === 0 ? 0 : -2 * r()));
+    return { rev, revRef };
+  };
+  for (const [label, spec] of Object.entries(pairsSpec)) {
+    it(label, async () => {
+      const b = makeBatch(spec);
+      const x = inputs(b, spec.seed + 5);
+      await check('srpo', srpo(x.rev.data, x.revRef.data), b, { rev_logp: x.rev, rev_ref_logp: x.revRef });
+      await check('srpo', srpo(x.rev.data, x.revRef.data, 0.3, 0.5), b, { rev_logp: x.rev, rev_ref_logp: x.revRef }, { rev_weight: '0.3', beta: '0.5' });
+    });
+  }
+  it('rev_weight 0 is IPO on the summed log-ratios; the revision term does not reach grad.logp', async () => {
+    const b = makeBatch({ B: 3, G: 2, T: 5, seed: 71, spread: 2 });
+    const x = inputs(b, 72);
+    const zero = await check('srpo', srpo(x.rev.data, x.revRef.data, 0), b, { rev_logp: x.rev, rev_ref_logp: x.revRef }, { rev_weight: '0' });
+    const shifted = { rev_logp: tensorOf([b.B, b.G, b.T], (j) => x.rev.data[j]! + (b.mask[j] === 0 ? 0 : 1)), rev_ref_logp: x.revRef };
+    const other = await check('srpo', srpo(shifted.rev_logp.data, x.revRef.data, 0), b, shifted, { rev_weight: '0' });
+    expect(Array.from(other['grad.logp']!.data)).toEqual(Array.from(zero['grad.logp']!.data));
   });
 });
