@@ -249,7 +249,7 @@ describe('rename', () => {
   it('renames a binding in its pipeline and in every child that uses it, across files', async () => {
     const we = await ask<WorkspaceEdit>('textDocument/rename', 'stdlib/dpo.rlp', '    delta =', 0, 4, { newName: 'margin' });
     const files = Object.keys(we.changes).map(shown).sort();
-    expect(files).toEqual(['stdlib/dno.rlp', 'stdlib/dpo.rlp', 'stdlib/mcts_dpo.rlp', 'stdlib/preference.rlp', 'stdlib/preference_iii.rlp', 'stdlib/smpo.rlp']);
+    expect(files).toEqual(['stdlib/dno.rlp', 'stdlib/dpo.rlp', 'stdlib/mcts_dpo.rlp', 'stdlib/preference.rlp', 'stdlib/preference_iii.rlp', 'stdlib/smpo.rlp', 'stdlib/srpo.rlp']);
     const renamed = new Map(files.map((f) => [f, applyEdits(readFileSync(f, 'utf8'), we.changes[uriOf(f)]!)]));
     expect(renamed.get('stdlib/dpo.rlp')).toContain('    margin = u_c - u_r');
     expect(renamed.get('stdlib/preference.rlp')).not.toMatch(/beta \* delta/);
