@@ -168,3 +168,17 @@ export function padMore(b: RefBatch, extra: number): RefBatch {
     token_reward: tok(b.token_reward, 9), old_values: tok(b.old_values, -4), values: tok(b.values, 2), value_start: tok(b.value_start, 3), value_end: tok(b.value_end, -3),
   };
 }
+
+const withSet = new Map<string, CompiledPipeline>();
+
+/** The stdlib pipeline `name` (file stdlib/NAME.rlp) compiled with `set` (choice params are specialized at compile time). */
+export function pipelineWith(name: string, set: Readonly<Record<string, string>>): CompiledPipeline {
+  const key = `${name} ${JSON.stringify(set)}`;
+  const hit = withSet.get(key);
+  if (hit !== undefined) return hit;
+  const r = compileFiles([`stdlib/${name}.rlp`], { set });
+  const p = r.pipelines.find((x) => x.name === name);
+  if (p === undefined) throw new Error(r.diagnostics.map((d) => `${d.code} ${d.message}`).join('; '));
+  withSet.set(key, p);
+  return p;
+}

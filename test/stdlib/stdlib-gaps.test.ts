@@ -11,28 +11,14 @@ import { evaluate, type EvalOutputs } from '../../runtime/eval/evaluate.js';
 import { makeSource, span } from '../../grammar/source.js';
 import type { RefBatch, Reference } from '../helpers/references.js';
 import { cgpo, directAdvantagePo, guide, ldDpo, spoTree, srpo } from '../helpers/references-gaps.js';
-import { entriesFor, firstMiss, makeBatch, referenceGrad, stdlibPipeline, type BatchSpec } from '../helpers/stdlib-harness.js';
+import { entriesFor, firstMiss, makeBatch, pipelineWith, referenceGrad, stdlibPipeline, type BatchSpec } from '../helpers/stdlib-harness.js';
 import { rng } from '../helpers/random-batch.js';
-import { compileFiles, type CompiledPipeline } from '../../compiler/compile.js';
 import type { BatchEntry } from '../../runtime/batch/read.js';
 
 const TOL = 1e-5;
 const here = span(makeSource('batch', ''), 0, 0);
 type Feed = Record<string, number | { shape: number[]; data: Float64Array }>;
 
-const compiled = new Map<string, CompiledPipeline>();
-
-/** The stdlib pipeline `name` (file stdlib/NAME.rlp) compiled with `set`. */
-function pipelineWith(name: string, set: Readonly<Record<string, string>>): CompiledPipeline {
-  const key = `${name} ${JSON.stringify(set)}`;
-  const hit = compiled.get(key);
-  if (hit !== undefined) return hit;
-  const r = compileFiles([`stdlib/${name}.rlp`], { set });
-  const p = r.pipelines.find((x) => x.name === name);
-  if (p === undefined) throw new Error(r.diagnostics.map((d) => `${d.code} ${d.message}`).join('; '));
-  compiled.set(key, p);
-  return p;
-}
 
 /** Evaluate `name` on the batch (without `reward` when ownReward: its reward stage reads `correct`) and compare loss, advantage and grad.logp with `ref`. */
 async function check(name: string, ref: Reference, b: RefBatch, extra: Feed = {}, set: Record<string, string> = {}, ownReward = false): Promise<EvalOutputs> {

@@ -11,28 +11,14 @@ import { evaluate, type EvalOutputs } from '../../runtime/eval/evaluate.js';
 import { makeSource, span } from '../../grammar/source.js';
 import type { RefBatch, Reference } from '../helpers/references.js';
 import { aspo, brpo, dno, gigpo, mctsDpo, smpo, grpoLambda, mdpoDiffusion, pfKeep, pfPpo, rto, spoChain, tPpo, trpa, type DiffusionBatch } from '../helpers/references-ii-b.js';
-import { entriesFor, firstMiss, makeBatch, referenceGrad, stdlibPipeline, type BatchSpec } from '../helpers/stdlib-harness.js';
+import { entriesFor, firstMiss, makeBatch, pipelineWith, referenceGrad, stdlibPipeline, type BatchSpec } from '../helpers/stdlib-harness.js';
 import { rng } from '../helpers/random-batch.js';
-import { compileFiles, type CompiledPipeline } from '../../compiler/compile.js';
 import type { BatchEntry } from '../../runtime/batch/read.js';
 
 const TOL = 1e-5;
 const here = span(makeSource('batch', ''), 0, 0);
 type Feed = Record<string, number | { shape: number[]; data: Float64Array }>;
 
-const compiled = new Map<string, CompiledPipeline>();
-
-/** The stdlib pipeline `name` (file stdlib/NAME.rlp) compiled with `set` (choice params are specialized at compile time). */
-function pipelineWith(name: string, set: Readonly<Record<string, string>>): CompiledPipeline {
-  const key = `${name} ${JSON.stringify(set)}`;
-  const hit = compiled.get(key);
-  if (hit !== undefined) return hit;
-  const r = compileFiles([`stdlib/${name}.rlp`], { set });
-  const p = r.pipelines.find((x) => x.name === name);
-  if (p === undefined) throw new Error(r.diagnostics.map((d) => `${d.code} ${d.message}`).join('; '));
-  compiled.set(key, p);
-  return p;
-}
 
 async function evalEntries(name: string, entries: BatchEntry[], set: Record<string, string>, grad: string): Promise<EvalOutputs> {
   const p = pipelineWith(name, set);
