@@ -25,14 +25,23 @@ export interface ForwardState {
   readonly out: Float64Array;
   /** Per reduction: sums and weights (counts) by output element. */
   readonly acc: readonly { readonly s: Float64Array; readonly c: Float64Array; readonly r: Float64Array }[];
+  /**
+   * Forward-saved gradients (see `JsKernel.savesGrad`): per leaf, the derivative of the first
+   * reduction's input with respect to that leaf at each element (null for leaves not asked).
+   */
+  readonly jac?: readonly (Float64Array | null)[];
 }
 
 /** A compiled body at fixed sizes. */
 export interface JsKernel {
   /** Number of elements of the result. */
   readonly outSize: number;
-  /** The forward pass; with `out`, the result is also written there (`state.out` stays float64). */
-  forward(leaves: readonly HostArray[], out?: WritableArray): ForwardState;
+  /**
+   * The forward pass; with `out`, the result is also written there (`state.out` stays float64).
+   * With `saveGrad` (where `savesGrad`), it also keeps what the backward pass needs so that the
+   * backward pass recomputes nothing.
+   */
+  forward(leaves: readonly HostArray[], out?: WritableArray, saveGrad?: boolean): ForwardState;
   /**
    * Gradients for each leaf (null for leaves that are not f32 or not asked). With `into`, the
    * gradient of each leaf given an array there is written into it (every element is set), and
@@ -41,8 +50,17 @@ export interface JsKernel {
   backward(leaves: readonly HostArray[], state: ForwardState, dy: HostArray, into?: readonly (WritableArray | null | undefined)[]): (HostArray | null)[];
   /** Leaves whose gradient covers the whole iteration space: `into` may hold an array for them. */
   readonly direct: readonly boolean[];
-  /** The generated source, for inspection and debugging. */
-  readonly source: { readonly forward: string; readonly backward: string };
+  /**
+   * Whether `forward(..., saveGrad)` can do the gradient's work: when every leaf whose gradient
+   * may be asked covers the whole iteration space and the reduction's mask needs none, the
+   * gradient at an element is the seed coming back through the reductions (known only in the
+   * backward pass) times the local derivative of the reduced value, which the forward pass
+   * computes with a unit seed while its element values are at hand. The backward pass is then one
+   * multiply per element instead of a second evaluation of the body (exps, logs...).
+   */
+  readonly savesGrad: boolean;
+  /** The generated source, for inspection and debugging (`saved`: the forward-saved variants, when `savesGrad`). */
+  readonly source: { readonly forward: string; readonly backward: string; readonly saved?: { readonly forward: string; readonly backward: string } };
 }
 
 type Fn = (...xs: number[]) => number;
@@ -168,49 +186,7 @@ export function compileJsKernel(body: FusedBody, sizes: ReadonlyMap<string, numb
     return [...rest.filter((p) => p.depth < full), maskLoad, `if (${val(w1)} !== 0) {`, ...rest.filter((p) => p.depth === full), '}'];
   };
 
-  // ---- forward
-  const fwd: string[] = [...header];
-  if (red1 === null) {
-    fwd.push(`const out = new Float64Array(${outSize});`);
-    fwd.push(...loops(space, sizes, [...leafLoads, ...elementLines, `out[${offsetExpr(rootDims, space, sizes)}] = ${val(x0)};`]));
-    fwd.push(`if (O !== undefined) for (let o = 0; o < ${outSize}; o++) O[o] = out[o];`);
-    fwd.push('return { out, acc: [] };');
-  } else {
-    fwd.push(`const s1 = new Float64Array(${o1Size}), c1 = new Float64Array(${o1Size}), r1 = new Float64Array(${o1Size});`);
-    const o = offsetExpr(red1.type.dims, space, sizes);
-    const wExpr = w1 === null ? '1' : val(w1);
-    // Reducing over the innermost dims (the usual T): accumulate in locals, store once per output.
-    const k1 = red1.type.dims.length;
-    const inner = space.slice(0, k1).every((d, i) => red1.type.dims[i] === d);
-    const acc: (string | Placed)[] = inner
-      ? [
-          { depth: k1, line: 'let s = 0, c = 0;' },
-          `{ const w = ${wExpr}; if (w !== 0) { s += ${val(x0)} * w; c += w; } }`,
-          { depth: k1, line: `{ const o = ${o}; s1[o] += s; c1[o] += c; }`, post: true },
-        ]
-      : [`{ const o = ${o}, w = ${wExpr}; if (w !== 0) { s1[o] += ${val(x0)} * w; c1[o] += w; } }`];
-    fwd.push(...loops(space, sizes, skipMasked([...leafLoads, ...elementLines, ...acc])));
-    fwd.push(`for (let o = 0; o < ${o1Size}; o++) r1[o] = ${finalize(red1.op, 's1[o]', 'c1[o]')};`);
-    if (red2 === null) {
-      fwd.push(`if (O !== undefined) for (let o = 0; o < ${o1Size}; o++) O[o] = r1[o];`);
-      fwd.push('return { out: r1, acc: [{ s: s1, c: c1, r: r1 }] };');
-    } else {
-      const w2 = red2.attrs['where'] === true ? red2.args[1]! : null;
-      const space1 = red1.type.dims;
-      const w2Load = w2 === null ? '1' : `L${-w2 - 1}[${offsetExpr(body.leaves[-w2 - 1]!.dims, space1, sizes)}]`;
-      fwd.push(`const s2 = new Float64Array(${outSize}), c2 = new Float64Array(${outSize}), r2 = new Float64Array(${outSize});`);
-      fwd.push(...loops(space1, sizes, [
-        `const o1 = ${offsetExpr(space1, space1, sizes)}, o = ${offsetExpr(red2.type.dims, space1, sizes)}, w = ${w2Load};`,
-        'if (w !== 0) s2[o] += r1[o1] * w;',
-        'c2[o] += w;',
-      ]));
-      fwd.push(`for (let o = 0; o < ${outSize}; o++) r2[o] = ${finalize(red2.op, 's2[o]', 'c2[o]')};`);
-      fwd.push(`if (O !== undefined) for (let o = 0; o < ${outSize}; o++) O[o] = r2[o];`);
-      fwd.push('return { out: r2, acc: [{ s: s1, c: c1, r: r1 }, { s: s2, c: c2, r: r2 }] };');
-    }
-  }
-
-  // ---- backward
+  // ---- backward analysis (before the forward: the forward-saved variant runs the sweep too)
   const differentiable = body.leaves.map((t, l) => t.dtype === 'f32' && needsGrad?.[l] !== false);
   // live(k): node k's adjoint reaches a leaf whose gradient is wanted.
   const liveNode: boolean[] = [];
@@ -219,32 +195,14 @@ export function compileJsKernel(body: FusedBody, sizes: ReadonlyMap<string, numb
   // A leaf over exactly the iteration space gets each element's gradient once: summed in a
   // local and stored (into the caller's array when given), never accumulated in memory.
   const direct = body.leaves.map((t, l) => differentiable[l]! && t.dims.length === space.length && t.dims.every((d, i) => d === space[i]));
-  const bwd: string[] = [...header, ...(red1 !== null ? ['const C1 = st.acc[0].c, R1 = st.acc[0].r;'] : [])];
-  bwd.push(...body.leaves.map((t, l) => {
-    const n = prod(t.dims.map((d) => sizeOf(sizes, d)));
-    if (!differentiable[l]) return `const gL${l} = null;`;
-    return direct[l] ? `const gL${l} = I !== undefined && I[${l}] != null ? I[${l}] : new Float64Array(${n});` : `const gL${l} = new Float64Array(${n});`;
-  }));
   const addLeaf = (l: number, dims: readonly string[], sp: readonly string[], expr: string): string =>
     !differentiable[l] ? '' : direct[l] && sp === space ? `q${l} += ${expr};` : `gL${l}[${offsetExpr(dims, sp, sizes)}] += ${expr};`;
-  const seed: (string | Placed)[] = [];
   const adj = (k: number): string => `a${k}`;
-  // Adjoint of the first reduction's input at this element, and of its mask.
-  if (red1 === null) {
-    if (liveArg(x0)) seed.push(x0 < 0 ? addLeaf(-x0 - 1, body.leaves[-x0 - 1]!.dims, space, `dy[${offsetExpr(rootDims, space, sizes)}]`) : `${adj(x0)} += dy[${offsetExpr(rootDims, space, sizes)}];`);
-  } else {
-    const k1 = red1.type.dims.length;
-    const inner = space.slice(0, k1).every((d, i) => red1.type.dims[i] === d);
-    const oLine = `const o = ${offsetExpr(red1.type.dims, space, sizes)}, c = C1[o], g1 = d1[o];`;
-    seed.push(inner ? { depth: k1, line: oLine } : oLine);
-    seed.push(`const w = ${w1 === null ? '1' : val(w1)};`);
-    const dx = red1.op === 'sum' ? '(w !== 0 ? g1 * w : 0)' : red1.op === 'mean' ? '(c !== 0 && w !== 0 ? g1 * w / c : 0)' : null;
-    if (dx !== null && liveArg(x0)) seed.push(x0 < 0 ? addLeaf(-x0 - 1, body.leaves[-x0 - 1]!.dims, space, dx) : `${adj(x0)} += ${dx};`);
-    if (w1 !== null && liveArg(w1)) {
-      const dw = red1.op === 'sum' ? `(w !== 0 ? g1 * ${val(x0)} : 0)` : red1.op === 'mean' ? `(c !== 0 ? g1 * ((w !== 0 ? ${val(x0)} : 0) - R1[o]) / c : 0)` : 'g1';
-      seed.push(w1 < 0 ? addLeaf(-w1 - 1, body.leaves[-w1 - 1]!.dims, space, dw) : `${adj(w1)} += ${dw};`);
-    }
-  }
+  // The adjoint the first reduction sends to its input at an element (`g1`: the adjoint of its
+  // output there, `c` its count, `w` the element's weight); null for a reduction that sends none.
+  const seedDx = red1 === null ? null : red1.op === 'sum' ? '(w !== 0 ? g1 * w : 0)' : red1.op === 'mean' ? '(c !== 0 && w !== 0 ? g1 * w / c : 0)' : null;
+  const inner1 = red1 !== null && space.slice(0, red1.type.dims.length).every((d, i) => red1.type.dims[i] === d);
+  const oLine: string | Placed | null = red1 === null ? null : inner1 ? { depth: red1.type.dims.length, line: `const o = ${offsetExpr(red1.type.dims, space, sizes)}, c = C1[o], g1 = d1[o];` } : `const o = ${offsetExpr(red1.type.dims, space, sizes)}, c = C1[o], g1 = d1[o];`;
   const sweep: string[] = [];
   for (let k = shape.elementRoot; k >= 0; k--) {
     if (!isElement(k) || !liveNode[k]) continue;
@@ -266,6 +224,84 @@ export function compileJsKernel(body: FusedBody, sizes: ReadonlyMap<string, numb
     ...body.leaves.map((_, l) => l).filter((l) => direct[l]).map((l) => `let q${l} = 0;`),
   ];
   const stores = body.leaves.map((_, l) => l).filter((l) => direct[l]).map((l) => `gL${l}[${offsetExpr(space, space, sizes)}] = q${l};`);
+  // Forward-saved gradients: every wanted leaf is direct, the mask (a leaf, or none) wants no
+  // gradient, and the reduction passes its adjoint on linearly (sum, mean, or none).
+  const wanted = body.leaves.map((_, l) => l).filter((l) => differentiable[l]);
+  const savesGrad =
+    wanted.length > 0 && wanted.every((l) => direct[l]) && liveArg(x0) &&
+    (red1 === null || (seedDx !== null && (w1 === null || (w1 < 0 && !differentiable[-w1 - 1]!))));
+  const unitSeed = x0 < 0 ? addLeaf(-x0 - 1, body.leaves[-x0 - 1]!.dims, space, '1') : `${adj(x0)} += 1;`;
+  const saveLines = savesGrad ? [...adjDecl, unitSeed, ...sweep, ...wanted.map((l) => `J${l}[${offsetExpr(space, space, sizes)}] = q${l};`)] : [];
+  // The saved derivatives live in arrays the caller passes (`JA`, pooled: see below).
+  const jacDecl = wanted.map((l) => `const J${l} = JA[${l}];`);
+  const jacRet = `[${body.leaves.map((_, l) => (wanted.includes(l) ? `J${l}` : 'null')).join(', ')}]`;
+
+  // ---- forward (`save`: the forward-saved variant)
+  const forwardSource = (save: boolean): string => {
+    const fwd: string[] = [...header, ...(save ? jacDecl : [])];
+    const extra = save ? saveLines : [];
+    const jac = save ? `, jac: ${jacRet}` : '';
+    if (red1 === null) {
+      fwd.push(`const out = new Float64Array(${outSize});`);
+      fwd.push(...loops(space, sizes, [...leafLoads, ...elementLines, `out[${offsetExpr(rootDims, space, sizes)}] = ${val(x0)};`, ...extra]));
+      fwd.push(`if (O !== undefined) for (let o = 0; o < ${outSize}; o++) O[o] = out[o];`);
+      fwd.push(`return { out, acc: []${jac} };`);
+      return fwd.join('\n');
+    }
+    fwd.push(`const s1 = new Float64Array(${o1Size}), c1 = new Float64Array(${o1Size}), r1 = new Float64Array(${o1Size});`);
+    const o = offsetExpr(red1.type.dims, space, sizes);
+    const wExpr = w1 === null ? '1' : val(w1);
+    // Reducing over the innermost dims (the usual T): accumulate in locals, store once per output.
+    const k1 = red1.type.dims.length;
+    const acc: (string | Placed)[] = inner1
+      ? [
+          { depth: k1, line: 'let s = 0, c = 0;' },
+          `{ const w = ${wExpr}; if (w !== 0) { s += ${val(x0)} * w; c += w; } }`,
+          { depth: k1, line: `{ const o = ${o}; s1[o] += s; c1[o] += c; }`, post: true },
+        ]
+      : [`{ const o = ${o}, w = ${wExpr}; if (w !== 0) { s1[o] += ${val(x0)} * w; c1[o] += w; } }`];
+    fwd.push(...loops(space, sizes, skipMasked([...leafLoads, ...elementLines, ...acc, ...extra])));
+    fwd.push(`for (let o = 0; o < ${o1Size}; o++) r1[o] = ${finalize(red1.op, 's1[o]', 'c1[o]')};`);
+    if (red2 === null) {
+      fwd.push(`if (O !== undefined) for (let o = 0; o < ${o1Size}; o++) O[o] = r1[o];`);
+      fwd.push(`return { out: r1, acc: [{ s: s1, c: c1, r: r1 }]${jac} };`);
+      return fwd.join('\n');
+    }
+    const w2 = red2.attrs['where'] === true ? red2.args[1]! : null;
+    const space1 = red1.type.dims;
+    const w2Load = w2 === null ? '1' : `L${-w2 - 1}[${offsetExpr(body.leaves[-w2 - 1]!.dims, space1, sizes)}]`;
+    fwd.push(`const s2 = new Float64Array(${outSize}), c2 = new Float64Array(${outSize}), r2 = new Float64Array(${outSize});`);
+    fwd.push(...loops(space1, sizes, [
+      `const o1 = ${offsetExpr(space1, space1, sizes)}, o = ${offsetExpr(red2.type.dims, space1, sizes)}, w = ${w2Load};`,
+      'if (w !== 0) s2[o] += r1[o1] * w;',
+      'c2[o] += w;',
+    ]));
+    fwd.push(`for (let o = 0; o < ${outSize}; o++) r2[o] = ${finalize(red2.op, 's2[o]', 'c2[o]')};`);
+    fwd.push(`if (O !== undefined) for (let o = 0; o < ${outSize}; o++) O[o] = r2[o];`);
+    fwd.push(`return { out: r2, acc: [{ s: s1, c: c1, r: r1 }, { s: s2, c: c2, r: r2 }]${jac} };`);
+    return fwd.join('\n');
+  };
+
+  // ---- backward
+  const bwd: string[] = [...header, ...(red1 !== null ? ['const C1 = st.acc[0].c, R1 = st.acc[0].r;'] : [])];
+  bwd.push(...body.leaves.map((t, l) => {
+    const n = prod(t.dims.map((d) => sizeOf(sizes, d)));
+    if (!differentiable[l]) return `const gL${l} = null;`;
+    return direct[l] ? `const gL${l} = I !== undefined && I[${l}] != null ? I[${l}] : new Float64Array(${n});` : `const gL${l} = new Float64Array(${n});`;
+  }));
+  const seed: (string | Placed)[] = [];
+  // Adjoint of the first reduction's input at this element, and of its mask.
+  if (red1 === null) {
+    if (liveArg(x0)) seed.push(x0 < 0 ? addLeaf(-x0 - 1, body.leaves[-x0 - 1]!.dims, space, `dy[${offsetExpr(rootDims, space, sizes)}]`) : `${adj(x0)} += dy[${offsetExpr(rootDims, space, sizes)}];`);
+  } else {
+    seed.push(oLine!);
+    seed.push(`const w = ${w1 === null ? '1' : val(w1)};`);
+    if (seedDx !== null && liveArg(x0)) seed.push(x0 < 0 ? addLeaf(-x0 - 1, body.leaves[-x0 - 1]!.dims, space, seedDx) : `${adj(x0)} += ${seedDx};`);
+    if (w1 !== null && liveArg(w1)) {
+      const dw = red1.op === 'sum' ? `(w !== 0 ? g1 * ${val(x0)} : 0)` : red1.op === 'mean' ? `(c !== 0 ? g1 * ((w !== 0 ? ${val(x0)} : 0) - R1[o]) / c : 0)` : 'g1';
+      seed.push(w1 < 0 ? addLeaf(-w1 - 1, body.leaves[-w1 - 1]!.dims, space, dw) : `${adj(w1)} += ${dw};`);
+    }
+  }
   if (red2 !== null) {
     const w2 = red2.attrs['where'] === true ? red2.args[1]! : null;
     const space1 = red1!.type.dims;
@@ -283,24 +319,67 @@ export function compileJsKernel(body: FusedBody, sizes: ReadonlyMap<string, numb
   } else if (red1 !== null) {
     bwd.push('const d1 = dy;');
   }
+  const prologue = [...bwd];
   const guarded = w1 !== null && w1 < 0 && !liveArg(w1) ? skipMasked([...leafLoads, ...elementLines, ...adjDecl.filter((l) => l.startsWith('let a')), ...seed.filter((l) => l !== ''), ...sweep]) : null;
   bwd.push(...loops(space, sizes, guarded === null
     ? [...leafLoads, ...elementLines, ...adjDecl, ...seed.filter((l) => l !== ''), ...sweep, ...stores]
     : [...adjDecl.filter((l) => l.startsWith('let q')), ...guarded, ...stores]));
-  bwd.push(`return [${body.leaves.map((_, l) => `gL${l}`).join(', ')}];`);
+  const ret = `return [${body.leaves.map((_, l) => `gL${l}`).join(', ')}];`;
+  bwd.push(ret);
 
-  const fwdSrc = fwd.join('\n');
+  // The forward-saved backward: the seed at each element times the saved local derivative
+  // (`+ 0`: a zero gradient is +0, as the recomputing backward's sums give it).
+  const savedBackward = (): string => {
+    const off = offsetExpr(space, space, sizes);
+    const maskLoad = w1 !== null && w1 < 0 ? leafLoads.filter((p) => p.line.startsWith(`const ${val(w1)} = `)) : [];
+    const seedLine = red1 === null ? `const s = dy[${offsetExpr(rootDims, space, sizes)}];` : `const w = ${w1 === null ? '1' : val(w1)}, s = ${seedDx};`;
+    return [
+      ...prologue,
+      ...wanted.map((l) => `const J${l} = st.jac[${l}];`),
+      ...loops(space, sizes, [...(oLine === null ? [] : [oLine]), ...maskLoad, seedLine, ...wanted.map((l) => `gL${l}[${off}] = s !== 0 ? s * J${l}[${off}] + 0 : 0;`)]),
+      ret,
+    ].join('\n');
+  };
+
+  const fwdSrc = forwardSource(false);
   const bwdSrc = bwd.join('\n');
+  const saved = savesGrad ? { forward: forwardSource(true), backward: savedBackward() } : undefined;
   type Lib = Record<string, (x: number) => number>;
   type Into = readonly (WritableArray | null | undefined)[] | undefined;
-  const forward = new Function('L', 'F', 'G', 'LIB', 'O', fwdSrc) as (L: readonly HostArray[], F: Fn[], G: GradFn[], LIB: Lib, O: WritableArray | undefined) => ForwardState;
-  const backward = new Function('L', 'F', 'G', 'LIB', 'st', 'dy', 'I', bwdSrc) as (L: readonly HostArray[], F: Fn[], G: GradFn[], LIB: Lib, st: ForwardState, dy: HostArray, I: Into) => (HostArray | null)[];
+  type Jac = (Float64Array | null)[];
+  type Forward = (L: readonly HostArray[], F: Fn[], G: GradFn[], LIB: Lib, O: WritableArray | undefined, JA: Jac | undefined) => ForwardState;
+  type Backward = (L: readonly HostArray[], F: Fn[], G: GradFn[], LIB: Lib, st: ForwardState, dy: HostArray, I: Into) => (HostArray | null)[];
+  const makeForward = (src: string): Forward => new Function('L', 'F', 'G', 'LIB', 'O', 'JA', src) as Forward;
+  const makeBackward = (src: string): Backward => new Function('L', 'F', 'G', 'LIB', 'st', 'dy', 'I', src) as Backward;
+  const forward = makeForward(fwdSrc);
+  const backward = makeBackward(bwdSrc);
+  const forwardSaved = saved === undefined ? forward : makeForward(saved.forward);
+  const backwardSaved = saved === undefined ? backward : makeBackward(saved.backward);
+  // The saved derivatives' arrays are reused once their backward pass has read them: a fresh
+  // multi-megabyte array per call costs its zeroing and, worse, garbage collections that made
+  // the kernel's time vary 3x between calls. Every element a backward pass reads is written by
+  // its forward pass (it reads only where the seed is nonzero, which the forward never skips).
+  const spaceSize = prod(space.map((d) => sizeOf(sizes, d)));
+  const pool: Jac[] = [];
+  const released = new WeakSet<ForwardState>();
   return {
     outSize,
     direct,
-    forward: (leaves, out) => forward(leaves, F, G, lib, out),
-    backward: (leaves, st, dy, into) => backward(leaves, F, G, lib, st, dy, into),
-    source: { forward: fwdSrc, backward: bwdSrc },
+    savesGrad,
+    forward: (leaves, out, saveGrad) => {
+      if (saveGrad !== true || !savesGrad) return forward(leaves, F, G, lib, out, undefined);
+      const ja = pool.pop() ?? body.leaves.map((_, l) => (wanted.includes(l) ? new Float64Array(spaceSize) : null));
+      return forwardSaved(leaves, F, G, lib, out, ja);
+    },
+    backward: (leaves, st, dy, into) => {
+      // A state whose arrays went back to the pool (a second backward of one forward) recomputes.
+      if (st.jac === undefined || released.has(st)) return backward(leaves, F, G, lib, st, dy, into);
+      const g = backwardSaved(leaves, F, G, lib, st, dy, into);
+      released.add(st);
+      if (pool.length < 2) pool.push(st.jac as Jac);
+      return g;
+    },
+    source: { forward: fwdSrc, backward: bwdSrc, ...(saved !== undefined ? { saved } : {}) },
   };
 }
 

@@ -6,7 +6,7 @@
  * body, and op by op through the ops' own lowerings elsewhere.
  */
 import { bodyShape, FUSED_BACKWARD, parseBody, TF_DTYPE, type FusedBody } from '../codegen/body.js';
-import { bodySizes, compileJsKernel, type JsKernel } from '../codegen/js-kernel.js';
+import { bodySizes, compileJsKernel, type ForwardState, type JsKernel } from '../codegen/js-kernel.js';
 import { hostTensor, hostView } from './host-memory.js';
 import { wgslUnsupported } from '../codegen/wgsl-kernel.js';
 import { lowerFusedWgsl, wgslKernelFor } from '../codegen/wgsl-lower.js';
@@ -67,25 +67,32 @@ function lowerFused(tf: TF, xs: readonly Tensor[], attrs: Readonly<Record<string
     return z.tensor;
   };
   const store = (data: ArrayLike<number>, shape: readonly number[]): Tensor => tf.tensor(Float32Array.from(data), [...shape], 'float32');
-  const f = tf.customGrad((...args) => {
-    const ins = args.slice(0, xs.length) as Tensor[];
-    // The backward reads the inputs where they live: keep them (the forward's scope disposes its
-    // tensors; a saved tensor is an Identity that shares memory), unless no gradient flows here.
-    if (ctx.needsGrad.some((x) => x)) (args[xs.length] as unknown as (ts: Tensor[]) => void)(ins);
-    // Allocate first, then take the views (the wasm heap may move on allocation).
+  // Allocate first, then take the views (the wasm heap may move on allocation).
+  const run = (ins: readonly Tensor[], saveGrad: boolean): { value: Tensor; st: ForwardState } => {
     const value = hostTensor(tf, ctx.outShape, TF_DTYPE[root.dtype]);
-    const st = kernel.forward(ins.map((t) => hostView(tf, t)), value.view());
+    return { value: value.tensor, st: kernel.forward(ins.map((t) => hostView(tf, t)), value.view(), saveGrad) };
+  };
+  // The inputs a gradient reaches; the others (masks, advantages, reference log-probs...) are
+  // read from the closure and get no gradient tensor at all (zeros the tape would throw away).
+  const wanted = xs.map((_, l) => l).filter((l) => ctx.needsGrad[l] === true);
+  if (wanted.length === 0) return run(xs, false).value;
+  const f = tf.customGrad((...args) => {
+    const ins = xs.map((x, l) => (wanted.includes(l) ? (args[wanted.indexOf(l)] as Tensor) : x));
+    // The backward reads the inputs where they live: keep them all (the forward's scope disposes
+    // its tensors; a saved tensor is an Identity that shares memory).
+    (args[wanted.length] as unknown as (ts: Tensor[]) => void)(ins);
+    // The forward pass does the gradient's work too where it can (`savesGrad`).
+    const { value, st } = run(ins, true);
     return {
-      value: value.tensor,
+      value,
       gradFunc: (dy: Tensor | Tensor[], saved: Tensor[]) => asKernel(tf, FUSED_BACKWARD, [...saved, dy as Tensor], () => {
-        const ins = saved;
-        const outs = ins.map((t, l) => (kernel.direct[l] ? hostTensor(tf, t.shape, 'float32') : null));
-        const g = kernel.backward(ins.map((t) => hostView(tf, t)), st, hostView(tf, dy as Tensor), outs.map((o) => o?.view() ?? null));
-        return ins.map((t, l) => outs[l]?.tensor ?? (g[l] === null ? zeros(t.shape) : store(g[l]!, t.shape)));
+        const outs = saved.map((t, l) => (kernel.direct[l] ? hostTensor(tf, t.shape, 'float32') : null));
+        const g = kernel.backward(saved.map((t) => hostView(tf, t)), st, hostView(tf, dy as Tensor), outs.map((o) => o?.view() ?? null));
+        return wanted.map((l) => outs[l]?.tensor ?? (g[l] === null ? zeros(saved[l]!.shape) : store(g[l]!, saved[l]!.shape)));
       }),
     };
   });
-  return f(...xs);
+  return f(...wanted.map((l) => xs[l]!));
 }
 
 /** Elsewhere (webgpu...): the body op by op, each through its own lowering, aligned and cast as the executor does. */

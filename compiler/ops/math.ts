@@ -1,5 +1,6 @@
 /** Unary math functions. */
 import type { Tensor, TF } from './define.js';
+import { fastExp } from '../codegen/fast-math.js';
 import { elementwise } from './elementwise.js';
 
 /** Identity forward, zero gradient. */
@@ -9,8 +10,10 @@ function lowerStopGradient(tf: TF, x: Tensor): Tensor {
 }
 
 /** Source of sigmoid(x) and softplus(x) for generated kernels (x an identifier or parenthesized). */
-const SIG = (x: string): string => `(${x} >= 0 ? 1 / (1 + Math.exp(-${x})) : Math.exp(${x}) / (1 + Math.exp(${x})))`;
-const SOFTPLUS = (x: string): string => `(Math.max(${x}, 0) + Math.log1p(Math.exp(-Math.abs(${x}))))`;
+const SIG = (x: string): string => `(${x} >= 0 ? 1 / (1 + fexp(-${x})) : fexp(${x}) / (1 + fexp(${x})))`;
+const SOFTPLUS = (x: string): string => `(Math.max(${x}, 0) + Math.log1p(fexp(-Math.abs(${x}))))`;
+/** The library of the templates that call `fexp` (compiler/codegen/fast-math.ts: e^x within 2 ulp, 3x faster than Math.exp). */
+const EXP_LIB = { fexp: fastExp };
 
 const sigmoid = (x: number): number => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
 /** log(1 + e^x) without overflow. */
@@ -19,7 +22,7 @@ const softplus = (x: number): number => Math.max(x, 0) + Math.log1p(Math.exp(-Ma
 export const exp = elementwise({
   name: 'exp', lower: (tf, [x]) => tf.exp(x!), torch: (_, __, c) => `torch.exp(${c.tensor(0)})`, dsl: 'exp', summary: 'e ** x.', inputs: ['x'], result: 'f32',
   scalar: Math.exp, grad: ([x], g) => [g * Math.exp(x!)], examples: [{ dsl: 'exp(0)', out: 1 }],
-  js: { value: ([x]) => `Math.exp(${x})`, grad: (_, g, y) => [`(${g} * ${y})`] },
+  js: { value: ([x]) => `fexp(${x})`, grad: (_, g, y) => [`(${g} * ${y})`], lib: EXP_LIB },
   wgsl: { value: ([x]) => `exp(${x})`, grad: (_, g, y) => [`(${g} * ${y})`] },
 });
 
@@ -47,7 +50,7 @@ export const abs = elementwise({
 export const sigmoidOp = elementwise({
   name: 'sigmoid', lower: (tf, [x]) => tf.sigmoid(x!), torch: (_, __, c) => `torch.sigmoid(${c.tensor(0)})`, dsl: 'sigmoid', summary: 'Logistic function 1 / (1 + e^-x).', inputs: ['x'], result: 'f32',
   scalar: sigmoid, grad: ([x], g) => [g * sigmoid(x!) * (1 - sigmoid(x!))], examples: [{ dsl: 'sigmoid(0)', out: 0.5 }],
-  js: { value: ([x]) => SIG(x!), grad: (_, g, y) => [`(${g} * ${y} * (1 - ${y}))`] },
+  js: { value: ([x]) => SIG(x!), grad: (_, g, y) => [`(${g} * ${y} * (1 - ${y}))`], lib: EXP_LIB },
   wgsl: { value: ([x]) => `rlp_sigmoid(${x})`, grad: (_, g, y) => [`(${g} * ${y} * (1.0 - ${y}))`] },
 });
 
@@ -56,14 +59,14 @@ export const sigmoidOp = elementwise({
 export const logSigmoid = elementwise({
   name: 'log_sigmoid', lower: (tf, [x]) => tf.neg(tf.softplus(tf.neg(x!))), torch: (_, __, c) => `torch.nn.functional.logsigmoid(${c.tensor(0)})`, dsl: 'log_sigmoid', summary: 'log(sigmoid(x)), stable for large |x|.', inputs: ['x'], result: 'f32',
   scalar: (x) => -softplus(-x), grad: ([x], g) => [g * sigmoid(-x!)], examples: [{ dsl: 'log_sigmoid(0)', out: -Math.LN2 }],
-  js: { value: ([x]) => `(-${SOFTPLUS(`(-${x})`)})`, grad: ([x], g) => [`(${g} * ${SIG(`(-${x})`)})`] },
+  js: { value: ([x]) => `(-${SOFTPLUS(`(-${x})`)})`, grad: ([x], g) => [`(${g} * ${SIG(`(-${x})`)})`], lib: EXP_LIB },
   wgsl: { value: ([x]) => `(-rlp_softplus(-${x}))`, grad: ([x], g) => [`(${g} * rlp_sigmoid(-${x}))`] },
 });
 
 export const softplusOp = elementwise({
   name: 'softplus', lower: (tf, [x]) => tf.softplus(x!), torch: (_, __, c) => `torch.nn.functional.softplus(${c.tensor(0)})`, dsl: 'softplus', summary: 'log(1 + e^x), stable for large |x|.', inputs: ['x'], result: 'f32',
   scalar: softplus, grad: ([x], g) => [g * sigmoid(x!)], examples: [{ dsl: 'softplus(0)', out: Math.LN2 }],
-  js: { value: ([x]) => SOFTPLUS(x!), grad: ([x], g) => [`(${g} * ${SIG(x!)})`] },
+  js: { value: ([x]) => SOFTPLUS(x!), grad: ([x], g) => [`(${g} * ${SIG(x!)})`], lib: EXP_LIB },
   wgsl: { value: ([x]) => `rlp_softplus(${x})`, grad: ([x], g) => [`(${g} * rlp_sigmoid(${x}))`] },
 });
 

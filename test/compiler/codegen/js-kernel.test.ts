@@ -138,4 +138,37 @@ describe('generated JS kernels', () => {
       });
     });
   }
+
+  // Asking only the whole-space gradients (logp's, as training does), the forward pass saves the
+  // local derivatives and the backward pass only scales them: the same gradients as recomputing.
+  /** The leaves over the whole iteration space, masks excepted. */
+  const wholeSpace = (body: FusedBody): boolean[] => {
+    const masks = new Set(body.nodes.filter((n) => n.attrs['where'] === true).map((n) => n.args[1]!).filter((a) => a < 0).map((a) => -a - 1));
+    const space = bodyShape(body).dims;
+    return body.leaves.map((t, l) => t.dtype === 'f32' && !masks.has(l) && t.dims.length === space.length && t.dims.every((d, i) => d === space[i]));
+  };
+  for (const { name, body } of all) {
+    const needs = wholeSpace(body);
+    if (!needs.some((x) => x)) continue;
+    it(`${name}: gradients saved by the forward pass equal the recomputed ones`, () => {
+      const k = compileJsKernel(body, sizesFor(body), needs);
+      const xs = leavesFor(body, 13);
+      const r = rng(4);
+      const cot = Float64Array.from({ length: k.outSize }, () => r() - 0.5);
+      const want = k.backward(xs, k.forward(xs), cot);
+      const st = k.forward(xs, undefined, true);
+      expect(st.jac !== undefined).toBe(k.savesGrad);
+      const into = body.leaves.map((t, l) => (k.direct[l] ? new Float64Array(size(t.dims)).fill(NaN) : null));
+      const got = k.backward(xs, st, cot, into);
+      body.leaves.forEach((_, l) => {
+        if (!needs[l]) return;
+        const w = Array.from(want[l]!);
+        Array.from(got[l]!).forEach((v, i) => expect(Math.abs(v - w[i]!), `${name} leaf ${l}[${i}]`).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(w[i]!))));
+      });
+    });
+  }
+  it('save the gradient in the forward pass for the losses of grpo, dapo, gspo and dpo', () => {
+    const savers = all.filter(({ body }) => wholeSpace(body).some((x) => x) && compileJsKernel(body, sizesFor(body), wholeSpace(body)).savesGrad).map((b) => b.name);
+    for (const p of ['grpo', 'dapo', 'gspo', 'dpo']) expect(savers.some((n) => n.startsWith(`${p} `)), p).toBe(true);
+  });
 });
