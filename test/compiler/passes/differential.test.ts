@@ -76,8 +76,6 @@ function compare(name: string, a: EvalOutputs, b: EvalOutputs, tol: number, judg
  * what fails. Remove an entry when its fix lands; a new failure is never added here silently.
  */
 const OPEN: Readonly<Record<string, string>> = {
-  'webgpu:clip_cov':
-    'TF.js webgpu 4.22 Cast bool/int32 -> float32 returns the int-encoded buffer relabelled float32, so -O0 (op by op) reads int bits as floats (loss.n_cut 0 instead of 1); the fused WGSL result (0.105 vs float64 0.065) is not yet explained',
   'cpu:mdpo_diffusion':
     'after fuse the loss is 1.15e-5 relative from the float64 oracle (tolerance 1e-5) and further from it than -O0: a precision loss in the fused kernel not yet located',
 };
