@@ -97,18 +97,20 @@ function installConvertingCast(tf: TFModule): void {
       const b = args.backend as unknown as WebGPUBackendLike;
       const shape = [...x.shape];
       if (b.shouldExecuteOnCPU([x])) return b.makeTensorInfo(shape, 'float32', Float32Array.from(b.tensorMap.get(x.dataId).values!));
+      // Flat in and out (the program indexes flat; TF.js's shader prelude handles rank <= 6 only).
       const size = shape.reduce((a, d) => a * d, 1);
       const program = {
         variableNames: ['A'],
-        outputShape: shape,
+        outputShape: [size],
         shaderKey: 'rlp_cast_f32',
         size: true,
-        dispatchLayout: { x: shape.map((_, i) => i) },
+        dispatchLayout: { x: [0] },
         dispatch: [Math.ceil(size / CAST_WORKGROUP), 1, 1],
         workgroupSize: [CAST_WORKGROUP, 1, 1],
         getUserCode: () => 'fn main(index: i32) {\n  if (index < uniforms.size) { setOutputAtIndex(index, f32(A[index])); }\n}',
       };
-      return b.runWebGPUProgram(program, [x], 'float32');
+      const out = b.runWebGPUProgram(program, [{ dataId: x.dataId, shape: [size], dtype: x.dtype }], 'float32');
+      return { dataId: out.dataId, shape, dtype: 'float32' };
     },
   });
 }
