@@ -16,6 +16,12 @@
  * - wasm `Identity` copies the whole tensor (cpu and webgl share the memory), and autodiff
  *   clones every tensor a gradient saves: a custom gradient saving its [B,G,T] inputs paid a
  *   copy of each per step. We register an Identity that shares the memory, as cpu's does.
+ * - webgpu `cast` of bool or int32 to float32 relabels the int-encoded buffer as float32 instead
+ *   of converting it. TF.js's own programs read a buffer by its stored type, but several (Transpose
+ *   among them) then store an `i32` into an `f32` output: WGSL rejects the shader, and WebGPU drops
+ *   the whole command buffer it was batched in, so every value computed with it reads back as 0
+ *   (clip_cov's rank_desc transposes `float(cand)`). We register a Cast that converts into a real
+ *   float32 buffer there.
  */
 import type { TFModule } from './tf.js';
 import type * as tfc from '@tensorflow/tfjs-core';
@@ -38,6 +44,10 @@ export function installFixes(tf: TFModule, backend: string): void {
     installSharedIdentity(tf);
     installed.add('identity:wasm');
   }
+  if (backend === 'webgpu' && !installed.has('cast:webgpu')) {
+    installConvertingCast(tf);
+    installed.add('cast:webgpu');
+  }
   if ((backend === 'wasm' || backend === 'cpu') && !installed.has(`segsum:${backend}`)) {
     installScatterAdd(tf, backend);
     installed.add(`segsum:${backend}`);
@@ -56,6 +66,51 @@ function installSharedIdentity(tf: TFModule): void {
       if (x.dtype === 'string') return stock.kernelFunc(args);
       (args.backend as unknown as { incRef(id: tfc.DataId): void }).incRef(x.dataId);
       return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+    },
+  });
+}
+
+/** The part of tfjs-backend-webgpu 4.22's backend that the converting Cast uses. */
+interface WebGPUBackendLike {
+  shouldExecuteOnCPU(inputs: tfc.TensorInfo[]): boolean;
+  tensorMap: { get(id: tfc.DataId): { values: tfc.TypedArray | null } };
+  makeTensorInfo(shape: number[], dtype: tfc.DataType, values?: tfc.TypedArray): tfc.TensorInfo;
+  runWebGPUProgram(program: object, inputs: tfc.TensorInfo[], outputDtype: tfc.DataType): tfc.TensorInfo;
+}
+
+const CAST_WORKGROUP = 64;
+
+/**
+ * A webgpu Cast that converts bool and int32 to float32 into a float32 buffer (one thread per
+ * element; on the host when the backend keeps the values there); every other cast is the stock one.
+ */
+function installConvertingCast(tf: TFModule): void {
+  const stock = tf.getKernel('Cast', 'webgpu');
+  if (stock === undefined) return;
+  tf.unregisterKernel('Cast', 'webgpu');
+  tf.registerKernel({
+    ...stock,
+    kernelFunc: (args) => {
+      const x = (args.inputs as { x: tfc.TensorInfo }).x;
+      const { dtype } = args.attrs as unknown as { dtype: tfc.DataType };
+      if (dtype !== 'float32' || (x.dtype !== 'bool' && x.dtype !== 'int32')) return stock.kernelFunc(args);
+      const b = args.backend as unknown as WebGPUBackendLike;
+      const shape = [...x.shape];
+      if (b.shouldExecuteOnCPU([x])) return b.makeTensorInfo(shape, 'float32', Float32Array.from(b.tensorMap.get(x.dataId).values!));
+      // Flat in and out (the program indexes flat; TF.js's shader prelude handles rank <= 6 only).
+      const size = shape.reduce((a, d) => a * d, 1);
+      const program = {
+        variableNames: ['A'],
+        outputShape: [size],
+        shaderKey: 'rlp_cast_f32',
+        size: true,
+        dispatchLayout: { x: [0] },
+        dispatch: [Math.ceil(size / CAST_WORKGROUP), 1, 1],
+        workgroupSize: [CAST_WORKGROUP, 1, 1],
+        getUserCode: () => 'fn main(index: i32) {\n  if (index < uniforms.size) { setOutputAtIndex(index, f32(A[index])); }\n}',
+      };
+      const out = b.runWebGPUProgram(program, [{ dataId: x.dataId, shape: [size], dtype: x.dtype }], 'float32');
+      return { dataId: out.dataId, shape, dtype: 'float32' };
     },
   });
 }

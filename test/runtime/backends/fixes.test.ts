@@ -68,6 +68,26 @@ describe.each(BACKENDS)('fixes on %s', (backend) => {
     expect(Array.from(await t.data())).toEqual([1, 0, 0, 0, 0, 1, 0, 1, 0]);
   });
 
+  it('casts bool and int32 to float32 that a transpose reads, on the device and on the host', async () => {
+    const { tf } = await useBackend(backend);
+    // 12 x 10 x 10 = 1200 elements: past webgpu's CPU hand-off (1000), so the cast and the transpose run as GPU programs.
+    for (const shape of [[12, 10, 10], [2, 3, 1]] as const) {
+      const [a, b, c] = shape;
+      const v = Array.from({ length: a * b * c }, (_, i) => (i % 3) - 1);
+      const x = tf.tensor3d(v, [...shape]);
+      // transpose [2, 0, 1]: out[k][i][j] = x[i][j][k]
+      const want: number[] = [];
+      for (let k = 0; k < c; k++) for (let i = 0; i < a; i++) for (let j = 0; j < b; j++) want.push(v[(i * b + j) * c + k]!);
+      const fromBool = tf.cast(tf.greater(x, 0), 'float32');
+      const fromInt = tf.cast(tf.cast(x, 'int32'), 'float32');
+      expect(fromBool.dtype).toBe('float32');
+      expect(Array.from(await tf.transpose(fromBool, [2, 0, 1]).data())).toEqual(want.map((y) => (y > 0 ? 1 : 0)));
+      expect(Array.from(await tf.transpose(fromInt, [2, 0, 1]).data())).toEqual(want);
+      expect(Array.from(await tf.sub(1, fromBool).data())).toEqual(v.map((y) => (y > 0 ? 0 : 1)));
+      tf.dispose([x, fromBool, fromInt]);
+    }
+  });
+
   it('casts to bool by comparing with zero', async () => {
     const { tf } = await useBackend(backend);
     expect(Array.from(await castTo(tf, tf.tensor1d([-0.5, 0, 0.5, -2, 3]), 'bool').data())).toEqual([1, 0, 1, 1, 1]);
@@ -108,6 +128,40 @@ describe('the defects themselves (so the fixes stay needed and honest)', () => {
   it("wasm's bool cast is broken without the fix", async () => {
     const { tf } = await useBackend('wasm');
     expect(Array.from(await tf.cast(tf.tensor1d([-0.5, 0.5]), 'bool').data())).not.toEqual([1, 1]);
+  });
+});
+
+interface DeviceLike {
+  pushErrorScope(kind: 'validation'): void;
+  popErrorScope(): Promise<{ message: string } | null>;
+}
+
+describe.runIf(BACKENDS.includes('webgpu'))('webgpu Cast to float32', () => {
+  it('is ours, and writes a float32 buffer (the stock one relabels the int buffer)', async () => {
+    const { tf } = await useBackend('webgpu');
+    expect(String(tf.getKernel('Cast', 'webgpu')!.kernelFunc)).toContain('rlp_cast_f32');
+    const be = tf.backend() as unknown as { tensorMap: { get(id: object): { dtype: string } } };
+    // Rank 7 (past what TF.js's shader prelude indexes: the program runs flat).
+    const t = tf.cast(tf.tensor(Array.from({ length: 1200 }, (_, i) => i % 2 === 1), [2, 3, 2, 5, 2, 5, 2], 'bool'), 'float32');
+    expect(be.tensorMap.get(t.dataId).dtype).toBe('float32');
+    expect(t.shape).toEqual([2, 3, 2, 5, 2, 5, 2]);
+    expect(Array.from(await t.data())).toEqual(Array.from({ length: 1200 }, (_, i) => i % 2));
+    t.dispose();
+  });
+
+  it('the defect: an int buffer labelled float32 (what the stock cast returns) makes Transpose an invalid shader', async () => {
+    const { tf } = await useBackend('webgpu');
+    const device = (tf.backend() as unknown as { device: DeviceLike }).device;
+    const ints = tf.tensor3d(Array.from({ length: 1200 }, (_, i) => i % 5), [12, 10, 10], 'int32');
+    await ints.data();
+    // The stock cast's result: the same data, relabelled (tfjs-backend-webgpu kernels/Cast.js, `identity`).
+    const relabelled = tf.engine().makeTensorFromTensorInfo({ dataId: ints.dataId, shape: [12, 10, 10], dtype: 'float32' });
+    tf.engine().incRef(relabelled, tf.backend());
+    device.pushErrorScope('validation');
+    const y = tf.transpose(relabelled, [2, 0, 1]);
+    const err = await device.popErrorScope();
+    expect(err?.message).toMatch(/setOutputAtIndex.*expected 'f32', got 'i32'/);
+    tf.dispose([y, relabelled, ints]);
   });
 });
 
