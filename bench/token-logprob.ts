@@ -3,8 +3,9 @@
  * logits, the fused kernel (runtime/policy/token-logprob.ts) against the stock ops (log-softmax
  * and a one-hot product), side by side on one backend: a warm-up of each, then alternating runs;
  * the median of each. Checked in the same run: the max abs and rel difference of the values and
- * of the gradient. Run as `tsx bench/token-logprob.ts V BACKEND` (one process per benchmark);
- * prints one JSON line.
+ * of the gradient. On webgpu a step is timed until the read-back of its value and gradient
+ * completes (see `step`); on cpu and wasm until they are computed. Run as
+ * `tsx bench/token-logprob.ts V BACKEND` (one process per benchmark); prints one JSON line.
  */
 import { useBackend, type BackendName } from '../runtime/backends/index.js';
 import { stockTokenLogProbs, tokenLogProbs } from '../runtime/policy/token-logprob.js';
@@ -26,24 +27,29 @@ export async function benchTokenLogprob(V: number, backend: BackendName): Promis
   const cot = tf.tensor(Float32Array.from({ length: N }, () => r() - 0.5), [N]);
   const fused = (x: ReturnType<typeof tf.tensor>) => tokenLogProbs(tf, x, ids, backend);
   const stock = (x: ReturnType<typeof tf.tensor>) => stockTokenLogProbs(tf, x, ids);
-  const step = (f: typeof fused): { value: Float32Array; grad: Float32Array; ms: number } => {
+  // Host backends (cpu, wasm) compute synchronously: the values are ready when valueAndGrad
+  // returns, and the read-back is not timed. Device backends (webgpu) only queue the work: the time
+  // runs until the read-back of both the value and the gradient has completed (awaited, the same
+  // for fused and stock), so it includes the [N, V] gradient's copy to the host.
+  const device = backend !== 'cpu' && backend !== 'wasm';
+  const step = async (f: typeof fused): Promise<{ value: Float32Array; grad: Float32Array; ms: number }> => {
     const t0 = performance.now();
     const { value, grad } = tf.valueAndGrad((x: ReturnType<typeof tf.tensor>) => tf.sum(tf.mul(f(x), cot)) as ReturnType<typeof tf.scalar>)(logits);
-    // Host backends compute synchronously: the values are ready here; the read-back is not timed.
-    const ms = performance.now() - t0;
-    const out = { value: value.dataSync() as Float32Array, grad: grad.dataSync() as Float32Array, ms };
+    let ms = performance.now() - t0;
+    const [v, g] = await Promise.all([value.data(), grad.data()]);
+    if (device) ms = performance.now() - t0;
     tf.dispose([value, grad]);
-    return out;
+    return { value: v as Float32Array, grad: g as Float32Array, ms };
   };
   // The stock path on cpu at V = 32000 takes minutes a run on a shared 2-core machine: fewer runs there.
   const n = V >= 32000 ? (backend === 'cpu' ? 1 : 3) : 5;
-  const a = step(fused);
-  const b = step(stock);
+  const a = await step(fused);
+  const b = await step(stock);
   const tf_: number[] = [];
   const ts: number[] = [];
   for (let i = 0; i < n; i++) {
-    ts.push(step(stock).ms);
-    tf_.push(step(fused).ms);
+    ts.push((await step(stock)).ms);
+    tf_.push((await step(fused)).ms);
   }
   let maxAbs = Math.abs(a.value[0]! - b.value[0]!);
   let maxRel = maxAbs / Math.max(Math.abs(b.value[0]!), 1e-12);

@@ -207,7 +207,7 @@ export function completionLogitsShared(r: Runner, p: PolicyParams, prompts: read
 
 /**
  * log softmax(logits)[ids] along the last axis: logits [..., V], ids of the same leading shape.
- * One fused kernel on cpu and wasm (runtime/policy/token-logprob.ts), the stock ops elsewhere.
+ * One fused kernel on cpu, wasm and webgpu (runtime/policy/token-logprob.ts), the stock ops elsewhere.
  */
 export function pickLogProbs(tf: TFModule, logits: Tensor, ids: Int32Array): Tensor {
   return tokenLogProbs(tf, logits, ids, tf.getBackend());

@@ -3,12 +3,15 @@
  * row from the max and the log-sum-exp, never materializing the [N, V] log-probs; its backward
  * is g * (onehot(id) - softmax(logits)), written straight into the logits' gradient. On the
  * host-memory backends (cpu, wasm), reading the logits and writing its results where the backend
- * keeps them (no copy); elsewhere the stock log-softmax and one-hot product.
+ * keeps them (no copy); on webgpu, generated WGSL programs (token-logprob-wgsl.ts); elsewhere the
+ * stock log-softmax and one-hot product.
  */
 import type * as tfc from '@tensorflow/tfjs-core';
+import { fastExp } from '../../compiler/codegen/fast-math.js';
 import { hostTensor, hostView } from '../../compiler/ops/host-memory.js';
 import { oneHotF32 } from '../backends/fixes.js';
 import type { TFModule } from '../backends/tf.js';
+import { tokenLogProbsWgsl } from './token-logprob-wgsl.js';
 
 type Tensor = tfc.Tensor;
 
@@ -31,15 +34,16 @@ function rowStats(z: ArrayLike<number>, N: number, V: number): { max: Float64Arr
     let m = -Infinity;
     for (let v = 0; v < V; v++) if (z[o + v]! > m) m = z[o + v]!;
     let s = 0;
-    for (let v = 0; v < V; v++) s += Math.exp(z[o + v]! - m);
+    for (let v = 0; v < V; v++) s += fastExp(z[o + v]! - m);
     max[n] = m;
     lse[n] = m + Math.log(s);
   }
   return { max, lse };
 }
 
-/** log softmax(logits)[..., ids] with the fused kernel where the backend holds data on the host. */
+/** log softmax(logits)[..., ids] with the fused kernel on cpu, wasm and webgpu; the stock ops elsewhere. */
 export function tokenLogProbs(tf: TFModule, logits: Tensor, ids: Int32Array, backend: string): Tensor {
+  if (backend === 'webgpu') return tokenLogProbsWgsl(tf, logits, ids);
   if (backend !== 'cpu' && backend !== 'wasm') return stockTokenLogProbs(tf, logits, ids);
   const V = logits.shape[logits.shape.length - 1]!;
   const lead = logits.shape.slice(0, -1);
@@ -64,7 +68,7 @@ export function tokenLogProbs(tf: TFModule, logits: Tensor, ids: Int32Array, bac
           const o = n * V;
           const gn = g[n]!;
           const l = lse[n]!;
-          for (let v = 0; v < V; v++) dz[o + v] = -gn * Math.exp(zs[o + v]! - l);
+          for (let v = 0; v < V; v++) dz[o + v] = -gn * fastExp(zs[o + v]! - l);
           dz[o + ids[n]!]! += gn;
         }
         return grad.tensor;

@@ -1,0 +1,180 @@
+/**
+ * The fused token log-prob kernel on webgpu: generated WGSL run through the backend's
+ * `runWebGPUProgram`, as one registered TF.js kernel (`RlpTokenLogProbWgsl`, so `tf.profile` sees
+ * each launch and the engine tracks its outputs).
+ *
+ * Forward: one workgroup per row of the [N, V] logits. Each thread takes the max of its strided
+ * share of the row, the workgroup reduces the maxima in workgroup memory; then each thread sums
+ * e^(z - max) over its share (every term <= 1, no rescaling) and the workgroup adds the partial
+ * sums as a tree (pairwise: f32 error grows with log V, not V). Thread 0 writes the row's
+ * z[id] - lse and its lse: the output is [2N], values then log-sum-exps (the backward reads the
+ * second half).
+ *
+ * Backward: one thread per logit, dz[n, v] = g[n] * ((v == id[n] ? 1 : 0) - e^(z[n, v] - lse[n])),
+ * in one pass. Neither pass materializes [N, V] log-probs or a one-hot.
+ *
+ * Every size is baked into the source, and the source is the pipeline cache key. Dispatches above
+ * the device's per-dimension limit are reshaped by TF.js (2-D or 3-D); the programs index through
+ * TF.js's global index, which accounts for that.
+ */
+import type * as tfc from '@tensorflow/tfjs-core';
+import type { TFModule } from '../backends/tf.js';
+
+type Tensor = tfc.Tensor;
+
+/** The TF.js kernel name of a launch (as profiles show it). */
+export const TOKEN_LOGPROB_KERNEL = 'RlpTokenLogProbWgsl';
+
+/** The part of TF.js's WebGPUProgram that these programs set (tfjs-backend-webgpu 4.22). */
+export interface TokenLogProbProgram {
+  variableNames: string[];
+  outputShape: number[];
+  shaderKey: string;
+  dispatchLayout: { x: number[] };
+  dispatch: [number, number, number];
+  workgroupSize: [number, number, number];
+  getUserCode: () => string;
+}
+
+interface WebGPUBackendLike {
+  runWebGPUProgram(program: TokenLogProbProgram, inputs: readonly tfc.TensorInfo[], outputDtype: tfc.DataType): tfc.TensorInfo;
+}
+
+/** Threads per workgroup of the backward (one thread per logit). */
+const MAP_WORKGROUP = 256;
+
+/** Threads per row of the forward: enough to keep a long row's reads wide, few for a short one. */
+export function forwardWorkgroup(V: number): number {
+  return V >= 2048 ? 256 : V >= 256 ? 128 : 64;
+}
+
+/** Reference every binding (TF.js binds them all; an unread one would drop out of the layout). */
+const touch = (names: readonly string[]): string => ['_ = uniforms.NAN;', ...names.map((x) => `_ = arrayLength(&${x});`)].join('\n  ');
+
+/** The forward's source: inputs Z (f32, [N V] flat) and I (i32, [N]); output [2N]. */
+export function forwardSource(N: number, V: number, WG: number): string {
+  return `
+var<workgroup> rlp_red: array<f32, ${WG}>;
+fn main(index: i32) {
+  ${touch(['Z', 'I'])}
+  let ninf = -uniforms.INFINITY;
+  let t = index % ${WG};
+  let row = index / ${WG};
+  // Out-of-range workgroups (a reshaped dispatch) compute row N-1 and write nothing: barriers stay uniform.
+  let n = min(row, ${N - 1});
+  let o = n * ${V};
+  var m = ninf;
+  for (var j: i32 = t; j < ${V}; j = j + ${WG}) { m = max(m, Z[o + j]); }
+  rlp_red[t] = m;
+  workgroupBarrier();
+  for (var h: i32 = ${WG / 2}; h > 0; h = h / 2) {
+    if (t < h) { rlp_red[t] = max(rlp_red[t], rlp_red[t + h]); }
+    workgroupBarrier();
+  }
+  let mx = rlp_red[0];
+  workgroupBarrier();
+  var s: f32 = 0.0;
+  // A row whose max is -inf has no mass: its sum stays 0 (lse -inf) rather than e^(-inf + inf).
+  if (mx > ninf) {
+    for (var j: i32 = t; j < ${V}; j = j + ${WG}) { s = s + exp(Z[o + j] - mx); }
+  }
+  rlp_red[t] = s;
+  workgroupBarrier();
+  for (var h: i32 = ${WG / 2}; h > 0; h = h / 2) {
+    if (t < h) { rlp_red[t] = rlp_red[t] + rlp_red[t + h]; }
+    workgroupBarrier();
+  }
+  if (t == 0 && row < ${N}) {
+    let lse = mx + log(rlp_red[0]);
+    result[n] = Z[o + I[n]] - lse;
+    result[${N} + n] = lse;
+  }
+}`;
+}
+
+/** The backward's source: inputs Z (f32, [N V]), I (i32, [N]), S (the forward's [2N]), G (f32, [N]); output [N V]. */
+export function backwardSource(N: number, V: number): string {
+  return `
+fn main(index: i32) {
+  ${touch(['Z', 'I', 'S', 'G'])}
+  if (index >= ${N * V}) { return; }
+  let n = index / ${V};
+  let v = index - n * ${V};
+  let p = exp(Z[index] - S[${N} + n]);
+  result[index] = G[n] * (select(0.0, 1.0, v == I[n]) - p);
+}`;
+}
+
+/** TF.js's program object (a fresh one per launch: the backend writes to it); the source is its key. */
+function program(code: string, variableNames: string[], outSize: number, workgroupSize: number, workgroups: number): TokenLogProbProgram {
+  return {
+    variableNames,
+    outputShape: [outSize],
+    shaderKey: `rlptlp|${code}`,
+    dispatchLayout: { x: [0] },
+    dispatch: [workgroups, 1, 1],
+    workgroupSize: [workgroupSize, 1, 1],
+    getUserCode: () => code,
+  };
+}
+
+/** What a launch carries to the registered kernel: how to build its program, its inputs' names. */
+interface Launch {
+  make: () => TokenLogProbProgram;
+}
+
+let registered = false;
+
+function ensureRegistered(tf: TFModule): void {
+  if (registered) return;
+  registered = true;
+  if (tf.getKernel(TOKEN_LOGPROB_KERNEL, 'webgpu') !== undefined) return;
+  tf.registerKernel({
+    kernelName: TOKEN_LOGPROB_KERNEL,
+    backendName: 'webgpu',
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const p = (attrs as unknown as Launch).make();
+      const ins = p.variableNames.map((x) => (inputs as Record<string, tfc.TensorInfo>)[x]!);
+      return (backend as unknown as WebGPUBackendLike).runWebGPUProgram(p, ins, 'float32');
+    },
+  });
+}
+
+/** Launch a program on named flat inputs: its flat float32 output. */
+function launch(tf: TFModule, make: () => TokenLogProbProgram, inputs: Record<string, Tensor>): Tensor {
+  ensureRegistered(tf);
+  return tf.engine().runKernel(TOKEN_LOGPROB_KERNEL, inputs as unknown as tfc.NamedTensorMap, { make } as unknown as tfc.NamedAttrMap) as Tensor;
+}
+
+/**
+ * log softmax(logits)[..., ids] on webgpu with the fused forward and backward (under
+ * `tf.customGrad`): logits [..., V], ids one per leading element (row-major).
+ */
+export function tokenLogProbsWgsl(tf: TFModule, logits: Tensor, ids: Int32Array): Tensor {
+  const V = logits.shape[logits.shape.length - 1]!;
+  const lead = logits.shape.slice(0, -1);
+  const N = ids.length;
+  const WG = forwardWorkgroup(V);
+  const fwd = forwardSource(N, V, WG);
+  const bwd = backwardSource(N, V);
+  const f = tf.customGrad((...args) => {
+    const x = args[0] as Tensor;
+    const save = args[1] as unknown as (ts: Tensor[]) => void;
+    // Flat: the programs index the buffers themselves (TF.js's shader prelude handles rank <= 6 only).
+    const z = tf.reshape(x, [N * V]);
+    const I = tf.tensor1d(ids, 'int32');
+    const S = launch(tf, () => program(fwd, ['Z', 'I'], 2 * N, WG, N), { Z: z, I });
+    save([z, I, S]);
+    return {
+      value: tf.reshape(tf.slice(S, [0], [N]), lead),
+      gradFunc: (dy: Tensor | Tensor[], saved: Tensor[]) => {
+        const [zs, Is, Ss] = saved as [Tensor, Tensor, Tensor];
+        const g = tf.reshape(dy as Tensor, [N]);
+        const G = g.dtype === 'float32' ? g : tf.cast(g, 'float32');
+        const dz = launch(tf, () => program(bwd, ['Z', 'I', 'S', 'G'], N * V, MAP_WORKGROUP, Math.ceil((N * V) / MAP_WORKGROUP)), { Z: zs, I: Is, S: Ss, G });
+        return tf.reshape(dz, logits.shape);
+      },
+    };
+  });
+  return f(logits);
+}
