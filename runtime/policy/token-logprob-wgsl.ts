@@ -118,7 +118,7 @@ function program(code: string, variableNames: string[], outSize: number, workgro
   };
 }
 
-/** What a launch carries to the registered kernel: how to build its program, its inputs' names. */
+/** What a launch carries to the registered kernel: how to build its program (a fresh object per launch). */
 interface Launch {
   make: () => TokenLogProbProgram;
 }
