@@ -6,7 +6,7 @@
  */
 import type * as tfc from '@tensorflow/tfjs-core';
 import { gatherFlat, matMul } from '../backends/fixes.js';
-import { tokenLogProbs } from './token-logprob.js';
+import { tokenEntropy, tokenLogProbs } from './token-logprob.js';
 import type { TFModule } from '../backends/tf.js';
 import type { BlockParams, PolicyParams } from './params.js';
 
@@ -218,10 +218,9 @@ export function completionLogProbsShared(r: Runner, p: PolicyParams, prompts: re
   return pickLogProbs(r.tf, completionLogitsShared(r, p, prompts, completions, G, R, padTo), completions);
 }
 
-/** -sum_v p_v log p_v along the last axis of logits. */
+/** -sum_v p_v log p_v along the last axis of logits: one fused kernel on cpu and wasm (runtime/policy/token-logprob.ts), the stock ops elsewhere. */
 export function entropyOf(tf: TFModule, logits: Tensor): Tensor {
-  const lp = tf.logSoftmax(logits);
-  return tf.neg(tf.sum(tf.mul(tf.exp(lp), lp), -1));
+  return tokenEntropy(tf, logits, tf.getBackend());
 }
 
 /**

@@ -77,3 +77,72 @@ export function tokenLogProbs(tf: TFModule, logits: Tensor, ids: Int32Array, bac
   });
   return f(logits);
 }
+
+/** -sum_v p_v log p_v along the last axis of logits, by the stock ops ([..., V] log-probs materialized). */
+export function stockTokenEntropy(tf: TFModule, logits: Tensor): Tensor {
+  return tf.tidy(() => {
+    const lp = tf.logSoftmax(logits);
+    return tf.neg(tf.sum(tf.mul(tf.exp(lp), lp), -1));
+  });
+}
+
+/**
+ * The entropy of each row's distribution, H = -sum_v p_v log p_v with p = softmax(logits), as one
+ * fused kernel on cpu and wasm: per row (float64) m = max z, s = sum e^(z-m), t = sum e^(z-m) (z-m),
+ * so H = log s - t / s, never materializing [N, V] log-probs; backward dH/dz_v = -p_v (log p_v + H),
+ * written straight into the logits' gradient. A logit of -Infinity has p = 0 and contributes
+ * nothing (the limit of p log p), where the stock ops give NaN. Elsewhere, the stock ops.
+ */
+export function tokenEntropy(tf: TFModule, logits: Tensor, backend: string): Tensor {
+  if (backend !== 'cpu' && backend !== 'wasm') return stockTokenEntropy(tf, logits);
+  const V = logits.shape[logits.shape.length - 1]!;
+  const lead = logits.shape.slice(0, -1);
+  const N = lead.reduce((a, b) => a * b, 1);
+  const f = tf.customGrad((...args) => {
+    const x = args[0] as Tensor;
+    (args[1] as unknown as (ts: Tensor[]) => void)([x]);
+    const out = hostTensor(tf, lead, 'float32');
+    const z = hostView(tf, x);
+    const lse = new Float64Array(N);
+    const H = new Float64Array(N);
+    for (let n = 0; n < N; n++) {
+      const o = n * V;
+      let m = -Infinity;
+      for (let v = 0; v < V; v++) if (z[o + v]! > m) m = z[o + v]!;
+      let s = 0;
+      let t = 0;
+      for (let v = 0; v < V; v++) {
+        const d = z[o + v]! - m;
+        const e = fastExp(d);
+        s += e;
+        if (e !== 0) t += e * d;
+      }
+      lse[n] = m + Math.log(s);
+      H[n] = Math.log(s) - t / s;
+    }
+    const o = out.view();
+    for (let n = 0; n < N; n++) o[n] = H[n]!;
+    return {
+      value: out.tensor,
+      gradFunc: (dy: Tensor | Tensor[], saved: Tensor[]) => {
+        const grad = hostTensor(tf, saved[0]!.shape, 'float32');
+        const g = hostView(tf, dy as Tensor);
+        const zs = hostView(tf, saved[0]!);
+        const dz = grad.view();
+        for (let n = 0; n < N; n++) {
+          const o = n * V;
+          const gn = g[n]!;
+          const l = lse[n]!;
+          const h = H[n]!;
+          for (let v = 0; v < V; v++) {
+            const lp = zs[o + v]! - l;
+            const p = fastExp(lp);
+            dz[o + v] = p === 0 ? 0 : -gn * p * (lp + h);
+          }
+        }
+        return grad.tensor;
+      },
+    };
+  });
+  return f(logits);
+}
