@@ -4,7 +4,8 @@ import { AstBuilder } from './cst-to-ast.js';
 import { forEachChild, type Expr, type FileNode, type Member } from './ast.js';
 import { checkDelimiters, MAX_NESTING } from './delimiters.js';
 import { lex } from './lexer.js';
-import { parseTokens, PARSER, RULE_EXPECTATIONS } from './parser.js';
+import { fastParse } from './fast-parse.js';
+import { parseTokens, RULE_EXPECTATIONS, theParser } from './parser.js';
 import type { SyntaxProblem } from './problem.js';
 import { span, type SourceFile } from './source.js';
 
@@ -29,6 +30,19 @@ export function parseFile(file: SourceFile): ParseResult {
   if (file.text.length > MAX_SOURCE_CHARS) {
     return { ast: null, problems: [{ code: 'RLP0006', span: span(file, MAX_SOURCE_CHARS, MAX_SOURCE_CHARS + 1), args: { limit: MAX_SOURCE_CHARS, size: file.text.length } }] };
   }
+  // A well-formed file takes the fast path; anything else goes through Chevrotain, which reports it.
+  const fast = parseFast(file);
+  return fast !== null ? { ast: fast, problems: [] } : parseWithChevrotain(file);
+}
+
+/** The fast path of `parseFile` (grammar/fast-parse.ts): the AST of a file without problems, else null. */
+export function parseFast(file: SourceFile): FileNode | null {
+  const ast = fastParse(file);
+  return ast !== null && findTooDeep(ast) === null ? ast : null;
+}
+
+/** `parseFile` through the Chevrotain lexer and parser only (the reference the fast path is tested against). */
+export function parseWithChevrotain(file: SourceFile): ParseResult {
   const lexed = lex(file);
   if (lexed.problems.length > 0) return { ast: null, problems: lexed.problems };
   const delims = checkDelimiters(file, lexed.tokens);
@@ -40,7 +54,7 @@ export function parseFile(file: SourceFile): ParseResult {
     if (!(e instanceof RangeError)) throw e;
     return { ast: null, problems: [...lexed.problems, { code: 'RLP1006', span: span(file, 0, 0), args: { limit: MAX_NESTING } }] };
   }
-  const parseProblems = PARSER.errors.map((e) => toProblem(file, e));
+  const parseProblems = theParser().errors.map((e) => toProblem(file, e));
   if (parseProblems.length > 0) return { ast: null, problems: dedupe(parseProblems) };
   const ast = new AstBuilder(file, lexed.docs).build(cst);
   const deep = findTooDeep(ast);
