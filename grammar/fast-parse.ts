@@ -42,11 +42,16 @@ interface Tokens {
 /** Thrown inside the parser to give up; caught by `fastParse`. */
 const GIVE_UP = Symbol('give up');
 
-const isDigit = (c: number): boolean => c >= 48 && c <= 57;
-const isIdStart = (c: number): boolean => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
-const isIdPart = (c: number): boolean => isIdStart(c) || isDigit(c);
-// [ \t\r\n\f\v]
-const isSpace = (c: number): boolean => c === 32 || (c >= 9 && c <= 13);
+// Character classes by char code, looked up in a table (this code runs cold: calls and range tests per character cost).
+const DIGIT = 1, ID_START = 2, SPACE = 4;
+const CHAR_CLASS = new Uint8Array(128);
+for (let c = 48; c <= 57; c++) CHAR_CLASS[c] = DIGIT;
+for (let c = 65; c <= 90; c++) CHAR_CLASS[c] = ID_START;
+for (let c = 97; c <= 122; c++) CHAR_CLASS[c] = ID_START;
+CHAR_CLASS[95] = ID_START;
+for (const c of [32, 9, 10, 11, 12, 13]) CHAR_CLASS[c] = SPACE; // [ \t\n\v\f\r]
+/** The class bits of a char code (0 past ASCII and past the end of the text, where charCodeAt is NaN). */
+const classOf = (c: number): number => CHAR_CLASS[c] ?? 0;
 
 /** Split `text` into tokens as grammar/tokens.ts does (first pattern wins), or null at anything that is a lexical problem there. */
 function tokenize(text: string): Tokens | null {
@@ -60,13 +65,23 @@ function tokenize(text: string): Tokens | null {
     starts.push(s);
     ends.push(e);
   };
+  // The next `\r` at or after a comment: searched again only once passed (most files have none).
+  // (-2: not searched yet; -1: none.)
+  let cr = -2;
+  const lineEnd = (from: number): number => {
+    if (cr === -2 || (cr >= 0 && cr < from)) cr = text.indexOf('\r', from);
+    const lf = text.indexOf('\n', from);
+    const end = lf < 0 ? n : lf;
+    return cr >= 0 && cr < end ? cr : end;
+  };
   let i = 0;
   while (i < n) {
     const c = text.charCodeAt(i);
     const s = i;
-    if (isSpace(c)) {
+    const cls = classOf(c);
+    if (cls === SPACE) {
       i++;
-      while (i < n && isSpace(text.charCodeAt(i))) i++;
+      while (classOf(text.charCodeAt(i)) === SPACE) i++;
       continue;
     }
     if (c === 47 /* / */ || c === 35 /* # */) {
@@ -74,7 +89,7 @@ function tokenize(text: string): Tokens | null {
       if (c === 35 || c1 === 47) {
         // `///` doc comment, `//` or `#` line comment: to the end of the line.
         const doc = c === 47 && text.charCodeAt(i + 2) === 47;
-        while (i < n && text.charCodeAt(i) !== 10 && text.charCodeAt(i) !== 13) i++;
+        i = lineEnd(i);
         if (doc) docs.push({ startOffset: s, image: text.slice(s, i) });
         continue;
       }
@@ -87,26 +102,26 @@ function tokenize(text: string): Tokens | null {
       push(SLASH, s, ++i);
       continue;
     }
-    if (isDigit(c) || (c === 46 /* . */ && isDigit(text.charCodeAt(i + 1)))) {
+    if (cls === DIGIT || (c === 46 /* . */ && classOf(text.charCodeAt(i + 1)) === DIGIT)) {
       // (?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)? — and a dangling exponent is a malformed number.
-      if (c !== 46) while (isDigit(text.charCodeAt(i))) i++;
+      if (c !== 46) while (classOf(text.charCodeAt(i)) === DIGIT) i++;
       if (text.charCodeAt(i) === 46) i++;
-      while (isDigit(text.charCodeAt(i))) i++;
+      while (classOf(text.charCodeAt(i)) === DIGIT) i++;
       const e = text.charCodeAt(i);
       if (e === 101 || e === 69) {
         let j = i + 1;
         const sign = text.charCodeAt(j);
         if (sign === 43 || sign === 45) j++;
-        if (!isDigit(text.charCodeAt(j))) return null; // a malformed number (`1e`)
-        while (isDigit(text.charCodeAt(j))) j++;
+        if (classOf(text.charCodeAt(j)) !== DIGIT) return null; // a malformed number (`1e`)
+        while (classOf(text.charCodeAt(j)) === DIGIT) j++;
         i = j;
       }
       push(NUM, s, i);
       continue;
     }
-    if (isIdStart(c)) {
+    if (cls === ID_START) {
       i++;
-      while (i < n && isIdPart(text.charCodeAt(i))) i++;
+      while ((classOf(text.charCodeAt(i)) & (ID_START | DIGIT)) !== 0) i++;
       push(KEYWORDS.get(text.slice(s, i)) ?? ID, s, i);
       continue;
     }
@@ -155,12 +170,15 @@ function tokenize(text: string): Tokens | null {
   return { kinds, starts, ends, docs };
 }
 
-const OPERATORS = new Set([PLUS, MINUS, STAR, SLASH, POWER, LESS, LESSEQ, GREATER, GREATEREQ, EQEQ, NOTEQ, AND, OR, NOT]);
-const CHAIN_BREAK = new Set([LBRACE, RBRACE, SEMI, ASSIGN, COLON, MINIMIZE]);
-const PREFIX = new Set([MINUS, PLUS, NOT, POWER]);
+// Kinds by role in delimiters.ts's checks, as bits in a table indexed by kind.
+const OPERATOR = 1, CHAIN_BREAK = 2, PREFIX = 4, OPEN = 8, CLOSE = 16;
+const ROLE = new Uint8Array(64);
+for (const k of [PLUS, MINUS, STAR, SLASH, POWER, LESS, LESSEQ, GREATER, GREATEREQ, EQEQ, NOTEQ, AND, OR, NOT]) ROLE[k]! |= OPERATOR;
+for (const k of [LBRACE, RBRACE, SEMI, ASSIGN, COLON, MINIMIZE]) ROLE[k]! |= CHAIN_BREAK;
+for (const k of [MINUS, PLUS, NOT, POWER]) ROLE[k]! |= PREFIX;
+for (const k of [LBRACE, LPAREN, LBRACKET]) ROLE[k]! |= OPEN;
+for (const k of [RBRACE, RPAREN, RBRACKET]) ROLE[k]! |= CLOSE;
 const CLOSE_OF: Readonly<Record<number, number>> = { [LBRACE]: RBRACE, [LPAREN]: RPAREN, [LBRACKET]: RBRACKET };
-const isOpen = (k: number): boolean => k === LBRACE || k === LPAREN || k === LBRACKET;
-const isClose = (k: number): boolean => k === RBRACE || k === RPAREN || k === RBRACKET;
 
 /** delimiters.ts's checks on token kinds: false wherever `checkDelimiters` reports a problem. */
 function withinLimits(kinds: readonly number[]): boolean {
@@ -173,26 +191,27 @@ function withinLimits(kinds: readonly number[]): boolean {
   for (const k of kinds) {
     const after = prev;
     prev = k;
-    if (OPERATORS.has(k)) {
+    const role = ROLE[k]!;
+    if ((role & OPERATOR) !== 0) {
       const c = chains[chains.length - 1]! + 1;
       chains[chains.length - 1] = c;
       if (c > MAX_CHAIN) return false;
-    } else if (CHAIN_BREAK.has(k)) chains[chains.length - 1] = 0;
+    } else if ((role & CHAIN_BREAK) !== 0) chains[chains.length - 1] = 0;
     if (k === COMMA) {
       const c = commas[commas.length - 1]! + 1;
       commas[commas.length - 1] = c;
       if (c >= MAX_LIST) return false;
     }
-    if (isOpen(k)) commas.push(0);
-    else if (isClose(k) && commas.length > 1) commas.pop();
+    if ((role & OPEN) !== 0) commas.push(0);
+    else if ((role & CLOSE) !== 0 && commas.length > 1) commas.pop();
     if (k === LPAREN || k === LBRACKET) chains.push(0);
     else if ((k === RPAREN || k === RBRACKET) && chains.length > 1) chains.pop();
-    prefixRun = PREFIX.has(k) ? prefixRun + 1 : 0;
-    if (isOpen(k)) {
+    prefixRun = (role & PREFIX) !== 0 ? prefixRun + 1 : 0;
+    if ((role & OPEN) !== 0) {
       stack.push(k);
       rangeOpen.push(after === IN && k !== LBRACE);
       if (stack.length + prefixRun > MAX_NESTING) return false;
-    } else if (isClose(k)) {
+    } else if ((role & CLOSE) !== 0) {
       const open = stack.pop();
       const range = rangeOpen.pop();
       if (open === undefined) return false;
