@@ -5,6 +5,38 @@ import { dirname, join } from 'node:path';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
+// Chevrotain parses only files with problems (well-formed ones take grammar/fast-parse.ts), yet
+// compiling its code is a tenth of a cold `rlp check`. So it goes into a CommonJS side bundle,
+// dist/rlp-chevrotain.cjs, that the CLI requires (synchronously: parsing is synchronous) the
+// first time a file needs it; grammar/parse.ts's import of it becomes this loader.
+const CHEVROTAIN_BUNDLE = 'rlp-chevrotain.cjs';
+const onDemandLoader = `
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+let loaded;
+export function parseWithChevrotain(file) {
+  if (loaded === undefined) {
+    // This code lands in dist/rlp.mjs or in a chunk under dist/chunks/.
+    const here = dirname(fileURLToPath(import.meta.url));
+    const path = [join(here, '${CHEVROTAIN_BUNDLE}'), join(here, '..', '${CHEVROTAIN_BUNDLE}')].find((p) => existsSync(p));
+    if (path === undefined) throw new Error('internal: dist/${CHEVROTAIN_BUNDLE} is missing: run \`npm run build\`');
+    loaded = createRequire(import.meta.url)(path);
+  }
+  return loaded.parseWithChevrotain(file);
+}
+`;
+const chevrotainOnDemand = {
+  name: 'chevrotain-on-demand',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/chevrotain-parse\.js$/ }, (args) =>
+      args.importer === join(root, 'grammar', 'parse.ts') ? { path: 'chevrotain-parse', namespace: 'rlp-on-demand' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'rlp-on-demand' }, () => ({ contents: onDemandLoader, loader: 'js', resolveDir: root }));
+  },
+};
+
 await build({
   entryPoints: [join(root, 'runtime/cli/entry.ts')],
   outdir: join(root, 'dist'),
@@ -23,5 +55,18 @@ await build({
   target: 'node20',
   sourcemap: true,
   logLevel: 'warning',
+  plugins: [chevrotainOnDemand],
   banner: { js: "import { createRequire as __rlpCreateRequire } from 'node:module'; const require = __rlpCreateRequire(import.meta.url);" },
+});
+
+await build({
+  entryPoints: [join(root, 'grammar/chevrotain-parse.ts')],
+  outfile: join(root, 'dist', CHEVROTAIN_BUNDLE),
+  mainFields: ['module', 'main'],
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  sourcemap: true,
+  logLevel: 'warning',
 });

@@ -5,7 +5,8 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const bundle = new URL('../../dist/rlp.mjs', import.meta.url);
-if (!existsSync(fileURLToPath(bundle))) {
+// dist/rlp-chevrotain.cjs (parsers of files with problems) comes from the same build.
+if (!existsSync(fileURLToPath(bundle)) || !existsSync(fileURLToPath(new URL('../../dist/rlp-chevrotain.cjs', import.meta.url)))) {
   execFileSync(process.execPath, [fileURLToPath(new URL('./build.mjs', import.meta.url))], { stdio: 'inherit' });
 }
 await import(bundle.href);
