@@ -1,7 +1,7 @@
 // Bundle the CLI into one ES module (dist/rlp.mjs): fast cold start, no TypeScript at run time.
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -13,7 +13,7 @@ const CHEVROTAIN_BUNDLE = 'rlp-chevrotain.cjs';
 const onDemandLoader = `
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 let loaded;
 export function parseWithChevrotain(file) {
@@ -37,6 +37,22 @@ const chevrotainOnDemand = {
   },
 };
 
+// Commander requires node:child_process when it loads (Node then compiles child_process, net and
+// streams: a twentieth of a cold `rlp check`), for executable subcommands, which rlp has none of.
+// Its require gets a stand-in that loads the real module if it is ever used.
+const lazyChildProcess = {
+  name: 'lazy-child-process',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+      args.importer.includes(`${sep}commander${sep}`) ? { path: 'child_process', namespace: 'rlp-lazy-child-process' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'rlp-lazy-child-process' }, () => ({
+      contents: "let real; module.exports = new Proxy({}, { get: (_, key) => (real ??= require('node:child_process'))[key] });",
+      loader: 'js',
+    }));
+  },
+};
+
 await build({
   entryPoints: [join(root, 'runtime/cli/entry.ts')],
   outdir: join(root, 'dist'),
@@ -55,7 +71,7 @@ await build({
   target: 'node20',
   sourcemap: true,
   logLevel: 'warning',
-  plugins: [chevrotainOnDemand],
+  plugins: [chevrotainOnDemand, lazyChildProcess],
   banner: { js: "import { createRequire as __rlpCreateRequire } from 'node:module'; const require = __rlpCreateRequire(import.meta.url);" },
 });
 
