@@ -27,12 +27,15 @@ export function parseWithChevrotain(file) {
   return loaded.parseWithChevrotain(file);
 }
 `;
+let redirected = false;
 const chevrotainOnDemand = {
   name: 'chevrotain-on-demand',
   setup(b) {
-    b.onResolve({ filter: /^\.\/chevrotain-parse\.js$/ }, (args) =>
-      args.importer === join(root, 'grammar', 'parse.ts') ? { path: 'chevrotain-parse', namespace: 'rlp-on-demand' } : undefined,
-    );
+    b.onResolve({ filter: /^\.\/chevrotain-parse\.js$/ }, (args) => {
+      if (args.importer !== join(root, 'grammar', 'parse.ts')) return undefined;
+      redirected = true;
+      return { path: 'chevrotain-parse', namespace: 'rlp-on-demand' };
+    });
     b.onLoad({ filter: /.*/, namespace: 'rlp-on-demand' }, () => ({ contents: onDemandLoader, loader: 'js', resolveDir: root }));
   },
 };
@@ -74,6 +77,9 @@ await build({
   plugins: [chevrotainOnDemand, lazyChildProcess],
   banner: { js: "import { createRequire as __rlpCreateRequire } from 'node:module'; const require = __rlpCreateRequire(import.meta.url);" },
 });
+
+// Without the redirect Chevrotain would be back in the main bundle: still correct, but slow to start.
+if (!redirected) throw new Error('build: grammar/parse.ts no longer imports ./chevrotain-parse.js; update the chevrotain-on-demand plugin');
 
 await build({
   entryPoints: [join(root, 'grammar/chevrotain-parse.ts')],
