@@ -8,7 +8,8 @@ import { ALL_TOKENS, MalformedNumber, UnterminatedComment, UnterminatedString } 
 /** The lexer's options. Full tracking gives tokens an endOffset, from which the parser records every node's extent. */
 export const LEXER_OPTIONS = Object.freeze({ positionTracking: 'full', ensureOptimizations: false } as const);
 // The token definitions' checks run in a test (test/grammar/validate.test.ts), not on every start.
-const LEXER = new Lexer([...ALL_TOKENS], { ...LEXER_OPTIONS, skipValidations: true });
+// Built on first use: a well-formed file never needs it (grammar/fast-parse.ts).
+let lexer: Lexer | undefined;
 
 /** The lexer's result: tokens for the parser, doc comments on the side, and problems. */
 export interface LexResult {
@@ -20,7 +21,8 @@ export interface LexResult {
 /** Split a source file into tokens; never throws. */
 export function lex(file: SourceFile): LexResult {
   if (looksLikeUtf16(file.text)) return { tokens: [], docs: [], problems: [{ code: 'RLP0005', span: span(file, 0, 0), args: {} }] };
-  const out = LEXER.tokenize(file.text);
+  lexer ??= new Lexer([...ALL_TOKENS], { ...LEXER_OPTIONS, skipValidations: true });
+  const out = lexer.tokenize(file.text);
   const problems: SyntaxProblem[] = [];
   for (const e of out.errors) {
     const ch = file.text.slice(e.offset, e.offset + 1);

@@ -9,7 +9,7 @@
 import { CstParser, type CstNode, type IToken } from 'chevrotain';
 import * as T from './tokens.js';
 
-/** The grammar. Build the shared PARSER; `validate` (tests) also runs Chevrotain's grammar checks. */
+/** The grammar. `theParser()` builds the shared one; `validate` (tests) also runs Chevrotain's grammar checks. */
 export class RlpParser extends CstParser {
   constructor(validate = false) {
     // Node locations let the AST builder take a node's span in O(1) (walking its tokens was quadratic).
@@ -332,8 +332,12 @@ export class RlpParser extends CstParser {
   });
 }
 
-/** The parser singleton (Chevrotain parsers are built once and reused). */
-export const PARSER = new RlpParser();
+let parser: RlpParser | undefined;
+
+/** The parser singleton (Chevrotain parsers are built once and reused), built on first use: a well-formed file never needs it (grammar/fast-parse.ts). */
+export function theParser(): RlpParser {
+  return (parser ??= new RlpParser());
+}
 
 /** Human descriptions of what each rule starts with, for "expected ..." messages. */
 export const RULE_EXPECTATIONS: Readonly<Record<string, string>> = Object.freeze({
@@ -351,8 +355,9 @@ export const RULE_EXPECTATIONS: Readonly<Record<string, string>> = Object.freeze
   mulExpr: '`*` or `/`',
 });
 
-/** Parse a token vector into a CST; errors are left on PARSER.errors. */
+/** Parse a token vector into a CST; errors are left on `theParser().errors`. */
 export function parseTokens(tokens: IToken[]): CstNode {
-  PARSER.input = tokens;
-  return PARSER.file();
+  const p = theParser();
+  p.input = tokens;
+  return p.file();
 }

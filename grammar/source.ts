@@ -24,9 +24,8 @@ export interface LineCol {
 /** Create a SourceFile, indexing its line starts. */
 export function makeSource(path: string, text: string): SourceFile {
   const lineStarts = [0];
-  for (let i = 0; i < text.length; i++) {
-    if (text.charCodeAt(i) === 10) lineStarts.push(i + 1);
-  }
+  // indexOf, not a loop over every character: this runs on every file of a cold start.
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lineStarts.push(i + 1);
   return { path, text, lineStarts };
 }
 

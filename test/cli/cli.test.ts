@@ -59,6 +59,15 @@ describe('rlp check', () => {
     expect(lines[1]).toBe('test/cases/lex-bad-char.rlp:3:11: error[RLP0001]: unexpected character `$`');
   });
 
+  it('reports every syntax error of a file (the bundle\'s Chevrotain path, dist/rlp-chevrotain.cjs, loaded on demand)', () => {
+    const r = rlp(['check', '--format', 'short', 'test/cases/parse-keyword-as-name.rlp', 'stdlib/grpo.rlp']);
+    expect(r.code).toBe(1);
+    expect(r.err.trim().split('\n').slice(0, 2)).toEqual([
+      'test/cases/parse-keyword-as-name.rlp:3:5: error[RLP1001]: expected `}`, found `over`',
+      'test/cases/parse-keyword-as-name.rlp:4:14: error[RLP1001]: expected an expression, found `over`',
+    ]);
+  });
+
   it('prints JSON on stdout with --format json', () => {
     const r = rlp(['check', '--format', 'json', 'test/cases/names-unknown-name.rlp']);
     expect(r.code).toBe(1);
