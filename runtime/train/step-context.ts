@@ -54,7 +54,7 @@ export function applyUpdates(pipelineState: Record<string, HostValue>, updates: 
  * RolloutBatch.before).
  */
 export async function policyOnHost(
-  run: Runner, p: PolicyParams, b: Pick<RolloutBatch, 'prompts' | 'completions' | 'G' | 'R'>, mask: Float32Array, entropy = false,
+  run: Runner, p: PolicyParams, b: Pick<RolloutBatch, 'prompts' | 'completions' | 'G' | 'R' | 'lengths'>, mask: Float32Array, entropy = false,
 ): Promise<{ logp: Float32Array; entropy: number; raw: { logp: Float32Array; entropy: Float32Array | null } }> {
   const out = run.tf.tidy(() => policyOutputs(run, p, b, 0, b.prompts.length, entropy));
   const lp = (await out.logp.data()) as Float32Array;

@@ -9,7 +9,7 @@ import type * as tfc from '@tensorflow/tfjs-core';
 import type { TFModule } from '../backends/tf.js';
 import { runPlan } from '../exec/executor.js';
 import type { CompiledProgram } from '../exec/program.js';
-import { completionLogitsShared, completionLogitsUnshared, entropyOf, pickLogProbs, type Runner } from '../policy/model.js';
+import { completionLogitsPacked, completionLogitsShared, completionLogitsUnshared, entropyOf, packCompletions, pickLogProbs, unpack, type Runner } from '../policy/model.js';
 import { policyVariables, type PolicyParams } from '../policy/params.js';
 
 type Tensor = tfc.Tensor;
@@ -22,6 +22,11 @@ export interface RolloutBatch {
   readonly prompts: readonly Int32Array[];
   /** Completion ids [B, G, R]. */
   readonly completions: Int32Array;
+  /**
+   * Each completion's real tokens (forced and sampled) [B * G], the rest of its R being padding:
+   * when given, the policy's forward runs over the real tokens only (log-probs 0 on padding).
+   */
+  readonly lengths?: Int32Array;
   /** 1 on completion tokens [B, G, R]. */
   readonly mask: Float32Array;
   readonly oldLogp: Float32Array;
@@ -58,17 +63,27 @@ export function worthSharing(P: number, G: number, R: number): boolean {
 
 /**
  * The policy's log-probs of the completions of prompts [from, to): [to - from, G, R], and with
- * `entropy` the per-token entropy of its distributions, from one batched forward: shared-prefix
- * when the whole batch's analytic saving (mean prompt length) is worth it, plain otherwise — the
- * same way, and padded the same, for every micro-batch.
+ * `entropy` the per-token entropy of its distributions, from one batched forward. With `lengths`,
+ * the packed shared-prefix forward over the real tokens only (0 on padding), its blocks padded to
+ * the whole batch's longest group; without, shared-prefix when the whole batch's analytic saving
+ * (mean prompt length) is worth it, plain otherwise. Either way the same for every micro-batch
+ * (prompts padded to the whole batch's longest).
  */
 export function policyOutputs(
-  r: Runner, p: PolicyParams, b: Pick<RolloutBatch, 'prompts' | 'completions' | 'G' | 'R'>, from: number, to: number, entropy = false,
+  r: Runner, p: PolicyParams, b: Pick<RolloutBatch, 'prompts' | 'completions' | 'G' | 'R' | 'lengths'>, from: number, to: number, entropy = false,
 ): { logp: Tensor; entropy?: Tensor } {
-  const P = b.prompts.reduce((a, x) => a + x.length, 0) / b.prompts.length;
-  const logitsOf = worthSharing(P, b.G, b.R) ? completionLogitsShared : completionLogitsUnshared;
   const padTo = Math.max(...b.prompts.map((x) => x.length));
   const completions = b.completions.subarray(from * b.G * b.R, to * b.G * b.R);
+  if (b.lengths !== undefined && b.lengths.some((x) => x > 0)) {
+    const packTo = packCompletions(b.completions, b.lengths, b.prompts.length, b.G, b.R).Cm;
+    const lengths = b.lengths.subarray(from * b.G, to * b.G);
+    const pk = packCompletions(completions, lengths, to - from, b.G, b.R, packTo);
+    const logits = completionLogitsPacked(r, p, b.prompts.slice(from, to), completions, b.G, b.R, lengths, padTo, packTo);
+    const logp = unpack(r, pickLogProbs(r.tf, logits, pk.ids), pk, to - from, b.G, b.R);
+    return entropy ? { logp, entropy: unpack(r, entropyOf(r.tf, logits), pk, to - from, b.G, b.R) } : { logp };
+  }
+  const P = b.prompts.reduce((a, x) => a + x.length, 0) / b.prompts.length;
+  const logitsOf = worthSharing(P, b.G, b.R) ? completionLogitsShared : completionLogitsUnshared;
   const logits = logitsOf(r, p, b.prompts.slice(from, to), completions, b.G, b.R, padTo);
   const logp = pickLogProbs(r.tf, logits, completions);
   return entropy ? { logp, entropy: entropyOf(r.tf, logits) } : { logp };
