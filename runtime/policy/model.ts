@@ -6,6 +6,7 @@
  */
 import type * as tfc from '@tensorflow/tfjs-core';
 import { gatherFlat, matMul } from '../backends/fixes.js';
+import { raggedAttention } from './ragged-attention.js';
 import { tokenLogProbs } from './token-logprob.js';
 import type { TFModule } from '../backends/tf.js';
 import type { BlockParams, PolicyParams } from './params.js';
@@ -373,4 +374,62 @@ export function completionLogitsPacked(
 export function unpack(r: Runner, x: Tensor, pk: Packing, B: number, G: number, R: number): Tensor {
   const { tf } = r;
   return tf.reshape(gatherFlat(tf, tf.concat([x, tf.zeros([1])], 0), pk.slot, r.backend), [B, G, R]);
+}
+
+/**
+ * Ragged shared-prefix forward, on the host-memory backends (hasRaggedAttention): every prompt's
+ * real tokens once, then every completion's real tokens, with no padding anywhere: one [N, d]
+ * matrix through the layer norms, projections (queries, keys and values as one product) and MLPs,
+ * and one attention kernel per layer (runtime/policy/ragged-attention.ts) in which a prompt token
+ * attends causally to its prompt and a completion token to its prompt and causally to its own
+ * completion. The same logits as completionLogitsPacked, [n, V] for the n real completion tokens
+ * in [B, G, R] order, with fewer and smaller ops.
+ */
+export function completionLogitsRagged(r: Runner, p: PolicyParams, prompts: readonly Int32Array[], completions: Int32Array, G: number, R: number, lengths: ArrayLike<number>): Tensor {
+  const { tf } = r;
+  const B = prompts.length;
+  const H = p.config.nHeads;
+  const d = p.config.dModel;
+  const Np = prompts.reduce((a, x) => a + x.length, 0);
+  let n = 0;
+  for (let s = 0; s < B * G; s++) n += lengths[s]!;
+  const N = Np + n;
+  const ids = new Int32Array(N);
+  const pos = new Int32Array(N);
+  const spans = { from0: new Int32Array(N), to0: new Int32Array(N), from1: new Int32Array(N), to1: new Int32Array(N) };
+  const rows = new Int32Array(n);
+  let at = 0;
+  let c = Np;
+  let k = 0;
+  prompts.forEach((pr, b) => {
+    ids.set(pr, at);
+    for (let i = 0; i < pr.length; i++) {
+      pos[at + i] = i;
+      spans.from0[at + i] = at;
+      spans.to0[at + i] = at + i + 1;
+    }
+    for (let g = 0; g < G; g++) {
+      const s = b * G + g;
+      const len = lengths[s]!;
+      if (pr.length + len > p.config.maxLen) throw new Error(`sequence of ${pr.length + len} tokens is longer than the policy's maxLen ${p.config.maxLen}`);
+      for (let t = 0; t < len; t++) {
+        ids[c + t] = completions[s * R + t]!;
+        pos[c + t] = pr.length + t;
+        spans.from0[c + t] = at;
+        spans.to0[c + t] = at + pr.length;
+        spans.from1[c + t] = c;
+        spans.to1[c + t] = c + t + 1;
+        rows[k++] = t === 0 ? at + pr.length - 1 : c + t - 1;
+      }
+      c += len;
+    }
+    at += pr.length;
+  });
+  const scale = 1 / Math.sqrt(d / H);
+  let h = tf.add(gatherFlat(tf, p.tokEmb, ids, r.backend), gatherFlat(tf, p.posEmb, pos, r.backend));
+  for (const b of p.blocks) {
+    const qkv = tf.matMul(layerNorm(tf, h, b.ln1g, b.ln1b), tf.concat([b.wq, b.wk, b.wv], 1));
+    h = mlp(tf, tf.add(h, tf.matMul(raggedAttention(tf, qkv, spans, H, scale), b.wo)), b);
+  }
+  return tf.reshape(head(tf, p, tf.reshape(gatherFlat(tf, h, rows, r.backend), [1, n, d])), [n, p.config.vocab]);
 }

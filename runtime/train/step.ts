@@ -9,7 +9,8 @@ import type * as tfc from '@tensorflow/tfjs-core';
 import type { TFModule } from '../backends/tf.js';
 import { runPlan } from '../exec/executor.js';
 import type { CompiledProgram } from '../exec/program.js';
-import { completionLogitsPacked, completionLogitsShared, completionLogitsUnshared, entropyOf, packCompletions, pickLogProbs, unpack, type Runner } from '../policy/model.js';
+import { hasRaggedAttention } from '../policy/ragged-attention.js';
+import { completionLogitsPacked, completionLogitsRagged, completionLogitsShared, completionLogitsUnshared, entropyOf, packCompletions, pickLogProbs, unpack, type Runner } from '../policy/model.js';
 import { policyVariables, type PolicyParams } from '../policy/params.js';
 
 type Tensor = tfc.Tensor;
@@ -78,7 +79,9 @@ export function policyOutputs(
     const packTo = packCompletions(b.completions, b.lengths, b.prompts.length, b.G, b.R).Cm;
     const lengths = b.lengths.subarray(from * b.G, to * b.G);
     const pk = packCompletions(completions, lengths, to - from, b.G, b.R, packTo);
-    const logits = completionLogitsPacked(r, p, b.prompts.slice(from, to), completions, b.G, b.R, lengths, padTo, packTo);
+    const logits = hasRaggedAttention(r.backend)
+      ? completionLogitsRagged(r, p, b.prompts.slice(from, to), completions, b.G, b.R, lengths)
+      : completionLogitsPacked(r, p, b.prompts.slice(from, to), completions, b.G, b.R, lengths, padTo, packTo);
     const logp = unpack(r, pickLogProbs(r.tf, logits, pk.ids), pk, to - from, b.G, b.R);
     return entropy ? { logp, entropy: unpack(r, entropyOf(r.tf, logits), pk, to - from, b.G, b.R) } : { logp };
   }
