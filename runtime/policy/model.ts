@@ -6,7 +6,8 @@
  */
 import type * as tfc from '@tensorflow/tfjs-core';
 import { gatherFlat, matMul } from '../backends/fixes.js';
-import { raggedAttention } from './ragged-attention.js';
+import { gatherRows } from './gather-rows.js';
+import { hasRaggedAttention, raggedAttention } from './ragged-attention.js';
 import { tokenLogProbs } from './token-logprob.js';
 import type { TFModule } from '../backends/tf.js';
 import type { BlockParams, PolicyParams } from './params.js';
@@ -373,6 +374,7 @@ export function completionLogitsPacked(
 /** Values of the n real tokens [n] spread to [B, G, R] in packing order, 0 on padding. */
 export function unpack(r: Runner, x: Tensor, pk: Packing, B: number, G: number, R: number): Tensor {
   const { tf } = r;
+  if (hasRaggedAttention(r.backend)) return tf.reshape(gatherRows(tf, x, pk.slot.map((i) => (i === pk.n ? -1 : i)), r.backend), [B, G, R]);
   return tf.reshape(gatherFlat(tf, tf.concat([x, tf.zeros([1])], 0), pk.slot, r.backend), [B, G, R]);
 }
 
@@ -426,10 +428,10 @@ export function completionLogitsRagged(r: Runner, p: PolicyParams, prompts: read
     at += pr.length;
   });
   const scale = 1 / Math.sqrt(d / H);
-  let h = tf.add(gatherFlat(tf, p.tokEmb, ids, r.backend), gatherFlat(tf, p.posEmb, pos, r.backend));
+  let h = tf.add(gatherRows(tf, p.tokEmb, ids, r.backend), gatherRows(tf, p.posEmb, pos, r.backend));
   for (const b of p.blocks) {
     const qkv = tf.matMul(layerNorm(tf, h, b.ln1g, b.ln1b), tf.concat([b.wq, b.wk, b.wv], 1));
     h = mlp(tf, tf.add(h, tf.matMul(raggedAttention(tf, qkv, spans, H, scale), b.wo)), b);
   }
-  return tf.reshape(head(tf, p, tf.reshape(gatherFlat(tf, h, rows, r.backend), [1, n, d])), [n, p.config.vocab]);
+  return tf.reshape(head(tf, p, tf.reshape(gatherRows(tf, h, rows, r.backend), [1, n, d])), [n, p.config.vocab]);
 }

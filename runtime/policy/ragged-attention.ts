@@ -21,6 +21,14 @@ export interface KeySpans {
   readonly to1: Int32Array;
 }
 
+/** Write the rows of [from0, to0) then [from1, to1) into `rows`; returns their count. */
+function spanRows(rows: Int32Array, from0: number, to0: number, from1: number, to1: number): number {
+  let n = 0;
+  for (let r = from0; r < to0; r++) rows[n++] = r;
+  for (let r = from1; r < to1; r++) rows[n++] = r;
+  return n;
+}
+
 /** Whether raggedAttention runs on this backend (the host-memory ones). */
 export function hasRaggedAttention(backend: string): boolean {
   return backend === 'cpu' || backend === 'wasm';
@@ -40,23 +48,24 @@ export function raggedAttention(tf: TFModule, qkv: Tensor, spans: KeySpans, H: n
   const probs = new Float64Array(keys * H);
   const start = new Int32Array(N + 1);
   for (let i = 0; i < N; i++) start[i + 1] = start[i]! + (spans.to0[i]! - spans.from0[i]! + spans.to1[i]! - spans.from1[i]!) * H;
+  const { from0, to0, from1, to1 } = spans;
   const f = tf.customGrad((...args) => {
     const x = args[0] as Tensor;
     (args[1] as unknown as (ts: Tensor[]) => void)([x]);
     const out = hostTensor(tf, [N, d], 'float32');
-    const z = hostView(tf, x);
-    const o = out.view();
+    const z = hostView(tf, x) as Float32Array;
+    const o = out.view() as Float32Array;
+    // Row numbers of the current row's keys, in span order.
+    const keyRows = new Int32Array(N);
     const acc = new Float64Array(dh);
     for (let i = 0; i < N; i++) {
-      const n0 = spans.to0[i]! - spans.from0[i]!;
-      const n = n0 + spans.to1[i]! - spans.from1[i]!;
+      const n = spanRows(keyRows, from0[i]!, to0[i]!, from1[i]!, to1[i]!);
       for (let h = 0; h < H; h++) {
         const qo = i * d3 + h * dh;
         const po = start[i]! + h * n;
         let m = -Infinity;
         for (let j = 0; j < n; j++) {
-          const kr = j < n0 ? spans.from0[i]! + j : spans.from1[i]! + j - n0;
-          const ko = kr * d3 + d + h * dh;
+          const ko = keyRows[j]! * d3 + d + h * dh;
           let s = 0;
           for (let c = 0; c < dh; c++) s += z[qo + c]! * z[ko + c]!;
           s *= scale;
@@ -73,8 +82,7 @@ export function raggedAttention(tf: TFModule, qkv: Tensor, spans: KeySpans, H: n
         for (let j = 0; j < n; j++) {
           const p = probs[po + j]! / sum;
           probs[po + j] = p;
-          const kr = j < n0 ? spans.from0[i]! + j : spans.from1[i]! + j - n0;
-          const vo = kr * d3 + 2 * d + h * dh;
+          const vo = keyRows[j]! * d3 + 2 * d + h * dh;
           for (let c = 0; c < dh; c++) acc[c]! += p * z[vo + c]!;
         }
         const oo = i * d + h * dh;
@@ -85,13 +93,12 @@ export function raggedAttention(tf: TFModule, qkv: Tensor, spans: KeySpans, H: n
       value: out.tensor,
       gradFunc: (dy: Tensor | Tensor[], saved: Tensor[]) => {
         const grad = hostTensor(tf, [N, d3], 'float32');
-        const g = hostView(tf, dy as Tensor);
-        const zs = hostView(tf, saved[0]!);
+        const g = hostView(tf, dy as Tensor) as Float32Array;
+        const zs = hostView(tf, saved[0]!) as Float32Array;
         const dz = new Float64Array(N * d3);
-        const dp = new Float64Array(Math.max(1, ...Array.from({ length: N }, (_, i) => (start[i + 1]! - start[i]!) / H)));
+        const dp = new Float64Array(N);
         for (let i = 0; i < N; i++) {
-          const n0 = spans.to0[i]! - spans.from0[i]!;
-          const n = n0 + spans.to1[i]! - spans.from1[i]!;
+          const n = spanRows(keyRows, from0[i]!, to0[i]!, from1[i]!, to1[i]!);
           for (let h = 0; h < H; h++) {
             const qo = i * d3 + h * dh;
             const go = i * d + h * dh;
@@ -99,20 +106,19 @@ export function raggedAttention(tf: TFModule, qkv: Tensor, spans: KeySpans, H: n
             // dp_j = dO . v_j; dv_j += p_j dO; ds_j = p_j (dp_j - sum_k p_k dp_k) * scale.
             let pdp = 0;
             for (let j = 0; j < n; j++) {
-              const kr = j < n0 ? spans.from0[i]! + j : spans.from1[i]! + j - n0;
-              const vo = kr * d3 + 2 * d + h * dh;
+              const vo = keyRows[j]! * d3 + 2 * d + h * dh;
               const p = probs[po + j]!;
               let s = 0;
               for (let c = 0; c < dh; c++) {
-                s += g[go + c]! * zs[vo + c]!;
-                dz[vo + c]! += p * g[go + c]!;
+                const gc = g[go + c]!;
+                s += gc * zs[vo + c]!;
+                dz[vo + c]! += p * gc;
               }
               dp[j] = s;
               pdp += p * s;
             }
             for (let j = 0; j < n; j++) {
-              const kr = j < n0 ? spans.from0[i]! + j : spans.from1[i]! + j - n0;
-              const ko = kr * d3 + d + h * dh;
+              const ko = keyRows[j]! * d3 + d + h * dh;
               const ds = probs[po + j]! * (dp[j]! - pdp) * scale;
               for (let c = 0; c < dh; c++) {
                 dz[qo + c]! += ds * zs[ko + c]!;
