@@ -7,6 +7,7 @@
 import type * as tfc from '@tensorflow/tfjs-core';
 import { gatherFlat, matMul } from '../backends/fixes.js';
 import { gatherRows } from './gather-rows.js';
+import { hasLayerNormKernel, layerNormKernel } from './layer-norm.js';
 import { hasRaggedAttention, raggedAttention } from './ragged-attention.js';
 import { tokenLogProbs } from './token-logprob.js';
 import type { TFModule } from '../backends/tf.js';
@@ -22,7 +23,14 @@ export interface Runner {
 
 const NEG = -1e9;
 
+/** Layer norm over the last axis (one kernel on cpu and wasm: runtime/policy/layer-norm.ts). */
 export function layerNorm(tf: TFModule, x: Tensor, g: Tensor, b: Tensor): Tensor {
+  if (hasLayerNormKernel(tf.getBackend())) return layerNormKernel(tf, x, g, b);
+  return stockLayerNorm(tf, x, g, b);
+}
+
+/** Layer norm by the stock TF.js ops (every backend). */
+export function stockLayerNorm(tf: TFModule, x: Tensor, g: Tensor, b: Tensor): Tensor {
   const { mean, variance } = tf.moments(x, -1, true);
   return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, 1e-5))), g), b);
 }
