@@ -2,7 +2,8 @@
  * The update does not depend on the micro-batch split: the summed gradients over 1, 2 and 4
  * micro-batches agree within 1e-5 for grpo, dapo and dr_grpo, and so does the parameter update;
  * with the completions' lengths given (the packed forward over real tokens only) too, and the same
- * as without.
+ * as without; and the current policy's forward run inside the gradient tape gives exactly what a
+ * forward of its own gives.
  */
 import { describe, expect, it } from 'vitest';
 import { useBackend } from '../../../runtime/backends/index.js';
@@ -10,6 +11,7 @@ import type { Runner } from '../../../runtime/policy/model.js';
 import { disposePolicy, initPolicy, policyVariables, type PolicyConfig } from '../../../runtime/policy/params.js';
 import { adamState, adamStep, ADAM_DEFAULTS } from '../../../runtime/train/adam.js';
 import { batchLevelOutputs, lossAndGrads, type RolloutBatch } from '../../../runtime/train/step.js';
+import { policyOnHost } from '../../../runtime/train/step-context.js';
 import { lowerProgram } from '../../../runtime/exec/program.js';
 import { rng } from '../../helpers/random-batch.js';
 import { firstMiss, stdlibPipeline } from '../../helpers/stdlib-harness.js';
@@ -71,6 +73,34 @@ describe('micro-batch invariance of the update (cpu)', () => {
       expect(Math.abs(packedOne.loss - one.loss)).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(one.loss)));
       one.grads.forEach((gw, i) => expect(firstMiss(packedOne.grads[i]!, gw, 1e-5), `packed grad ${i}`).toBeNull());
       expect(one.grads.some((x) => x.some((v) => v !== 0))).toBe(true);
+    });
+  }
+});
+
+describe('the current forward inside the tape', () => {
+  for (const backend of ['cpu', 'wasm'] as const) {
+    it(`${backend}: gives the same old log-probs, loss, gradients and batch-level values as a forward of its own`, async () => {
+      const { tf } = await useBackend(backend);
+      const run: Runner = { tf, backend };
+      const g = lowerProgram(stdlibPipeline('grpo'));
+      const params = new Map(g.values);
+      const { oldLogp: _, ...b } = rollouts(23);
+      const p = initPolicy(tf, config, 4);
+      const before = tf.memory().numTensors;
+      const current = await policyOnHost(run, p, b, b.mask, true);
+      const separate = await lossAndGrads(run, g, p, { ...b, oldLogp: current.logp, before: current.raw }, params, 1);
+      const inTape = await lossAndGrads(run, g, p, { ...b, currentInTape: true }, params, 1);
+      expect(Array.from(inTape.current!.logp)).toEqual(Array.from(current.logp));
+      expect(Array.from(inTape.current!.raw.entropy!)).toEqual(Array.from(current.raw.entropy!));
+      expect(inTape.loss).toBe(separate.loss);
+      expect(Object.keys(inTape.shared).sort()).toEqual(Object.keys(separate.shared).sort());
+      for (const k of Object.keys(separate.shared)) expect(Array.from(inTape.shared[k]!), k).toEqual(Array.from(separate.shared[k]!));
+      expect(Array.from(inTape.ratio!.values)).toEqual(Array.from(separate.ratio!.values));
+      for (const [i, x] of separate.grads.entries()) expect(Array.from(await inTape.grads[i]!.data()), `grad ${i}`).toEqual(Array.from(await x.data()));
+      expect(separate.grads.some((x) => x.dataSync().some((v) => v !== 0))).toBe(true);
+      tf.dispose([...separate.grads, ...inTape.grads]);
+      expect(tf.memory().numTensors).toBe(before);
+      disposePolicy(tf, p);
     });
   }
 });
