@@ -76,12 +76,12 @@ function storeKeys(tf: TFModule, qkv: Tensor, cache: Float32Array, rows: ArrayLi
 
 /**
  * Incremental decoding of G continuations of each of B prompts (row b * G + g), with at most
- * `maxSteps` feeds. `next` holds the logits of the rows in `rows` [rows.length, V]: every row at
+ * `maxSteps` feeds (the caches start smaller and grow). `next` holds the logits of the rows in `rows` [rows.length, V]: every row at
  * first, then the rows of the last feed.
  */
 export class RaggedDecoder {
   /** One array per layer: the prompts' rows, then N rows per step (2d floats each). */
-  private readonly caches: Float32Array[] = [];
+  private caches: Float32Array[] = [];
   private readonly start: Int32Array;
   private readonly Np: number;
   private step = 0;
@@ -107,7 +107,8 @@ export class RaggedDecoder {
     prompts.forEach((x, b) => (this.start[b + 1] = this.start[b]! + x.length));
     const Np = this.start[B]!;
     this.Np = Np;
-    for (let l = 0; l < p.blocks.length; l++) this.caches.push(new Float32Array((Np + N * Math.max(1, maxSteps)) * 2 * d));
+    // Room for a few steps at first (most completions are short), grown by doubling as needed.
+    for (let l = 0; l < p.blocks.length; l++) this.caches.push(new Float32Array((Np + N * Math.min(Math.max(1, maxSteps), 8)) * 2 * d));
     const ids = new Int32Array(Np);
     const pos = new Int32Array(Np);
     // Each prompt token attends to its prompt's tokens up to itself.
@@ -170,6 +171,13 @@ export class RaggedDecoder {
       for (let j = this.start[b]!; j < this.start[b + 1]!; j++) keyRows[o++] = j;
       for (let s = 0; s <= step; s++) keyRows[o++] = Np + s * N + rows[k]!;
     }
+    const need = (Np + (step + 1) * N) * 2 * d;
+    this.caches.forEach((c, l) => {
+      if (c.length >= need) return;
+      const grown = new Float32Array(Math.max(need, 2 * c.length - Np * 2 * d));
+      grown.set(c);
+      this.caches[l] = grown;
+    });
     const old = this.next;
     this.next = tf.tidy(() => {
       let h = tf.add(gatherRows(tf, p.tokEmb, tokens, this.r.backend), gatherRows(tf, p.posEmb, pos, this.r.backend));
