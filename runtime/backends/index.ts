@@ -4,7 +4,7 @@
  * installed it). Selecting one loads it, installs our fixes, and reports what it is.
  */
 import { installFixes } from './fixes.js';
-import { loadTf, type TFModule } from './tf.js';
+import { loadTf, requireTf, type TFModule } from './tf.js';
 
 export const BACKEND_NAMES = ['wasm', 'cpu', 'webgpu', 'tensorflow'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -53,7 +53,7 @@ async function setupWebgpu(tf: TFModule): Promise<string> {
   }
   const i = adapter.info;
   gpuAdapterInfo = [i.vendor, i.architecture, i.device, i.description].filter((x) => x !== undefined && x !== '').join(' / ');
-  await import('@tensorflow/tfjs-backend-webgpu');
+  requireTf('@tensorflow/tfjs-backend-webgpu');
   if (!(await tf.setBackend('webgpu'))) throw new BackendUnavailable('webgpu', 'TF.js could not start its webgpu backend', 'try `--backend wasm`');
   return gpuAdapterInfo;
 }
@@ -83,7 +83,7 @@ export async function useBackend(name: BackendName): Promise<{ tf: TFModule; inf
   if (name === 'webgpu') detail = tf.getBackend() === 'webgpu' ? (gpuAdapterInfo ?? '') : await setupWebgpu(tf);
   else if (name === 'tensorflow') detail = await setupTensorflow(tf);
   else {
-    if (name === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
+    if (name === 'wasm') requireTf('@tensorflow/tfjs-backend-wasm');
     if (!(await tf.setBackend(name))) throw new BackendUnavailable(name, `TF.js could not start its ${name} backend`, 'try `--backend cpu`');
     detail = name === 'wasm' ? 'WebAssembly (SIMD when the CPU has it)' : 'plain JavaScript (the reference)';
   }

@@ -6,6 +6,9 @@
  */
 import type * as tfc from '@tensorflow/tfjs-core';
 import { gatherFlat, matMul } from '../backends/fixes.js';
+import { gatherRows } from './gather-rows.js';
+import { hasLayerNormKernel, layerNormKernel } from './layer-norm.js';
+import { hasRaggedAttention, raggedAttention } from './ragged-attention.js';
 import { tokenEntropy, tokenLogProbs } from './token-logprob.js';
 import type { TFModule } from '../backends/tf.js';
 import type { BlockParams, PolicyParams } from './params.js';
@@ -20,7 +23,14 @@ export interface Runner {
 
 const NEG = -1e9;
 
+/** Layer norm over the last axis (one kernel on cpu and wasm: runtime/policy/layer-norm.ts). */
 export function layerNorm(tf: TFModule, x: Tensor, g: Tensor, b: Tensor): Tensor {
+  if (hasLayerNormKernel(tf.getBackend())) return layerNormKernel(tf, x, g, b);
+  return stockLayerNorm(tf, x, g, b);
+}
+
+/** Layer norm by the stock TF.js ops (every backend). */
+export function stockLayerNorm(tf: TFModule, x: Tensor, g: Tensor, b: Tensor): Tensor {
   const { mean, variance } = tf.moments(x, -1, true);
   return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, 1e-5))), g), b);
 }
@@ -250,4 +260,185 @@ export function completionLogitsUnshared(r: Runner, p: PolicyParams, prompts: re
   const h = forwardHidden(r, p, ids, B * G, L);
   const x = tf.reshape(gatherFlat(tf, tf.reshape(h, [B * G * L, p.config.dModel]), rows, r.backend), [1, B * G * R, p.config.dModel]);
   return tf.reshape(head(tf, p, x), [B, G, R, p.config.vocab]);
+}
+
+/** Where the real tokens of B x G completions (each `lengths[s]` of its R ids) lie in the packed layout. */
+export interface Packing {
+  /** Each prompt's completion tokens back to back, padded to the longest group: rows per prompt. */
+  readonly Cm: number;
+  /** Real completion tokens in all. */
+  readonly n: number;
+  /** For each of the B * G * R slots, its index among the real tokens, or n for padding. */
+  readonly slot: Int32Array;
+  /** The real tokens' ids, in [B, G, R] order. */
+  readonly ids: Int32Array;
+}
+
+/** The packed layout of completions with these lengths (see completionLogitsPacked); `padTo` is the least Cm. */
+export function packCompletions(completions: Int32Array, lengths: ArrayLike<number>, B: number, G: number, R: number, padTo = 0): Packing {
+  let Cm = Math.max(1, padTo);
+  let n = 0;
+  for (let b = 0; b < B; b++) {
+    let c = 0;
+    for (let g = 0; g < G; g++) c += lengths[b * G + g]!;
+    Cm = Math.max(Cm, c);
+    n += c;
+  }
+  const slot = new Int32Array(B * G * R).fill(n);
+  const ids = new Int32Array(n);
+  let k = 0;
+  for (let s = 0; s < B * G; s++) {
+    for (let t = 0; t < lengths[s]!; t++) {
+      slot[s * R + t] = k;
+      ids[k++] = completions[s * R + t]!;
+    }
+  }
+  return { Cm, n, slot, ids };
+}
+
+/**
+ * Packed shared-prefix forward: as completionLogitsShared, but only the real tokens of each
+ * completion (the first `lengths[b * G + g]` of its R ids) are encoded, so one long completion does
+ * not pad all the others. Each prompt's G completions lie back to back in one block of `Cm` rows
+ * (the longest group's token count, or `packTo`); a completion token attends to its prompt's real
+ * keys and causally to the tokens of its own completion (a block-diagonal causal mask), at positions
+ * continuing after its prompt. Returns the logits [n, V] that predict the n real tokens, in [B, G, R]
+ * order. Padding keys get exactly zero weight, so the padding never changes a real token's value.
+ */
+export function completionLogitsPacked(
+  r: Runner, p: PolicyParams, prompts: readonly Int32Array[], completions: Int32Array, G: number, R: number, lengths: ArrayLike<number>, padTo = 0, packTo = 0,
+): Tensor {
+  const { tf } = r;
+  const B = prompts.length;
+  const H = p.config.nHeads;
+  const d = p.config.dModel;
+  const dh = d / H;
+  const Pm = Math.max(padTo, ...prompts.map((x) => x.length));
+  const { Cm, n } = packCompletions(completions, lengths, B, G, R, packTo);
+  const Np = B * Pm;
+  const Nc = B * Cm;
+  const N = Np + Nc;
+  const ids = new Int32Array(N);
+  const pos = new Int32Array(N);
+  const keyMask = new Float32Array(B * Pm);
+  // [B, Cm, Cm]: query row i of a prompt's block sees the keys of its own completion up to itself;
+  // a padding row sees only itself (its values are never read).
+  const ownMask = new Float32Array(B * Cm * Cm).fill(NEG);
+  // The row predicting each real token: the prompt's last one for a completion's first token.
+  const rows = new Int32Array(n);
+  let k = 0;
+  prompts.forEach((pr, b) => {
+    ids.set(pr, b * Pm);
+    for (let i = 0; i < Pm; i++) pos[b * Pm + i] = i;
+    keyMask.fill(NEG, b * Pm + pr.length, (b + 1) * Pm);
+    let off = 0;
+    for (let g = 0; g < G; g++) {
+      const s = b * G + g;
+      const len = lengths[s]!;
+      if (pr.length + len > p.config.maxLen) throw new Error(`sequence of ${pr.length + len} tokens is longer than the policy's maxLen ${p.config.maxLen}`);
+      for (let t = 0; t < len; t++) {
+        const row = b * Cm + off + t;
+        ids[Np + row] = completions[s * R + t]!;
+        pos[Np + row] = pr.length + t;
+        ownMask.fill(0, row * Cm + off, row * Cm + off + t + 1);
+        rows[k++] = t === 0 ? b * Pm + pr.length - 1 : Np + row - 1;
+      }
+      off += len;
+    }
+    for (let i = off; i < Cm; i++) ownMask[(b * Cm + i) * Cm + i] = 0;
+  });
+  const scale = 1 / Math.sqrt(dh);
+  const maskP = causalMask(tf, Pm);
+  const maskO = tf.tensor4d(ownMask, [1, B, Cm, Cm]);
+  const padded = prompts.some((x) => x.length < Pm);
+  const maskK = padded ? tf.tensor4d(keyMask, [1, B, 1, Pm]) : null;
+  let h = tf.add(gatherFlat(tf, p.tokEmb, ids, r.backend), gatherFlat(tf, p.posEmb, pos, r.backend));
+  const heads = (x: Tensor, m: number): Tensor => tf.transpose(tf.reshape(x, [m, H, dh]), [1, 0, 2]);
+  const merge = (x: Tensor, m: number): Tensor => tf.reshape(tf.transpose(tf.reshape(x, [H, m, dh]), [1, 0, 2]), [m, d]);
+  for (const b of p.blocks) {
+    const [ap0, ac0] = tf.split(layerNorm(tf, h, b.ln1g, b.ln1b), [Np, Nc], 0) as [Tensor, Tensor];
+    const kpb = tf.reshape(heads(tf.matMul(ap0, b.wk), Np), [H * B, Pm, dh]);
+    const vpb = tf.reshape(heads(tf.matMul(ap0, b.wv), Np), [H * B, Pm, dh]);
+    const outP = causalAttention(tf, { q: tf.reshape(heads(tf.matMul(ap0, b.wq), Np), [H * B, Pm, dh]), k: kpb, v: vpb }, scale, maskP);
+    const qcs = tf.reshape(heads(tf.mul(tf.matMul(ac0, b.wq), scale), Nc), [H * B, Cm, dh]);
+    const kc = tf.reshape(heads(tf.matMul(ac0, b.wk), Nc), [H * B, Cm, dh]);
+    const vc = tf.reshape(heads(tf.matMul(ac0, b.wv), Nc), [H * B, Cm, dh]);
+    const scores = matMul(tf, qcs, kpb, false, true);
+    const sp = maskK === null ? scores : tf.reshape(tf.add(tf.reshape(scores, [H, B, Cm, Pm]), maskK), [H * B, Cm, Pm]);
+    const ss = tf.reshape(tf.add(tf.reshape(matMul(tf, qcs, kc, false, true), [H, B, Cm, Cm]), maskO), [H * B, Cm, Cm]);
+    // One softmax over [prompt keys, own keys] (see completionLogitsShared).
+    const m = rowMax(tf, sp, ss);
+    const ep = tf.exp(tf.sub(sp, m));
+    const es = tf.exp(tf.sub(ss, m));
+    const z = tf.add(tf.sum(ep, -1, true), tf.sum(es, -1, true));
+    const outC = tf.add(tf.matMul(tf.div(ep, z), vpb), tf.matMul(tf.div(es, z), vc));
+    const out = tf.concat([merge(outP, Np), merge(tf.reshape(outC, [H, Nc, dh]), Nc)], 0);
+    h = mlp(tf, tf.add(h, tf.matMul(out, b.wo)), b);
+  }
+  return tf.reshape(head(tf, p, tf.reshape(gatherFlat(tf, h, rows, r.backend), [1, n, d])), [n, p.config.vocab]);
+}
+
+/** Values of the n real tokens [n] spread to [B, G, R] in packing order, 0 on padding. */
+export function unpack(r: Runner, x: Tensor, pk: Packing, B: number, G: number, R: number): Tensor {
+  const { tf } = r;
+  if (hasRaggedAttention(r.backend)) return tf.reshape(gatherRows(tf, x, pk.slot.map((i) => (i === pk.n ? -1 : i)), r.backend), [B, G, R]);
+  return tf.reshape(gatherFlat(tf, tf.concat([x, tf.zeros([1])], 0), pk.slot, r.backend), [B, G, R]);
+}
+
+/**
+ * Ragged shared-prefix forward, on the host-memory backends (hasRaggedAttention): every prompt's
+ * real tokens once, then every completion's real tokens, with no padding anywhere: one [N, d]
+ * matrix through the layer norms, projections (queries, keys and values as one product) and MLPs,
+ * and one attention kernel per layer (runtime/policy/ragged-attention.ts) in which a prompt token
+ * attends causally to its prompt and a completion token to its prompt and causally to its own
+ * completion. The same logits as completionLogitsPacked, [n, V] for the n real completion tokens
+ * in [B, G, R] order, with fewer and smaller ops.
+ */
+export function completionLogitsRagged(r: Runner, p: PolicyParams, prompts: readonly Int32Array[], completions: Int32Array, G: number, R: number, lengths: ArrayLike<number>): Tensor {
+  const { tf } = r;
+  const B = prompts.length;
+  const H = p.config.nHeads;
+  const d = p.config.dModel;
+  const Np = prompts.reduce((a, x) => a + x.length, 0);
+  let n = 0;
+  for (let s = 0; s < B * G; s++) n += lengths[s]!;
+  const N = Np + n;
+  const ids = new Int32Array(N);
+  const pos = new Int32Array(N);
+  const spans = { from0: new Int32Array(N), to0: new Int32Array(N), from1: new Int32Array(N), to1: new Int32Array(N) };
+  const rows = new Int32Array(n);
+  let at = 0;
+  let c = Np;
+  let k = 0;
+  prompts.forEach((pr, b) => {
+    ids.set(pr, at);
+    for (let i = 0; i < pr.length; i++) {
+      pos[at + i] = i;
+      spans.from0[at + i] = at;
+      spans.to0[at + i] = at + i + 1;
+    }
+    for (let g = 0; g < G; g++) {
+      const s = b * G + g;
+      const len = lengths[s]!;
+      if (pr.length + len > p.config.maxLen) throw new Error(`sequence of ${pr.length + len} tokens is longer than the policy's maxLen ${p.config.maxLen}`);
+      for (let t = 0; t < len; t++) {
+        ids[c + t] = completions[s * R + t]!;
+        pos[c + t] = pr.length + t;
+        spans.from0[c + t] = at;
+        spans.to0[c + t] = at + pr.length;
+        spans.from1[c + t] = c;
+        spans.to1[c + t] = c + t + 1;
+        rows[k++] = t === 0 ? at + pr.length - 1 : c + t - 1;
+      }
+      c += len;
+    }
+    at += pr.length;
+  });
+  const scale = 1 / Math.sqrt(d / H);
+  let h = tf.add(gatherRows(tf, p.tokEmb, ids, r.backend), gatherRows(tf, p.posEmb, pos, r.backend));
+  for (const b of p.blocks) {
+    const qkv = tf.matMul(layerNorm(tf, h, b.ln1g, b.ln1b), tf.concat([b.wq, b.wk, b.wv], 1));
+    h = mlp(tf, tf.add(h, tf.matMul(raggedAttention(tf, qkv, spans, H, scale), b.wo)), b);
+  }
+  return tf.reshape(head(tf, p, tf.reshape(gatherRows(tf, h, rows, r.backend), [1, n, d])), [n, p.config.vocab]);
 }

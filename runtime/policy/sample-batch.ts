@@ -3,14 +3,18 @@
  * right-padded to the longest and encoded as one batch; then every completion of every prompt
  * advances one token per step as one [B * G, ...] batch, so a step pays TF.js's per-op overhead once
  * for the whole batch instead of once per prompt. Padded prompt keys are masked out; finished rows
- * keep being fed PAD (their logits are ignored). Token choice is on the host, one read-back per
- * step, drawing from the seeded stream prompt by prompt, completion by completion, at each step.
+ * keep being fed PAD (their logits are ignored); on cpu and wasm (runtime/policy/decode-ragged.ts)
+ * prompts are not padded and finished rows are no longer fed. Token choice is on the host, one
+ * read-back per step, drawing from the seeded stream prompt by prompt, completion by completion, at
+ * each step.
  */
 import type * as tfc from '@tensorflow/tfjs-core';
 import { gatherFlat, matMul } from '../backends/fixes.js';
 import type { TFModule } from '../backends/tf.js';
 import { causalAttention, causalMask, dense, embed, head, mergeHeads, mlp, qkv, type Runner } from './model.js';
 import type { PolicyParams } from './params.js';
+import { RaggedDecoder } from './decode-ragged.js';
+import { hasRaggedAttention } from './ragged-attention.js';
 import { chooseToken, logSoftmaxAt, sumSquaredProbs, type SampleOptions, type SampleResult } from './sample.js';
 import { EOS, PAD } from './tokenizer.js';
 
@@ -158,17 +162,22 @@ export async function sampleBatch(r: Runner, p: PolicyParams, prompts: readonly 
   const sq: number[][] = Array.from({ length: N }, () => []);
   const ended = limit.map(() => false);
   const done = limit.map((l) => l === 0);
-  const dec = new BatchDecoder(r, p, prompts, G);
+  // On cpu and wasm only the rows still decoding are fed (RaggedDecoder); elsewhere every row.
+  const dec = hasRaggedAttention(r.backend) ? new RaggedDecoder(r, p, prompts, G, steps) : new BatchDecoder(r, p, prompts, G);
   try {
     for (let t = 0; t < steps && done.some((x) => !x); t++) {
       // A macrotask turn per token: signals (a second Ctrl-C) are handled during long samples.
       await new Promise<void>((resolve) => setImmediate(resolve));
       const logits = await dec.next.data();
+      // The rows `logits` holds, ascending (row i at its position in `rows`).
+      const rows = dec instanceof RaggedDecoder ? dec.rows : null;
       const chosen = new Int32Array(N).fill(PAD);
-      for (let i = 0; i < N; i++) {
+      const count = rows === null ? N : rows.length;
+      for (let k = 0; k < count; k++) {
+        const i = rows === null ? k : rows[k]!;
         if (done[i]) continue;
         const f = forced[i]!;
-        const row = logits.subarray(i * V, (i + 1) * V);
+        const row = logits.subarray(k * V, (k + 1) * V);
         const tok = t < f.length ? f[t]! : chooseToken(row, o.temperature, o.topP, o.uniform);
         chosen[i] = tok;
         seqs[i]!.push(tok);
@@ -180,7 +189,12 @@ export async function sampleBatch(r: Runner, p: PolicyParams, prompts: readonly 
         }
         if (seqs[i]!.length >= limit[i]!) done[i] = true;
       }
-      if (t + 1 < steps && done.some((x) => !x)) dec.feed(chosen);
+      if (t + 1 < steps && done.some((x) => !x)) {
+        if (dec instanceof RaggedDecoder) {
+          const live = Int32Array.from(dec.rows.filter((i) => !done[i]));
+          dec.feed(Int32Array.from(live, (i) => chosen[i]!), live);
+        } else dec.feed(chosen);
+      }
     }
   } finally {
     dec.dispose();

@@ -1,5 +1,6 @@
 /** Adam with global-norm gradient clipping; its state is plain tensors, so checkpoints can hold it. */
 import type * as tfc from '@tensorflow/tfjs-core';
+import { adamUpdateHost, hasHostAdam, type AdamScalars } from '../backends/host-adam.js';
 import type { TFModule } from '../backends/tf.js';
 
 /** Adam's settings. */
@@ -39,6 +40,17 @@ export async function globalNorm(tf: TFModule, grads: readonly tfc.Tensor[]): Pr
   return Math.sqrt(acc);
 }
 
+/** Adam's update of x (assigned) with gradient g and moments m, v, by TF.js ops: the new moments. */
+export function adamUpdateOps(tf: TFModule, x: tfc.Variable, grad: tfc.Tensor, m: tfc.Tensor, v: tfc.Tensor, s: AdamScalars): [tfc.Tensor, tfc.Tensor] {
+  return tf.tidy(() => {
+    const g = tf.mul(grad, s.scale);
+    const m1 = tf.add(tf.mul(m, s.beta1), tf.mul(g, 1 - s.beta1));
+    const v1 = tf.add(tf.mul(v, s.beta2), tf.mul(tf.square(g), 1 - s.beta2));
+    x.assign(tf.sub(x, tf.mul(tf.div(tf.div(m1, s.bc1), tf.add(tf.sqrt(tf.div(v1, s.bc2)), s.eps)), s.lr)));
+    return [m1, v1];
+  });
+}
+
 /**
  * Apply one Adam step to `vars` with `grads` (same order), clipping their global norm first.
  * Returns the norm before clipping (the `grad_norm` metric). A non-finite norm (a NaN or infinite
@@ -51,14 +63,11 @@ export async function adamStep(tf: TFModule, vars: readonly tfc.Variable[], grad
   state.step += 1;
   const bc1 = 1 - c.beta1 ** state.step;
   const bc2 = 1 - c.beta2 ** state.step;
+  const host = hasHostAdam(tf.getBackend());
+  const s: AdamScalars = { scale, beta1: c.beta1, beta2: c.beta2, bc1, bc2, eps: c.eps, lr: c.lr };
   vars.forEach((x, i) => {
-    const [m, v] = tf.tidy(() => {
-      const g = tf.mul(grads[i]!, scale);
-      const m1 = tf.add(tf.mul(state.m[i]!, c.beta1), tf.mul(g, 1 - c.beta1));
-      const v1 = tf.add(tf.mul(state.v[i]!, c.beta2), tf.mul(tf.square(g), 1 - c.beta2));
-      x.assign(tf.sub(x, tf.mul(tf.div(tf.div(m1, bc1), tf.add(tf.sqrt(tf.div(v1, bc2)), c.eps)), c.lr)));
-      return [m1, v1];
-    });
+    // cpu, wasm: the same float32 operations as one loop (runtime/backends/host-adam.ts).
+    const [m, v] = (host ? adamUpdateHost : adamUpdateOps)(tf, x, grads[i]!, state.m[i]!, state.v[i]!, s);
     state.m[i]!.dispose();
     state.v[i]!.dispose();
     state.m[i] = m;

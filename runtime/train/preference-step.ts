@@ -30,13 +30,14 @@ export async function preferenceStep(c: StepContext, source: PromptSource, stepI
   const R = Math.max(...pairs.flat().map((c) => c.length));
   const completions = new Int32Array(B * G * R);
   const mask = new Float32Array(B * G * R);
+  const lengths = Int32Array.from(pairs.flat(), (c) => c.length);
   pairs.forEach((pair, b) => pair.forEach((c, gi) => {
     completions.set(c, (b * G + gi) * R);
     mask.fill(1, (b * G + gi) * R, (b * G + gi) * R + c.length);
   }));
-  const oldLogp = (await policyOnHost(run, policy, { prompts, completions, G, R }, mask)).logp;
-  const refLogp = (await policyOnHost(run, ref, { prompts, completions, G, R }, mask)).logp;
-  const batch: RolloutBatch = { B, G, R, prompts, completions, mask, oldLogp, refLogp, perCompletion: {}, step: stepIndex };
+  const oldLogp = (await policyOnHost(run, policy, { prompts, completions, G, R, lengths }, mask)).logp;
+  const refLogp = (await policyOnHost(run, ref, { prompts, completions, G, R, lengths }, mask)).logp;
+  const batch: RolloutBatch = { B, G, R, prompts, completions, lengths, mask, oldLogp, refLogp, perCompletion: {}, step: stepIndex };
   const { loss, grads, updates } = await lossAndGrads(run, program, policy, batch, params, B % o.microBatches === 0 ? o.microBatches : 1, pipelineState);
   const gradNorm = Number.isFinite(loss) ? await adamStep(tf, vars, grads, state, { ...ADAM_DEFAULTS, lr: o.lr }) : NaN;
   tf.dispose(grads);

@@ -14,8 +14,9 @@ import type { PromptSource } from './prompts.js';
 import type { ResolvedRewards } from './reward-fns.js';
 import type { Rng } from './rng.js';
 import { appendSamples, groupSamples, stepAdvantage } from './samples.js';
-import { applyUpdates, meanStd, policyOnHost, skipNonfinite, type StepContext } from './step-context.js';
-import { lossAndGrads, worthSharing, type HostValue, type RolloutBatch } from './step.js';
+import { hasRaggedAttention } from '../policy/ragged-attention.js';
+import { applyUpdates, meanOver, meanStd, policyOnHost, skipNonfinite, type StepContext } from './step-context.js';
+import { lossAndGrads, type HostValue, type RolloutBatch } from './step.js';
 
 /** Rewards above this magnitude overflow float32 when squared (3.4e38): a group's variance, and so its advantages, degenerate. */
 const HUGE_REWARD = 1e18;
@@ -37,9 +38,11 @@ export async function trainStep(c: StepContext, rng: Rng, source: PromptSource, 
   // mask: the tokens the policy chose; forced: the ones the sampler put there (suffix, hint, roll-in).
   const mask = new Float32Array(B * G * R);
   const forced = new Float32Array(B * G * R);
+  const lengths = new Int32Array(B * G);
   groups.forEach(({ sample: s, forced: f }, b) => {
     for (let gi = 0; gi < G; gi++) {
       const len = s.lengths[gi]!;
+      lengths[b * G + gi] = len;
       const at = (b * G + gi) * R;
       completions.set(s.ids.subarray(gi * s.R, gi * s.R + len), at);
       forced.fill(1, at, at + f[gi]!);
@@ -115,16 +118,18 @@ export async function trainStep(c: StepContext, rng: Rng, source: PromptSource, 
     metrics['dynamic/rounds'] = rounds;
     metrics['dynamic/dropped_groups'] = dropped;
   }
-  const current = await policyOnHost(run, policy, { prompts, completions, G, R }, mask, true);
-  const oldLogp = current.logp;
-  const refLogp = (await policyOnHost(run, ref, { prompts, completions, G, R }, mask)).logp;
-  metrics['entropy'] = current.entropy;
+  const parts = B % o.microBatches === 0 ? o.microBatches : 1;
+  // With one micro-batch on cpu and wasm, the current policy's forward (the old log-probs, the
+  // entropy) is the first pass's own, inside its gradient tape; otherwise a forward of its own here.
+  const inTape = parts === 1 && hasRaggedAttention(run.backend);
+  let current = inTape ? null : await policyOnHost(run, policy, { prompts, completions, G, R, lengths }, mask, true);
+  const refLogp = (await policyOnHost(run, ref, { prompts, completions, G, R, lengths }, mask)).logp;
   if (program.feedable.has('greedy_reward')) {
     perPrompt['greedy_reward'] = await greedyRewards(tf, run, program, policy, prompts, rows, rewards, roll, params, tok, pipelineState);
     metrics['greedy_reward'] = meanStd(perPrompt['greedy_reward'])[0];
   }
-  const batch: RolloutBatch = { B, G, R, prompts, completions, mask, oldLogp, refLogp, perCompletion, perPrompt, perToken, step: stepIndex, totalSteps: o.steps };
-  const parts = B % o.microBatches === 0 ? o.microBatches : 1;
+  let batch: RolloutBatch = { B, G, R, prompts, completions, lengths, mask, refLogp, perCompletion, perPrompt, perToken, step: stepIndex, totalSteps: o.steps };
+  if (current !== null) batch = { ...batch, oldLogp: current.logp };
   let first: Awaited<ReturnType<typeof lossAndGrads>> | null = null;
   let gradNorm = 0;
   const clipLow = params.get('clip_low');
@@ -133,7 +138,11 @@ export async function trainStep(c: StepContext, rng: Rng, source: PromptSource, 
   let skipped = false;
   for (let epoch = 0; epoch < (o.epochs ?? 1); epoch++) {
     // The first pass starts from the weights `current` was computed with: its forward is reused.
-    const pass = await lossAndGrads(run, program, policy, epoch === 0 ? { ...batch, before: current.raw } : batch, params, parts, pipelineState);
+    const pass = await lossAndGrads(run, program, policy, epoch > 0 ? batch : current === null ? { ...batch, currentInTape: true } : { ...batch, before: current.raw }, params, parts, pipelineState);
+    if (current === null) {
+      current = { logp: pass.current!.logp, entropy: meanOver(pass.current!.raw.entropy!, mask), raw: pass.current!.raw };
+      batch = { ...batch, oldLogp: current.logp };
+    }
     const norm = Number.isFinite(pass.loss) ? await adamStep(tf, vars, pass.grads, state, { ...ADAM_DEFAULTS, lr: o.lr }) : NaN;
     tf.dispose(pass.grads);
     if (first === null) {
@@ -164,6 +173,7 @@ export async function trainStep(c: StepContext, rng: Rng, source: PromptSource, 
     metrics['clip_ratio/high_mean'] = clips.reduce((a, c) => a + c.high, 0) / clips.length;
     metrics['clip_ratio/region_mean'] = clips.reduce((a, c) => a + c.region, 0) / clips.length;
   }
+  metrics['entropy'] = current!.entropy;
   const { loss, shared } = first!;
   // Fractions a pipeline reports as scalar loss bindings `frac_*` (tokens truncated or masked by a
   // mismatch correction), logged as `loss/frac_*`.
@@ -176,15 +186,14 @@ export async function trainStep(c: StepContext, rng: Rng, source: PromptSource, 
   let n = 0;
   mask.forEach((mv, i) => {
     if (mv === 0) return;
-    const d = refLogp[i]! - oldLogp[i]!;
+    const d = refLogp[i]! - current!.logp[i]!;
     kl += Math.exp(d) - d - 1;
     n++;
   });
-  // Shared-prefix accounting: with sharing (decided for the batch, as policyOutputs does) each
-  // prompt is encoded once for its G completions.
+  // Shared-prefix accounting: every completion with its own copy of the prompt, padded to R (raw),
+  // against what the packed forward encodes: each prompt once and the completions' real tokens.
   const raw = prompts.reduce((a, p) => a + G * (p.length + R), 0);
-  const shares = worthSharing(prompts.reduce((a, p) => a + p.length, 0) / B, G, R);
-  const packed = shares ? prompts.reduce((a, p) => a + p.length + G * R, 0) : raw;
+  const packed = prompts.reduce((a, p) => a + p.length, 0) + lengths.reduce((a, x) => a + x, 0);
   appendSamples(o.out, groupSamples(stepIndex + 1, groups, tok, reward, stepAdvantage(program, shared), mask, G, R));
   return {
     loss, reward: rMean, reward_std: rStd, ...metrics, frac_reward_zero_std: zeroStd / B, kl: n > 0 ? kl / n : 0,

@@ -47,6 +47,19 @@ export function applyUpdates(pipelineState: Record<string, HostValue>, updates: 
   return out;
 }
 
+/** The mean of xs over the entries where mask is not 0 (0 when there are none). */
+export function meanOver(xs: ArrayLike<number>, mask: Float32Array): number {
+  let sum = 0;
+  let n = 0;
+  mask.forEach((m, i) => {
+    if (m !== 0) {
+      sum += xs[i]!;
+      n++;
+    }
+  });
+  return n > 0 ? sum / n : 0;
+}
+
 /**
  * A policy's log-probs of every completion token as host values [B, G, R] (0 off the mask), from
  * the same forward the loss uses, and with `entropy` its mean per-token entropy over the mask
@@ -54,23 +67,13 @@ export function applyUpdates(pipelineState: Record<string, HostValue>, updates: 
  * RolloutBatch.before).
  */
 export async function policyOnHost(
-  run: Runner, p: PolicyParams, b: Pick<RolloutBatch, 'prompts' | 'completions' | 'G' | 'R'>, mask: Float32Array, entropy = false,
+  run: Runner, p: PolicyParams, b: Pick<RolloutBatch, 'prompts' | 'completions' | 'G' | 'R' | 'lengths'>, mask: Float32Array, entropy = false,
 ): Promise<{ logp: Float32Array; entropy: number; raw: { logp: Float32Array; entropy: Float32Array | null } }> {
   const out = run.tf.tidy(() => policyOutputs(run, p, b, 0, b.prompts.length, entropy));
   const lp = (await out.logp.data()) as Float32Array;
   const ent = out.entropy === undefined ? null : ((await out.entropy.data()) as Float32Array);
   run.tf.dispose([out.logp, ...(out.entropy === undefined ? [] : [out.entropy])]);
-  let sum = 0;
-  let n = 0;
-  if (ent !== null) {
-    mask.forEach((m, i) => {
-      if (m !== 0) {
-        sum += ent[i]!;
-        n++;
-      }
-    });
-  }
-  return { logp: Float32Array.from(lp, (v, i) => (mask[i] === 1 ? v : 0)), entropy: n > 0 ? sum / n : 0, raw: { logp: Float32Array.from(lp), entropy: ent === null ? null : Float32Array.from(ent) } };
+  return { logp: Float32Array.from(lp, (v, i) => (mask[i] === 1 ? v : 0)), entropy: ent === null ? 0 : meanOver(ent, mask), raw: { logp: Float32Array.from(lp), entropy: ent === null ? null : Float32Array.from(ent) } };
 }
 
 /**

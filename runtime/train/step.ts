@@ -9,7 +9,8 @@ import type * as tfc from '@tensorflow/tfjs-core';
 import type { TFModule } from '../backends/tf.js';
 import { runPlan } from '../exec/executor.js';
 import type { CompiledProgram } from '../exec/program.js';
-import { completionLogitsShared, completionLogitsUnshared, entropyOf, pickLogProbs, type Runner } from '../policy/model.js';
+import { hasRaggedAttention } from '../policy/ragged-attention.js';
+import { completionLogitsPacked, completionLogitsRagged, completionLogitsShared, completionLogitsUnshared, entropyOf, packCompletions, pickLogProbs, unpack, type Runner } from '../policy/model.js';
 import { policyVariables, type PolicyParams } from '../policy/params.js';
 
 type Tensor = tfc.Tensor;
@@ -22,9 +23,15 @@ export interface RolloutBatch {
   readonly prompts: readonly Int32Array[];
   /** Completion ids [B, G, R]. */
   readonly completions: Int32Array;
+  /**
+   * Each completion's real tokens (forced and sampled) [B * G], the rest of its R being padding:
+   * when given, the policy's forward runs over the real tokens only (log-probs 0 on padding).
+   */
+  readonly lengths?: Int32Array;
   /** 1 on completion tokens [B, G, R]. */
   readonly mask: Float32Array;
-  readonly oldLogp: Float32Array;
+  /** The old policy's log-probs [B, G, R] (0 off the mask); absent with `currentInTape`. */
+  readonly oldLogp?: Float32Array;
   readonly refLogp: Float32Array;
   /**
    * The policy's own outputs on the whole batch [B, G, R] (unmasked), as the weights a pass starts
@@ -32,6 +39,12 @@ export interface RolloutBatch {
    * instead of running that forward again. Only valid while the weights are unchanged.
    */
   readonly before?: { readonly logp: Float32Array; readonly entropy: Float32Array | null };
+  /**
+   * The old log-probs are the current policy's: computed by the pass's own forward, inside the
+   * gradient tape, instead of a separate forward before it (one micro-batch only). The pass returns
+   * them as `current`; the loss, its gradients and every batch-level value are the same.
+   */
+  readonly currentInTape?: boolean;
   /** Values fed by name, one per completion [B, G]: `reward`, or `reward_fn.NAME` for each reward function. */
   readonly perCompletion: Readonly<Record<string, Float32Array>>;
   /** Values fed by name, one per prompt [B] (e.g. `greedy_reward`). */
@@ -58,17 +71,29 @@ export function worthSharing(P: number, G: number, R: number): boolean {
 
 /**
  * The policy's log-probs of the completions of prompts [from, to): [to - from, G, R], and with
- * `entropy` the per-token entropy of its distributions, from one batched forward: shared-prefix
- * when the whole batch's analytic saving (mean prompt length) is worth it, plain otherwise — the
- * same way, and padded the same, for every micro-batch.
+ * `entropy` the per-token entropy of its distributions, from one batched forward. With `lengths`,
+ * the packed shared-prefix forward over the real tokens only (0 on padding), its blocks padded to
+ * the whole batch's longest group; without, shared-prefix when the whole batch's analytic saving
+ * (mean prompt length) is worth it, plain otherwise. Either way the same for every micro-batch
+ * (prompts padded to the whole batch's longest).
  */
 export function policyOutputs(
-  r: Runner, p: PolicyParams, b: Pick<RolloutBatch, 'prompts' | 'completions' | 'G' | 'R'>, from: number, to: number, entropy = false,
+  r: Runner, p: PolicyParams, b: Pick<RolloutBatch, 'prompts' | 'completions' | 'G' | 'R' | 'lengths'>, from: number, to: number, entropy = false,
 ): { logp: Tensor; entropy?: Tensor } {
-  const P = b.prompts.reduce((a, x) => a + x.length, 0) / b.prompts.length;
-  const logitsOf = worthSharing(P, b.G, b.R) ? completionLogitsShared : completionLogitsUnshared;
   const padTo = Math.max(...b.prompts.map((x) => x.length));
   const completions = b.completions.subarray(from * b.G * b.R, to * b.G * b.R);
+  if (b.lengths !== undefined && b.lengths.some((x) => x > 0)) {
+    const packTo = packCompletions(b.completions, b.lengths, b.prompts.length, b.G, b.R).Cm;
+    const lengths = b.lengths.subarray(from * b.G, to * b.G);
+    const pk = packCompletions(completions, lengths, to - from, b.G, b.R, packTo);
+    const logits = hasRaggedAttention(r.backend)
+      ? completionLogitsRagged(r, p, b.prompts.slice(from, to), completions, b.G, b.R, lengths)
+      : completionLogitsPacked(r, p, b.prompts.slice(from, to), completions, b.G, b.R, lengths, padTo, packTo);
+    const logp = unpack(r, pickLogProbs(r.tf, logits, pk.ids), pk, to - from, b.G, b.R);
+    return entropy ? { logp, entropy: unpack(r, entropyOf(r.tf, logits), pk, to - from, b.G, b.R) } : { logp };
+  }
+  const P = b.prompts.reduce((a, x) => a + x.length, 0) / b.prompts.length;
+  const logitsOf = worthSharing(P, b.G, b.R) ? completionLogitsShared : completionLogitsUnshared;
   const logits = logitsOf(r, p, b.prompts.slice(from, to), completions, b.G, b.R, padTo);
   const logp = pickLogProbs(r.tf, logits, completions);
   return entropy ? { logp, entropy: entropyOf(r.tf, logits) } : { logp };
@@ -100,6 +125,8 @@ export interface LossAndGrads {
   readonly ratio?: { readonly values: Float32Array; readonly dims: readonly string[] };
   /** The new values of the pipeline's state variables (its `update` block), on the whole batch. */
   readonly updates: Readonly<Record<string, HostValue>>;
+  /** With `currentInTape`: the policy's log-probs (0 off the mask) and its raw outputs (as `policyOnHost` gives them). */
+  readonly current?: { readonly logp: Float32Array; readonly raw: { readonly logp: Float32Array; readonly entropy: Float32Array | null } };
 }
 
 /** A value on the host: shape and row-major data. */
@@ -124,8 +151,11 @@ export async function lossAndGrads(
   const shape = [b.B, b.G, b.R];
   const sizes = new Map([['B', b.B], ['G', b.G], ['T', b.R]]);
   const slice = (x: Tensor, from: number, n: number): Tensor => (x.shape.length === 0 ? x : tf.slice(x, [from], [n]));
+  const tape = b.currentInTape === true;
+  if (tape && parts !== 1) throw new Error('internal: the current forward inside the tape needs one micro-batch');
+  if (!tape && b.oldLogp === undefined) throw new Error('internal: no old log-probs');
   const whole = new Map<string, Tensor>([
-    ['old_logp', tf.tensor(b.oldLogp, shape)],
+    ...(b.oldLogp === undefined ? [] : [['old_logp', tf.tensor(b.oldLogp, shape)] as [string, Tensor]]),
     ['ref_logp', tf.tensor(b.refLogp, shape)],
     ['mask', tf.tensor(b.mask, shape)],
     ...Object.entries(b.perCompletion).map(([k, v]) => [k, tf.tensor(v, [b.B, b.G])] as [string, Tensor]),
@@ -152,14 +182,14 @@ export async function lossAndGrads(
   const wanted = [...shared, ...(ratioName === null ? [] : [ratioName]), ...updateNames, ...fracNames];
   // The whole batch once, without gradients: every value that does not depend on logp (and the
   // importance ratio, for the clip metrics).
-  const batchValues = new Map<string, Tensor>(
+  const batchValuesOf = (base: ReadonlyMap<string, Tensor>, before: RolloutBatch['before']): Map<string, Tensor> => new Map<string, Tensor>(
     Object.entries(
       tf.tidy((): Record<string, Tensor> => {
-        const feeds = new Map(whole);
-        if (b.before !== undefined && (b.before.entropy !== null || !reads.includes('entropy'))) {
+        const feeds = new Map(base);
+        if (before !== undefined && (before.entropy !== null || !reads.includes('entropy'))) {
           // The same forward already ran on these weights: its outputs, bit for bit.
-          if (reads.includes('logp')) feeds.set('logp', tf.tensor(b.before.logp, shape));
-          if (reads.includes('entropy')) feeds.set('entropy', tf.tensor(b.before.entropy!, shape));
+          if (reads.includes('logp')) feeds.set('logp', tf.tensor(before.logp, shape));
+          if (reads.includes('entropy')) feeds.set('entropy', tf.tensor(before.entropy!, shape));
         } else feedPolicy(feeds, r, p, b, 0, b.B, reads);
         const plan = program.plan([...feeds.keys()], wanted);
         const vals = runPlan(plan, { tf, backend: r.backend, sizes, feeds, params, state: stateTensors });
@@ -167,28 +197,34 @@ export async function lossAndGrads(
       }),
     ),
   );
+  let batchValues = tape ? new Map<string, Tensor>() : batchValuesOf(whole, b.before);
   let ratio: LossAndGrads['ratio'];
-  if (ratioName !== null) {
-    const t = batchValues.get(ratioName)!;
-    ratio = { values: Float32Array.from(await t.data()), dims: program.output(ratioName)!.dims };
-    t.dispose();
-    batchValues.delete(ratioName);
-  }
   const updates: Record<string, HostValue> = {};
-  for (const name of updateNames) {
-    const t = batchValues.get(name)!;
-    updates[name.slice('update.'.length)] = { shape: t.shape, data: Array.from(await t.data()) };
-    t.dispose();
-    batchValues.delete(name);
-  }
   const sharedHost: Record<string, Float32Array> = {};
-  for (const name of fracNames) {
-    const t = batchValues.get(name)!;
-    sharedHost[name] = Float32Array.from(await t.data());
-    t.dispose();
-    batchValues.delete(name);
-  }
-  for (const [k, v] of batchValues) sharedHost[k] = Float32Array.from(await v.data());
+  // The batch-level values on the host; afterwards batchValues holds the shared ones only.
+  const readBack = async (): Promise<void> => {
+    if (ratioName !== null) {
+      const t = batchValues.get(ratioName)!;
+      ratio = { values: Float32Array.from(await t.data()), dims: program.output(ratioName)!.dims };
+      t.dispose();
+      batchValues.delete(ratioName);
+    }
+    for (const name of updateNames) {
+      const t = batchValues.get(name)!;
+      updates[name.slice('update.'.length)] = { shape: t.shape, data: Array.from(await t.data()) };
+      t.dispose();
+      batchValues.delete(name);
+    }
+    for (const name of fracNames) {
+      const t = batchValues.get(name)!;
+      sharedHost[name] = Float32Array.from(await t.data());
+      t.dispose();
+      batchValues.delete(name);
+    }
+    for (const [k, v] of batchValues) sharedHost[k] = Float32Array.from(await v.data());
+  };
+  if (!tape) await readBack();
+  let current: LossAndGrads['current'];
   const step = b.B / parts;
   let loss = 0;
   let grads: Tensor[] | null = null;
@@ -199,11 +235,23 @@ export async function lossAndGrads(
       for (const [k, v] of batchValues) {
         feeds.set(k, program.output(k)!.dims[0] === 'B' ? slice(v, from, step) : v);
       }
-      const plan = program.plan([...feeds.keys(), ...reads], ['loss']);
       const mbSizes = new Map(sizes).set('B', step);
       const { value, grads: gs } = tf.variableGrads(() => {
         const f = new Map(feeds);
-        feedPolicy(f, r, p, b, from, from + step, reads);
+        if (tape) {
+          // The current policy's forward, once: read back for the old log-probs and the
+          // batch-level values, and fed (on the tape) to the loss.
+          const out = policyOutputs(r, p, b, 0, b.B, true);
+          const raw = { logp: Float32Array.from(out.logp.dataSync()), entropy: out.entropy === undefined ? null : Float32Array.from(out.entropy.dataSync()) };
+          current = { logp: Float32Array.from(raw.logp, (v, i) => (b.mask[i] === 1 ? v : 0)), raw };
+          if (feedable.has('old_logp')) f.set('old_logp', tf.tensor(current.logp, shape));
+          batchValues = batchValuesOf(f, raw);
+          for (const t of batchValues.values()) tf.keep(t);
+          for (const k of shared) f.set(k, batchValues.get(k)!);
+          if (reads.includes('logp')) f.set('logp', out.logp);
+          if (reads.includes('entropy')) f.set('entropy', out.entropy!);
+        } else feedPolicy(f, r, p, b, from, from + step, reads);
+        const plan = program.plan([...[...f.keys()].filter((k) => !reads.includes(k)), ...reads], ['loss']);
         return runPlan(plan, { tf, backend: r.backend, sizes: mbSizes, feeds: f, params, state: stateTensors }).get(plan.outputs.get('loss')!)! as tfc.Scalar;
       }, vars);
       loss += (await value.data())[0]!;
@@ -217,8 +265,10 @@ export async function lossAndGrads(
       }
       tf.dispose([...feeds.values()].filter((t) => ![...whole.values(), ...batchValues.values()].includes(t)));
     }
+    if (tape) await readBack();
   } finally {
     tf.dispose([...whole.values(), ...batchValues.values(), ...stateTensors.values()]);
   }
-  return ratio === undefined ? { loss, grads: grads!, shared: sharedHost, updates } : { loss, grads: grads!, shared: sharedHost, ratio, updates };
+  const extra = current === undefined ? {} : { current };
+  return ratio === undefined ? { loss, grads: grads!, shared: sharedHost, updates, ...extra } : { loss, grads: grads!, shared: sharedHost, ratio, updates, ...extra };
 }

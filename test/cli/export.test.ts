@@ -15,12 +15,16 @@ function rlp(args: string[], node: string[] = []) {
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-/** Node flags installing a module hook that makes importing any TF.js package fail. */
+/** Node flags installing module hooks that make loading any TF.js package fail (ES import or CommonJS require). */
 function noTfjs(): string[] {
   const hook = join(dir, 'no-tfjs-hook.mjs');
   writeFileSync(hook, 'export async function resolve(s, c, n) { if (s.startsWith("@tensorflow/")) throw new Error("TF.js was loaded: " + s); return n(s, c); }\n');
   const reg = join(dir, 'no-tfjs.mjs');
-  writeFileSync(reg, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hook).href)});\n`);
+  writeFileSync(
+    reg,
+    `import Module, { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hook).href)});\n` +
+      'const r = Module._resolveFilename;\nModule._resolveFilename = function (s, ...a) { if (s.startsWith("@tensorflow/")) throw new Error("TF.js was loaded: " + s); return r.call(this, s, ...a); };\n',
+  );
   return ['--import', pathToFileURL(reg).href];
 }
 

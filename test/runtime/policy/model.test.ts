@@ -1,11 +1,12 @@
 /**
  * Shared-prefix forward (Prefix Grouper) against the plain forward of each sequence alone: the same
  * completion log-probs (within 1e-6) and the same gradients for every parameter (within 1e-5
- * relative on cpu), for G in {1, 2, 8}, prompts and completions of unequal lengths, batched.
+ * relative on cpu), for G in {1, 2, 8}, prompts and completions of unequal lengths, batched; and
+ * the packed and ragged forwards (real tokens only) the same, with exactly 0 on padding.
  */
 import { describe, expect, it } from 'vitest';
 import { useBackend, type BackendName } from '../../../runtime/backends/index.js';
-import { completionLogProbsShared, completionLogProbsUnshared, forward, pickLogProbs, type Runner } from '../../../runtime/policy/model.js';
+import { completionLogitsPacked, completionLogitsRagged, completionLogProbsShared, completionLogProbsUnshared, forward, packCompletions, pickLogProbs, unpack, type Runner } from '../../../runtime/policy/model.js';
 import type { Scalar, Tensor } from '@tensorflow/tfjs-core';
 import type { TFModule } from '../../../runtime/backends/tf.js';
 import { disposePolicy, initPolicy, policyVariables, type PolicyConfig, type PolicyParams } from '../../../runtime/policy/params.js';
@@ -74,12 +75,24 @@ describe.each(['cpu', 'wasm'] as BackendName[])('shared-prefix forward on %s', (
     const want = Array.from(await refLogp.data());
     expect(want.length).toBe(pr.lengths.reduce((x, y) => x + y, 0));
     const gr = tf.variableGrads(() => reference(tf, run, p, pr).loss, vars);
-    for (const shared of [true, false]) {
-      const f = shared ? completionLogProbsShared : completionLogProbsUnshared;
+    // Packed: the real tokens only, each group's block padded to 3 rows more than the longest group.
+    const packed = (r: Runner, q: PolicyParams, prompts: readonly Int32Array[], completions: Int32Array, G: number, R: number): Tensor => {
+      const pk = packCompletions(completions, pr.lengths, prompts.length, G, R);
+      return unpack(r, pickLogProbs(r.tf, completionLogitsPacked(r, q, prompts, completions, G, R, pr.lengths, 0, pk.Cm + 3), pk.ids), pk, prompts.length, G, R);
+    };
+    // Ragged (cpu, wasm): the real tokens only, no padding anywhere, one attention kernel per layer.
+    const ragged = (r: Runner, q: PolicyParams, prompts: readonly Int32Array[], completions: Int32Array, G: number, R: number): Tensor => {
+      const pk = packCompletions(completions, pr.lengths, prompts.length, G, R);
+      return unpack(r, pickLogProbs(r.tf, completionLogitsRagged(r, q, prompts, completions, G, R, pr.lengths), pk.ids), pk, prompts.length, G, R);
+    };
+    for (const [name, f] of [['shared', completionLogProbsShared], ['batched plain', completionLogProbsUnshared], ['packed', packed], ['ragged', ragged]] as const) {
       const lp = tf.tidy(() => f(run, p, pr.prompts, pr.completions, pr.G, pr.R));
       expect(lp.shape).toEqual([pr.B, pr.G, pr.R]);
-      const got = Array.from(await lp.data()).filter((_, i) => pr.valid[i] === 1);
-      expect(firstMiss(got, want, 1e-6, 1), shared ? 'shared' : 'batched plain').toBeNull();
+      const all = Array.from(await lp.data());
+      const got = all.filter((_, i) => pr.valid[i] === 1);
+      expect(firstMiss(got, want, 1e-6, 1), name).toBeNull();
+      // The packed forward gives exactly 0 on padding.
+      if (name === 'packed' || name === 'ragged') expect(all.filter((_, i) => pr.valid[i] === 0).every((x) => x === 0)).toBe(true);
       const gs = tf.variableGrads(() => tf.sum(tf.mul(f(run, p, pr.prompts, pr.completions, pr.G, pr.R), tf.tensor3d(pr.weights, [pr.B, pr.G, pr.R]))) as Scalar, vars);
       expect(Math.abs((await gs.value.data())[0]! - (await gr.value.data())[0]!)).toBeLessThan(1e-5);
       for (const v of vars) {
@@ -87,7 +100,7 @@ describe.each(['cpu', 'wasm'] as BackendName[])('shared-prefix forward on %s', (
         const y = await gr.grads[v.name]!.data();
         // Relative to each element, and to a tenth of the tensor's largest gradient for elements that
         // are sums with cancellation (float32 summation order differs between the two paths).
-        expect(firstMiss(x, y, gradTol, 0.1), `${shared ? 'shared' : 'batched plain'}: ${v.name}`).toBeNull();
+        expect(firstMiss(x, y, gradTol, 0.1), `${name}: ${v.name}`).toBeNull();
         // And as a whole: the difference's norm against the gradient's norm.
         let dd = 0;
         let yy = 0;

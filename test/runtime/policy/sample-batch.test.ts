@@ -1,10 +1,11 @@
-/** The batched decoder equals the per-prompt one; batched sampling is seeded and leak-free. */
+/** The batched and ragged decoders equal the per-prompt one; batched sampling is seeded and leak-free. */
 import { describe, expect, it } from 'vitest';
 import { useBackend } from '../../../runtime/backends/index.js';
 import type { Runner } from '../../../runtime/policy/model.js';
 import { disposePolicy, initPolicy, type PolicyConfig } from '../../../runtime/policy/params.js';
 import { Decoder } from '../../../runtime/policy/sample.js';
 import { BatchDecoder, sampleBatch } from '../../../runtime/policy/sample-batch.js';
+import { RaggedDecoder } from '../../../runtime/policy/decode-ragged.js';
 import { rng } from '../../helpers/random-batch.js';
 import { firstMiss } from '../../helpers/stdlib-harness.js';
 
@@ -36,6 +37,44 @@ describe('batched sampling (cpu)', () => {
     own.forEach((dec) => dec.dispose());
     expect(tf.memory().numTensors).toBe(before);
     disposePolicy(tf, p);
+  });
+
+  it('ragged decoding (cpu, wasm) gives every row its own decoder\'s logits, feeding fewer rows as they finish', async () => {
+    for (const backend of ['cpu', 'wasm'] as const) {
+      const { tf } = await useBackend(backend);
+      const run: Runner = { tf, backend };
+      const p = initPolicy(tf, config, 5);
+      const before = tf.memory().numTensors;
+      const prompts = [Int32Array.from([3, 7, 1, 9]), Int32Array.from([2, 5]), Int32Array.from([8, 4, 6, 3, 2, 7])];
+      const G = 3;
+      // More than the 8 steps the caches start with: they grow.
+      const steps = 11;
+      const r = rng(8);
+      const ragged = new RaggedDecoder(run, p, prompts, G, steps);
+      const own = prompts.map((x) => new Decoder(run, p, x, G));
+      let live = Int32Array.from({ length: prompts.length * G }, (_, i) => i);
+      for (let t = 0; t < steps; t++) {
+        expect(Array.from(ragged.rows)).toEqual(Array.from(live));
+        const got = (await ragged.next.data()) as Float32Array;
+        for (const [b, dec] of own.entries()) {
+          const want = (await dec.next.data()) as Float32Array;
+          live.forEach((i, k) => {
+            if (Math.floor(i / G) !== b) return;
+            const g = i % G;
+            expect(firstMiss(got.subarray(k * config.vocab, (k + 1) * config.vocab), Array.from(want.subarray(g * config.vocab, (g + 1) * config.vocab)), 1e-5, 1), `${backend}: row ${i}, step ${t}`).toBeNull();
+          });
+        }
+        const chosen = Int32Array.from({ length: prompts.length * G }, () => 3 + Math.floor(r() * 8));
+        // From step 2 on, every other remaining row finishes (prompt 1 keeps one row to the end).
+        if (t >= 2) live = live.filter((i, k) => k % 2 === 0 || i === 4);
+        ragged.feed(Int32Array.from(live, (i) => chosen[i]!), live);
+        own.forEach((dec, b) => dec.feed(chosen.subarray(b * G, (b + 1) * G)));
+      }
+      ragged.dispose();
+      own.forEach((dec) => dec.dispose());
+      expect(tf.memory().numTensors).toBe(before);
+      disposePolicy(tf, p);
+    }
   });
 
   it('is reproducible from a seed, varies with it, keeps forced starts and frees its tensors', async () => {
