@@ -75,7 +75,7 @@ export function runFusionSection(): void {
   else notes.push(`B2 torch anchor ${t2.note}`);
   const bw = copyBandwidth();
   const lines: string[] = [];
-  lines.push('== B1 loss fusion: loss + grad.logp at 512 x 512 tokens (dpo: 256 pairs x 512), compute only (rlp eval --repeat), side by side: 3 rounds of (-O0, fused) x 3 timed runs after a warm-up, median of 9');
+  lines.push('== B1 loss fusion: loss + grad.logp at 512 x 512 tokens (dpo: 256 pairs x 512), compute only (rlp eval --repeat), side by side: 5 rounds of (-O0, fused) x 5 timed runs after a warm-up, median of 25');
   for (const r of rows) {
     const [b, g, t] = b1Shape(r.pipeline);
     // Bytes a fused pass must move at least: the token inputs it reads and grad.logp it writes (f32).

@@ -2,14 +2,16 @@
  * B1 loss fusion: a stdlib loss forward + d loss / d logp at 512 sequences x 512 tokens,
  * optimized (fused) against -O0 on one backend, through `evaluate` with `repeat` as
  * `rlp eval --repeat` runs it (compute only, batch already uploaded), side by side: 3 rounds of
- * (-O0, fused), each a warm-up and 3 timed runs; the median of the 9 timed runs of each. Checked in the same run: the max abs and rel difference of loss and grad.logp.
+ * (-O0, fused), each a warm-up and 5 timed runs; the median of the 25 timed runs of each (the
+ * generated kernels reach their optimized code after a few calls, and a garbage collection lands
+ * in some runs: few samples made single cases swing 2x between runs of the bench). Checked in the same run: the max abs and rel difference of loss and grad.logp.
  * Run as `tsx bench/fusion.ts PIPELINE BACKEND` (one process per benchmark); prints one JSON line.
  */
 import { compileFiles } from '../compiler/compile.js';
 import { makeSource, span } from '../grammar/source.js';
 import { useBackend, type BackendName } from '../runtime/backends/index.js';
 import type { BatchEntry } from '../runtime/batch/read.js';
-import { evaluate, type EvalOutputs, type EvalTiming } from '../runtime/eval/evaluate.js';
+import { evaluate, type EvalOutputs } from '../runtime/eval/evaluate.js';
 import { batchProgram, planBatch } from '../runtime/eval/specialize.js';
 import { lowerProgram } from '../runtime/exec/program.js';
 import { validateBatch } from '../runtime/eval/validate.js';
@@ -35,8 +37,9 @@ export function b1Shape(pipeline: string): [number, number, number] {
   return pipeline === 'dpo' ? [256, 2, 512] : [64, 8, 512];
 }
 
-/** Rounds of side-by-side measurement (each a warm-up and 3 timed runs per variant). */
-const ROUNDS = 3;
+/** Rounds of side-by-side measurement (each a warm-up and REPEAT timed runs per variant). */
+const ROUNDS = 5;
+const REPEAT = 5;
 
 /** The median of some numbers. */
 export function median(xs: readonly number[]): number {
@@ -60,10 +63,10 @@ export async function benchFusion(pipeline: string, backend: BackendName): Promi
   const times = { o0: [] as number[], fused: [] as number[] };
   const outs: Partial<Record<'o0' | 'fused', EvalOutputs>> = {};
   // Side by side on a shared machine: rounds of (-O0, fused), each an `rlp eval --repeat 3`
-  // (warm-up, then 3 timed runs on the uploaded batch); the median over every timed run.
+  // (warm-up, then REPEAT timed runs on the uploaded batch); the median over every timed run.
   for (let round = 0; round < ROUNDS; round++) {
     for (const k of ['o0', 'fused'] as const) {
-      outs[k] = await evaluate(tf, backend, plans[k], ['logp'], { repeat: 3, onTiming: (t: EvalTiming) => times[k].push(t.ms) });
+      outs[k] = await evaluate(tf, backend, plans[k], ['logp'], { repeat: REPEAT, onRun: (ms: number) => times[k].push(ms) });
     }
   }
   const o0 = { out: outs.o0!, t: { ms: median(times.o0) } };

@@ -36,6 +36,8 @@ export interface EvaluateOptions {
   readonly repeat?: number;
   /** Called with the timing when `repeat` is given. */
   readonly onTiming?: (t: EvalTiming) => void;
+  /** Called with each timed run's milliseconds (the bench pools runs of several evaluations). */
+  readonly onRun?: (ms: number) => void;
 }
 
 /** Upload a host tensor from a typed array of the node's dtype (never through a JS array). */
@@ -72,6 +74,7 @@ export async function evaluate(tf: TFModule, backend: string, vb: ValidBatch, gr
         const again = compute(tf, backend, lossOnly, grad, feeds);
         await syncAll(again, backend);
         times.push(performance.now() - t0);
+        opts.onRun?.(times[times.length - 1]!);
         disposeOutputs(tf, again, feeds);
       }
       times.sort((a, b) => a - b);
