@@ -15,7 +15,7 @@ import type { FusedBody } from './body.js';
 export const WGSL_KERNEL_NAME = 'RlpFusedWgsl';
 
 /** The part of TF.js's WebGPUProgram that a generated program sets (tfjs-backend-webgpu 4.22). */
-interface WebGPUProgramLike {
+export interface WebGPUProgramLike {
   variableNames: string[];
   outputShape: number[];
   shaderKey: string;

@@ -18,6 +18,7 @@
  * TF.js's global index, which accounts for that.
  */
 import type * as tfc from '@tensorflow/tfjs-core';
+import type { WebGPUProgramLike } from '../../compiler/codegen/wgsl-lower.js';
 import type { TFModule } from '../backends/tf.js';
 
 type Tensor = tfc.Tensor;
@@ -25,16 +26,8 @@ type Tensor = tfc.Tensor;
 /** The TF.js kernel name of a launch (as profiles show it). */
 export const TOKEN_LOGPROB_KERNEL = 'RlpTokenLogProbWgsl';
 
-/** The part of TF.js's WebGPUProgram that these programs set (tfjs-backend-webgpu 4.22). */
-export interface TokenLogProbProgram {
-  variableNames: string[];
-  outputShape: number[];
-  shaderKey: string;
-  dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-  workgroupSize: [number, number, number];
-  getUserCode: () => string;
-}
+/** The part of TF.js's WebGPUProgram that these programs set: the generated fused kernels' own. */
+export type TokenLogProbProgram = WebGPUProgramLike;
 
 interface WebGPUBackendLike {
   runWebGPUProgram(program: TokenLogProbProgram, inputs: readonly tfc.TensorInfo[], outputDtype: tfc.DataType): tfc.TensorInfo;

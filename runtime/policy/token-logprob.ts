@@ -41,41 +41,54 @@ function rowStats(z: ArrayLike<number>, N: number, V: number): { max: Float64Arr
   return { max, lse };
 }
 
-/** log softmax(logits)[..., ids] with the fused kernel on cpu, wasm and webgpu; the stock ops elsewhere. */
-export function tokenLogProbs(tf: TFModule, logits: Tensor, ids: Int32Array, backend: string): Tensor {
-  if (backend === 'webgpu') return tokenLogProbsWgsl(tf, logits, ids);
-  if (backend !== 'cpu' && backend !== 'wasm') return stockTokenLogProbs(tf, logits, ids);
+/**
+ * A per-row function of the logits [..., V] -> [...] as one TF.js op on a host-memory backend:
+ * `forward` reads the logits where the backend keeps them (z, N rows of V), writes each row's
+ * result into `out`, and returns the backward, which writes the logits' gradient (dz) from the
+ * results' (g). The logits are saved for it (an Identity that shares memory, not a copy).
+ */
+function hostRowKernel(
+  tf: TFModule, logits: Tensor,
+  forward: (z: ArrayLike<number>, N: number, V: number, out: Float32Array | Int32Array | Uint8Array) => (z: ArrayLike<number>, g: ArrayLike<number>, dz: Float32Array | Int32Array | Uint8Array) => void,
+): Tensor {
   const V = logits.shape[logits.shape.length - 1]!;
   const lead = logits.shape.slice(0, -1);
-  const N = ids.length;
+  const N = lead.reduce((a, b) => a * b, 1);
   const f = tf.customGrad((...args) => {
     const x = args[0] as Tensor;
-    // The backward reads the logits where they live (saved: shared, not copied).
     (args[1] as unknown as (ts: Tensor[]) => void)([x]);
+    // Allocate first, then take the views (the wasm heap may move on allocation).
     const out = hostTensor(tf, lead, 'float32');
-    const z = hostView(tf, x);
-    const { lse } = rowStats(z, N, V);
-    const o = out.view();
-    for (let n = 0; n < N; n++) o[n] = z[n * V + ids[n]!]! - lse[n]!;
+    const backward = forward(hostView(tf, x), N, V, out.view());
     return {
       value: out.tensor,
       gradFunc: (dy: Tensor | Tensor[], saved: Tensor[]) => {
         const grad = hostTensor(tf, saved[0]!.shape, 'float32');
-        const g = hostView(tf, dy as Tensor);
-        const zs = hostView(tf, saved[0]!);
-        const dz = grad.view();
-        for (let n = 0; n < N; n++) {
-          const o = n * V;
-          const gn = g[n]!;
-          const l = lse[n]!;
-          for (let v = 0; v < V; v++) dz[o + v] = -gn * fastExp(zs[o + v]! - l);
-          dz[o + ids[n]!]! += gn;
-        }
+        backward(hostView(tf, saved[0]!), hostView(tf, dy as Tensor), grad.view());
         return grad.tensor;
       },
     };
   });
   return f(logits);
+}
+
+/** log softmax(logits)[..., ids] with the fused kernel on cpu, wasm and webgpu; the stock ops elsewhere. */
+export function tokenLogProbs(tf: TFModule, logits: Tensor, ids: Int32Array, backend: string): Tensor {
+  if (backend === 'webgpu') return tokenLogProbsWgsl(tf, logits, ids);
+  if (backend !== 'cpu' && backend !== 'wasm') return stockTokenLogProbs(tf, logits, ids);
+  return hostRowKernel(tf, logits, (z, N, V, out) => {
+    const { lse } = rowStats(z, N, V);
+    for (let n = 0; n < N; n++) out[n] = z[n * V + ids[n]!]! - lse[n]!;
+    return (zs, g, dz) => {
+      for (let n = 0; n < N; n++) {
+        const o = n * V;
+        const gn = g[n]!;
+        const l = lse[n]!;
+        for (let v = 0; v < V; v++) dz[o + v] = -gn * fastExp(zs[o + v]! - l);
+        dz[o + ids[n]!]! += gn;
+      }
+    };
+  });
 }
 
 /** -sum_v p_v log p_v along the last axis of logits, by the stock ops ([..., V] log-probs materialized). */
@@ -95,14 +108,7 @@ export function stockTokenEntropy(tf: TFModule, logits: Tensor): Tensor {
  */
 export function tokenEntropy(tf: TFModule, logits: Tensor, backend: string): Tensor {
   if (backend !== 'cpu' && backend !== 'wasm') return stockTokenEntropy(tf, logits);
-  const V = logits.shape[logits.shape.length - 1]!;
-  const lead = logits.shape.slice(0, -1);
-  const N = lead.reduce((a, b) => a * b, 1);
-  const f = tf.customGrad((...args) => {
-    const x = args[0] as Tensor;
-    (args[1] as unknown as (ts: Tensor[]) => void)([x]);
-    const out = hostTensor(tf, lead, 'float32');
-    const z = hostView(tf, x);
+  return hostRowKernel(tf, logits, (z, N, V, out) => {
     const lse = new Float64Array(N);
     const H = new Float64Array(N);
     for (let n = 0; n < N; n++) {
@@ -119,30 +125,20 @@ export function tokenEntropy(tf: TFModule, logits: Tensor, backend: string): Ten
       }
       lse[n] = m + Math.log(s);
       H[n] = Math.log(s) - t / s;
+      out[n] = H[n]!;
     }
-    const o = out.view();
-    for (let n = 0; n < N; n++) o[n] = H[n]!;
-    return {
-      value: out.tensor,
-      gradFunc: (dy: Tensor | Tensor[], saved: Tensor[]) => {
-        const grad = hostTensor(tf, saved[0]!.shape, 'float32');
-        const g = hostView(tf, dy as Tensor);
-        const zs = hostView(tf, saved[0]!);
-        const dz = grad.view();
-        for (let n = 0; n < N; n++) {
-          const o = n * V;
-          const gn = g[n]!;
-          const l = lse[n]!;
-          const h = H[n]!;
-          for (let v = 0; v < V; v++) {
-            const lp = zs[o + v]! - l;
-            const p = fastExp(lp);
-            dz[o + v] = p === 0 ? 0 : -gn * p * (lp + h);
-          }
+    return (zs, g, dz) => {
+      for (let n = 0; n < N; n++) {
+        const o = n * V;
+        const gn = g[n]!;
+        const l = lse[n]!;
+        const h = H[n]!;
+        for (let v = 0; v < V; v++) {
+          const lp = zs[o + v]! - l;
+          const p = fastExp(lp);
+          dz[o + v] = p === 0 ? 0 : -gn * p * (lp + h);
         }
-        return grad.tensor;
-      },
+      }
     };
   });
-  return f(logits);
 }
