@@ -13,6 +13,7 @@
 import type { JsTemplate } from '../ops/define.js';
 import { opByName } from '../ops/index.js';
 import { bodyShape, type FusedBody } from './body.js';
+import { giveScratch, takeScratch } from './scratch-pool.js';
 
 /** Host arrays in, host arrays out (float64). */
 export type HostArray = ArrayLike<number>;
@@ -355,12 +356,12 @@ export function compileJsKernel(body: FusedBody, sizes: ReadonlyMap<string, numb
   const backward = makeBackward(bwdSrc);
   const forwardSaved = saved === undefined ? forward : makeForward(saved.forward);
   const backwardSaved = saved === undefined ? backward : makeBackward(saved.backward);
-  // The saved derivatives' arrays are reused once their backward pass has read them: a fresh
-  // multi-megabyte array per call costs its zeroing and, worse, garbage collections that made
-  // the kernel's time vary 3x between calls. Every element a backward pass reads is written by
-  // its forward pass (it reads only where the seed is nonzero, which the forward never skips).
+  // The saved derivatives' arrays are reused once their backward pass has read them (a bounded
+  // pool shared by all kernels, ./scratch-pool.ts): a fresh multi-megabyte array per call costs
+  // its zeroing and, worse, garbage collections that made the kernel's time vary 3x between
+  // calls. Every element a backward pass reads is written by its forward pass (it reads only
+  // where the seed is nonzero, which the forward never skips).
   const spaceSize = prod(space.map((d) => sizeOf(sizes, d)));
-  const pool: Jac[] = [];
   const released = new WeakSet<ForwardState>();
   return {
     outSize,
@@ -368,7 +369,7 @@ export function compileJsKernel(body: FusedBody, sizes: ReadonlyMap<string, numb
     savesGrad,
     forward: (leaves, out, saveGrad) => {
       if (saveGrad !== true || !savesGrad) return forward(leaves, F, G, lib, out, undefined);
-      const ja = pool.pop() ?? body.leaves.map((_, l) => (wanted.includes(l) ? new Float64Array(spaceSize) : null));
+      const ja = body.leaves.map((_, l) => (wanted.includes(l) ? takeScratch(spaceSize) : null));
       return forwardSaved(leaves, F, G, lib, out, ja);
     },
     backward: (leaves, st, dy, into) => {
@@ -376,7 +377,7 @@ export function compileJsKernel(body: FusedBody, sizes: ReadonlyMap<string, numb
       if (st.jac === undefined || released.has(st)) return backward(leaves, F, G, lib, st, dy, into);
       const g = backwardSaved(leaves, F, G, lib, st, dy, into);
       released.add(st);
-      if (pool.length < 2) pool.push(st.jac as Jac);
+      for (const a of st.jac) if (a !== null) giveScratch(a);
       return g;
     },
     source: { forward: fwdSrc, backward: bwdSrc, ...(saved !== undefined ? { saved } : {}) },

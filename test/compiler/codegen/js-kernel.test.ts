@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { optimize } from '../../../compiler/compile.js';
 import { bodyShape, parseBody, type FusedBody } from '../../../compiler/codegen/body.js';
 import { compileJsKernel } from '../../../compiler/codegen/js-kernel.js';
+import { giveScratch } from '../../../compiler/codegen/scratch-pool.js';
 import { runPipeline } from '../../../compiler/passes/index.js';
 import { stdlibPipelines } from '../../../runtime/cli/resolve-target.js';
 import { DEFAULT_DIM_SIZE } from '../../helpers/pipeline-batch.js';
@@ -156,6 +157,10 @@ describe('generated JS kernels', () => {
       const r = rng(4);
       const cot = Float64Array.from({ length: k.outSize }, () => r() - 0.5);
       const want = k.backward(xs, k.forward(xs), cot);
+      // The saved arrays come from a shared pool with stale contents: NaN-filled ones here, so a
+      // read of an element its forward pass did not write would show.
+      const n = bodyShape(body).dims.reduce((a, d) => a * sizesFor(body).get(d)!, 1);
+      for (let i = 0; i < 4; i++) giveScratch(new Float64Array(n).fill(NaN));
       const st = k.forward(xs, undefined, true);
       expect(st.jac !== undefined).toBe(k.savesGrad);
       const into = body.leaves.map((t, l) => (k.direct[l] ? new Float64Array(size(t.dims)).fill(NaN) : null));
