@@ -7,6 +7,7 @@
  * its pipeline cache key: every size, constant and op it bakes in is part of it. Types only: the
  * compiler does not load TF.js or its webgpu backend; the backend object is used as it comes.
  */
+import { KernelCache } from './kernel-cache.js';
 import type { Tensor, TF } from '../ops/define.js';
 import { compileWgslKernel, inputName, type WgslInput, type WgslKernel, type WgslProgram } from './wgsl-kernel.js';
 import type { FusedBody } from './body.js';
@@ -67,17 +68,11 @@ export function launchWgsl(tf: TF, p: WgslProgram, inputs: readonly Tensor[]): T
   return tf.engine().runKernel(WGSL_KERNEL_NAME, named, { program: p } as unknown as Record<string, never>) as Tensor;
 }
 
-const kernels = new Map<string, WgslKernel>();
+const kernels = new KernelCache<WgslKernel>();
 
 /** The programs of a body at these sizes (cached: the key holds the body, every size and which gradients). */
 export function wgslKernelFor(bodyText: string, body: FusedBody, sizes: ReadonlyMap<string, number>, needsGrad?: readonly boolean[]): WgslKernel {
-  const key = `${bodyText}|${[...sizes].sort(([a], [b]) => a.localeCompare(b)).map(([d, s]) => `${d}=${s}`).join(',')}|${needsGrad?.map(Number).join('') ?? ''}`;
-  let k = kernels.get(key);
-  if (k === undefined) {
-    k = compileWgslKernel(body, sizes, needsGrad);
-    kernels.set(key, k);
-  }
-  return k;
+  return kernels.get(bodyText, sizes, needsGrad, () => compileWgslKernel(body, sizes, needsGrad));
 }
 
 /**

@@ -5,6 +5,7 @@
  * webgpu (compiler/codegen/wgsl-lower.ts), each under a custom gradient derived from the same
  * body, and op by op through the ops' own lowerings elsewhere.
  */
+import { KernelCache } from '../codegen/kernel-cache.js';
 import { bodyShape, FUSED_BACKWARD, parseBody, TF_DTYPE, type FusedBody } from '../codegen/body.js';
 import { bodySizes, compileJsKernel, type ForwardState, type JsKernel } from '../codegen/js-kernel.js';
 import { hostTensor, hostView } from './host-memory.js';
@@ -23,17 +24,11 @@ function opOf(name: string): OpDef {
 /** Backends whose tensors live in host memory: the generated JS kernel runs on their data directly. */
 export const HOST_BACKENDS: readonly string[] = Object.freeze(['cpu', 'wasm']);
 
-const kernels = new Map<string, JsKernel>();
+const kernels = new KernelCache<JsKernel>();
 
 /** The compiled kernel of a body at these sizes (cached: the key holds the body and every size). */
 export function kernelFor(bodyText: string, body: FusedBody, sizes: ReadonlyMap<string, number>, needsGrad?: readonly boolean[]): JsKernel {
-  const key = `${bodyText}|${[...sizes].sort(([a], [b]) => a.localeCompare(b)).map(([d, s]) => `${d}=${s}`).join(',')}|${needsGrad?.map(Number).join('') ?? ''}`;
-  let k = kernels.get(key);
-  if (k === undefined) {
-    k = compileJsKernel(body, sizes, needsGrad);
-    kernels.set(key, k);
-  }
-  return k;
+  return kernels.get(bodyText, sizes, needsGrad, () => compileJsKernel(body, sizes, needsGrad));
 }
 
 /**
