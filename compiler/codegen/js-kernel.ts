@@ -60,6 +60,15 @@ export interface JsKernel {
    * multiply per element instead of a second evaluation of the body (exps, logs...).
    */
   readonly savesGrad: boolean;
+  /**
+   * For a body with reductions, what follows the loop over the iteration space, for kernels of
+   * other targets that run that loop themselves (compiler/codegen/wasm-kernel.ts): from the first
+   * reduction's sums `s1` and weights `c1`, its results, the second reduction and the result's
+   * store into `out`; the state is the forward pass's, without saved gradients.
+   */
+  readonly finish: (leaves: readonly HostArray[], out: WritableArray | undefined, s1: Float64Array, c1: Float64Array) => ForwardState;
+  /** For a body with reductions: the adjoint coming back to each output of the first reduction, from the result's adjoint `dy`. */
+  readonly seedD1: (leaves: readonly HostArray[], st: ForwardState, dy: HostArray) => ArrayLike<number>;
   /** The generated source, for inspection and debugging (`saved`: the forward-saved variants, when `savesGrad`). */
   readonly source: { readonly forward: string; readonly backward: string; readonly saved?: { readonly forward: string; readonly backward: string } };
 }
@@ -262,25 +271,32 @@ export function compileJsKernel(body: FusedBody, sizes: ReadonlyMap<string, numb
         ]
       : [`{ const o = ${o}, w = ${wExpr}; if (w !== 0) { s1[o] += ${val(x0)} * w; c1[o] += w; } }`];
     fwd.push(...loops(space, sizes, skipMasked([...leafLoads, ...elementLines, ...acc, ...extra])));
-    fwd.push(`for (let o = 0; o < ${o1Size}; o++) r1[o] = ${finalize(red1.op, 's1[o]', 'c1[o]')};`);
+    fwd.push(...finishLines(jac));
+    return fwd.join('\n');
+  };
+  // After the first reduction's sums `s1` and weights `c1`: its results, the second reduction,
+  // the result's store (shared by the JS forward and `finish`, which other targets' loops call).
+  const finishLines = (jac: string): string[] => {
+    if (red1 === null) return [];
+    const fin = [`for (let o = 0; o < ${o1Size}; o++) r1[o] = ${finalize(red1.op, 's1[o]', 'c1[o]')};`];
     if (red2 === null) {
-      fwd.push(`if (O !== undefined) for (let o = 0; o < ${o1Size}; o++) O[o] = r1[o];`);
-      fwd.push(`return { out: r1, acc: [{ s: s1, c: c1, r: r1 }]${jac} };`);
-      return fwd.join('\n');
+      fin.push(`if (O !== undefined) for (let o = 0; o < ${o1Size}; o++) O[o] = r1[o];`);
+      fin.push(`return { out: r1, acc: [{ s: s1, c: c1, r: r1 }]${jac} };`);
+      return fin;
     }
     const w2 = red2.attrs['where'] === true ? red2.args[1]! : null;
     const space1 = red1.type.dims;
     const w2Load = w2 === null ? '1' : `L${-w2 - 1}[${offsetExpr(body.leaves[-w2 - 1]!.dims, space1, sizes)}]`;
-    fwd.push(`const s2 = new Float64Array(${outSize}), c2 = new Float64Array(${outSize}), r2 = new Float64Array(${outSize});`);
-    fwd.push(...loops(space1, sizes, [
+    fin.push(`const s2 = new Float64Array(${outSize}), c2 = new Float64Array(${outSize}), r2 = new Float64Array(${outSize});`);
+    fin.push(...loops(space1, sizes, [
       `const o1 = ${offsetExpr(space1, space1, sizes)}, o = ${offsetExpr(red2.type.dims, space1, sizes)}, w = ${w2Load};`,
       'if (w !== 0) s2[o] += r1[o1] * w;',
       'c2[o] += w;',
     ]));
-    fwd.push(`for (let o = 0; o < ${outSize}; o++) r2[o] = ${finalize(red2.op, 's2[o]', 'c2[o]')};`);
-    fwd.push(`if (O !== undefined) for (let o = 0; o < ${outSize}; o++) O[o] = r2[o];`);
-    fwd.push(`return { out: r2, acc: [{ s: s1, c: c1, r: r1 }, { s: s2, c: c2, r: r2 }]${jac} };`);
-    return fwd.join('\n');
+    fin.push(`for (let o = 0; o < ${outSize}; o++) r2[o] = ${finalize(red2.op, 's2[o]', 'c2[o]')};`);
+    fin.push(`if (O !== undefined) for (let o = 0; o < ${outSize}; o++) O[o] = r2[o];`);
+    fin.push(`return { out: r2, acc: [{ s: s1, c: c1, r: r1 }, { s: s2, c: c2, r: r2 }]${jac} };`);
+    return fin;
   };
 
   // ---- backward
@@ -303,6 +319,8 @@ export function compileJsKernel(body: FusedBody, sizes: ReadonlyMap<string, numb
       seed.push(w1 < 0 ? addLeaf(-w1 - 1, body.leaves[-w1 - 1]!.dims, space, dw) : `${adj(w1)} += ${dw};`);
     }
   }
+  // The adjoint coming back to each output of the first reduction (`d1`).
+  const d1Lines: string[] = [];
   if (red2 !== null) {
     const w2 = red2.attrs['where'] === true ? red2.args[1]! : null;
     const space1 = red1!.type.dims;
@@ -315,11 +333,11 @@ export function compileJsKernel(body: FusedBody, sizes: ReadonlyMap<string, numb
       const dw = red2.op === 'sum' ? '(w !== 0 ? g * st.acc[0].r[o1] : 0)' : red2.op === 'mean' ? '(c !== 0 ? g * ((w !== 0 ? st.acc[0].r[o1] : 0) - st.acc[1].r[o]) / c : 0)' : 'g';
       inner.push(`gL${-w2 - 1}[${w2Off}] += ${dw};`);
     }
-    bwd.push(`const d1 = new Float64Array(${o1Size});`);
-    bwd.push(...loops(space1, sizes, inner));
+    d1Lines.push(`const d1 = new Float64Array(${o1Size});`, ...loops(space1, sizes, inner));
   } else if (red1 !== null) {
-    bwd.push('const d1 = dy;');
+    d1Lines.push('const d1 = dy;');
   }
+  bwd.push(...d1Lines);
   const prologue = [...bwd];
   const guarded = w1 !== null && w1 < 0 && !liveArg(w1) ? skipMasked([...leafLoads, ...elementLines, ...adjDecl.filter((l) => l.startsWith('let a')), ...seed.filter((l) => l !== ''), ...sweep]) : null;
   bwd.push(...loops(space, sizes, guarded === null
@@ -353,6 +371,9 @@ export function compileJsKernel(body: FusedBody, sizes: ReadonlyMap<string, numb
   const makeForward = (src: string): Forward => new Function('L', 'F', 'G', 'LIB', 'O', 'JA', src) as Forward;
   const makeBackward = (src: string): Backward => new Function('L', 'F', 'G', 'LIB', 'st', 'dy', 'I', src) as Backward;
   const forward = makeForward(fwdSrc);
+  const leafHeader = body.leaves.map((_, l) => `const L${l} = L[${l}];`);
+  const finish = new Function('L', 'O', 's1', 'c1', [...leafHeader, `const r1 = new Float64Array(${o1Size});`, ...finishLines('')].join('\n')) as JsKernel['finish'];
+  const seedD1 = new Function('L', 'st', 'dy', [...leafHeader, ...d1Lines, 'return d1;'].join('\n')) as JsKernel['seedD1'];
   const backward = makeBackward(bwdSrc);
   const forwardSaved = saved === undefined ? forward : makeForward(saved.forward);
   const backwardSaved = saved === undefined ? backward : makeBackward(saved.backward);
@@ -381,6 +402,8 @@ export function compileJsKernel(body: FusedBody, sizes: ReadonlyMap<string, numb
       return g;
     },
     source: { forward: fwdSrc, backward: bwdSrc, ...(saved !== undefined ? { saved } : {}) },
+    finish,
+    seedD1,
   };
 }
 

@@ -8,7 +8,8 @@
 import { KernelCache } from '../codegen/kernel-cache.js';
 import { bodyShape, FUSED_BACKWARD, parseBody, TF_DTYPE, type FusedBody } from '../codegen/body.js';
 import { bodySizes, compileJsKernel, type ForwardState, type JsKernel } from '../codegen/js-kernel.js';
-import { hostTensor, hostView } from './host-memory.js';
+import { heapOffset, hostTensor, hostView, wasmHeap } from './host-memory.js';
+import { compileWasmKernel, type WasmKernel } from '../codegen/wasm-kernel.js';
 import { wgslUnsupported } from '../codegen/wgsl-kernel.js';
 import { lowerFusedWgsl, wgslKernelFor } from '../codegen/wgsl-lower.js';
 import { sameType, type TensorType, type Type } from '../types.js';
@@ -25,6 +26,8 @@ function opOf(name: string): OpDef {
 export const HOST_BACKENDS: readonly string[] = Object.freeze(['cpu', 'wasm']);
 
 const kernels = new KernelCache<JsKernel>();
+/** The WebAssembly kernels of the wasm backend, beside the JS ones (null: the body is not covered there). */
+const wasmKernels = new KernelCache<WasmKernel | null>();
 
 /** The compiled kernel of a body at these sizes (cached: the key holds the body and every size). */
 export function kernelFor(bodyText: string, body: FusedBody, sizes: ReadonlyMap<string, number>, needsGrad?: readonly boolean[]): JsKernel {
@@ -62,9 +65,21 @@ function lowerFused(tf: TF, xs: readonly Tensor[], attrs: Readonly<Record<string
     return z.tensor;
   };
   const store = (data: ArrayLike<number>, shape: readonly number[]): Tensor => tf.tensor(Float32Array.from(data), [...shape], 'float32');
+  // On the wasm backend, the generated WebAssembly kernel where it covers the body (compiler/codegen/wasm-kernel.ts).
+  const heap = ctx.backend === 'wasm' ? wasmHeap(tf) : null;
+  const wk = heap === null ? null : wasmKernels.get(text, sizes, ctx.needsGrad, () => compileWasmKernel(body, sizes, kernel, ctx.needsGrad));
+  const offsets = (ts: readonly Tensor[]): number[] | null => {
+    const ps = ts.map((t) => heapOffset(tf, t, heap!));
+    return ps.every((p) => p !== null) ? (ps as number[]) : null;
+  };
   // Allocate first, then take the views (the wasm heap may move on allocation).
   const run = (ins: readonly Tensor[], saveGrad: boolean): { value: Tensor; st: ForwardState } => {
     const value = hostTensor(tf, ctx.outShape, TF_DTYPE[root.dtype]);
+    const at = wk === null ? null : offsets([...ins, value.tensor]);
+    if (wk !== null && at !== null) {
+      const views = () => ({ leaves: ins.map((t) => hostView(tf, t)), out: value.view() });
+      return { value: value.tensor, st: wk.forward(heap!, at.slice(0, ins.length), at[ins.length]!, views, saveGrad) };
+    }
     return { value: value.tensor, st: kernel.forward(ins.map((t) => hostView(tf, t)), value.view(), saveGrad) };
   };
   // The inputs a gradient reaches; the others (masks, advantages, reference log-probs...) are
@@ -82,6 +97,14 @@ function lowerFused(tf: TF, xs: readonly Tensor[], attrs: Readonly<Record<string
       value,
       gradFunc: (dy: Tensor | Tensor[], saved: Tensor[]) => asKernel(tf, FUSED_BACKWARD, [...saved, dy as Tensor], () => {
         const outs = saved.map((t, l) => (kernel.direct[l] ? hostTensor(tf, t.shape, 'float32') : null));
+        if (wk !== null) {
+          const at = offsets([...saved, dy as Tensor]);
+          const into = outs.map((o) => (o === null ? -1 : heapOffset(tf, o.tensor, heap!) ?? -1));
+          const views = () => ({ leaves: saved.map((t) => hostView(tf, t)), dy: hostView(tf, dy as Tensor) });
+          if (at !== null && wanted.every((l) => into[l] !== -1) && wk.backward(heap!, at.slice(0, saved.length), st, at[saved.length]!, into, views)) {
+            return wanted.map((l) => outs[l]!.tensor);
+          }
+        }
         const g = kernel.backward(saved.map((t) => hostView(tf, t)), st, hostView(tf, dy as Tensor), outs.map((o) => o?.view() ?? null));
         return wanted.map((l) => outs[l]?.tensor ?? (g[l] === null ? zeros(saved[l]!.shape) : store(g[l]!, saved[l]!.shape)));
       }),

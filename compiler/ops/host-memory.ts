@@ -8,6 +8,7 @@
  * the views (`hostView`), and use them before anything else allocates. Elsewhere, and for a
  * tensor another backend holds, the views fall back to `dataSync` (a copy).
  */
+import type { WasmHeap } from '../codegen/wasm-kernel.js';
 import type { Tensor, TF } from './define.js';
 
 type Dtype = 'float32' | 'int32' | 'bool';
@@ -73,4 +74,28 @@ export function hostTensor(tf: TF, shape: readonly number[], dtype: Dtype): Host
     return { tensor, view: () => data };
   }
   throw new Error('internal: hostTensor is for the cpu and wasm backends');
+}
+
+/** The TF.js wasm backend's heap, for generated WebAssembly kernels (null on other backends). */
+export function wasmHeap(tf: TF): WasmHeap | null {
+  const m = (engine(tf).backend as { wasm?: { asm?: { memory?: unknown }; _malloc?: (n: number) => number; _free?: (p: number) => void } }).wasm;
+  const memory = m?.asm?.memory;
+  if (!(memory instanceof WebAssembly.Memory) || typeof m?._malloc !== 'function' || typeof m._free !== 'function') return null;
+  const malloc = m._malloc;
+  const free = m._free;
+  return {
+    memory,
+    malloc: (bytes) => {
+      const p = malloc(bytes);
+      if (p === 0) throw new Error(`the wasm heap could not allocate ${bytes} bytes`);
+      return p;
+    },
+    free: (p) => free(p),
+  };
+}
+
+/** The byte offset of a tensor's data in `heap` (null when it is not there: another backend's tensor). */
+export function heapOffset(tf: TF, t: Tensor, heap: WasmHeap): number | null {
+  const v = hostView(tf, t) as View;
+  return v.buffer === heap.memory.buffer ? v.byteOffset : null;
 }
