@@ -179,6 +179,30 @@ function kindOf(e: Expr): Kind {
   }
 }
 
+/**
+ * Whether `e` is +-0 wherever the adjoint named `adj` is +-0, whatever the other values (NaN and
+ * infinities included): the adjoint itself, negated, scaled by a finite literal, or a choice
+ * between such and the literal 0.
+ */
+function zeroPreserving(e: Expr, adj: string): boolean {
+  switch (e.k) {
+    case 'id':
+      return e.name === adj;
+    case 'num':
+      return e.v === 0;
+    case 'neg':
+      return zeroPreserving(e.a, adj);
+    case 'cond':
+      return zeroPreserving(e.a, adj) && zeroPreserving(e.b, adj);
+    case 'bin':
+      if (e.op === '*') return (zeroPreserving(e.a, adj) && e.b.k === 'num' && Number.isFinite(e.b.v)) || (zeroPreserving(e.b, adj) && e.a.k === 'num' && Number.isFinite(e.a.v));
+      if (e.op === '/') return zeroPreserving(e.a, adj) && e.b.k === 'num' && e.b.v !== 0 && Number.isFinite(e.b.v);
+      return false;
+    default:
+      return false;
+  }
+}
+
 function check(e: Expr): Expr {
   if (kindOf(e) !== 'num') throw new Unsupported('a boolean value');
   return e;
@@ -434,22 +458,30 @@ export function compileWasmKernel(body: FusedBody, sizes: ReadonlyMap<string, nu
         }
       }
       if (save) {
-        for (let j = 0; j <= elementRoot; j++) if (liveNode[j]) f.f64x2(0).set(adj[j]!);
-        for (const l of wanted) f.f64x2(0).set(q[l]!);
+        // A target's first contribution sets it; an adjoint that receives none is 0, and its node sends nothing.
+        const assigned = new Set<number>();
         const add = (to: number, e: Expr | 'one', guard: number | null): void => {
           const target = to < 0 ? q[-to - 1]! : adj[to]!;
-          f.get(target);
+          const first = !assigned.has(to);
+          assigned.add(to);
+          if (!first) f.get(target);
           if (e === 'one') f.f64x2(1);
           else em.emit(e);
           if (guard !== null) f.f64x2(0).get(guard).op('v128.bitselect');
-          f.op('f64x2.add').set(target);
+          if (!first) f.op('f64x2.add');
+          f.set(target);
         };
         add(x0, 'one', null);
         for (const s of sweep!) {
-          // JS: if (a_k !== 0) { ... }: each part counts only where the adjoint is nonzero.
-          f.get(adj[s.k]!).f64x2(0).op('f64x2.ne').set(cond);
-          for (const p of s.parts) add(p.to, p.e, cond);
+          if (!assigned.has(s.k)) continue;
+          // JS: if (a_k !== 0) { ... }: a part counts only where the adjoint is nonzero. A part that
+          // is itself 0 where the adjoint is (up to its sign, which the stored gradient's + 0
+          // drops) needs no test; one that multiplies the adjoint by a value (0 * Infinity) does.
+          const guarded = s.parts.some((p) => !zeroPreserving(p.e, `a${s.k}`));
+          if (guarded) f.get(adj[s.k]!).f64x2(0).op('f64x2.ne').set(cond);
+          for (const p of s.parts) add(p.to, p.e, guarded && !zeroPreserving(p.e, `a${s.k}`) ? cond : null);
         }
+        for (const l of wanted) if (!assigned.has(-l - 1)) f.f64x2(0).set(q[l]!);
         for (const l of wanted) {
           f.get(jacBase[wanted.indexOf(l)]!).get(idx[k - 1]!).i32(3).op('i32.shl').op('i32.add').get(q[l]!);
           if (tail) f.storeLane('v128.store64_lane', 0);

@@ -17,6 +17,7 @@ import { stdlibPipelines } from '../../../runtime/cli/resolve-target.js';
 import { DEFAULT_DIM_SIZE } from '../../helpers/pipeline-batch.js';
 import { rng } from '../../helpers/random-batch.js';
 import { stdlibPipeline } from '../../helpers/stdlib-harness.js';
+import type { TensorType } from '../../../compiler/types.js';
 
 /** Every fused body of every stdlib pipeline, specialized to its defaults. */
 function bodies(): { name: string; body: FusedBody }[] {
@@ -92,6 +93,7 @@ function copyIn(heap: WasmHeap, a: Float32Array): number {
 }
 
 const all = bodies();
+const f32 = (dims: string[]): TensorType => ({ kind: 'tensor', dtype: 'f32', dims, mask: null, covers: null });
 const LOSSES = ['grpo', 'dapo', 'gspo', 'dpo'];
 
 describe('generated WebAssembly kernels', () => {
@@ -107,7 +109,7 @@ describe('generated WebAssembly kernels', () => {
   });
 
   it('say why a body is not covered', () => {
-    const body: FusedBody = { leaves: [{ kind: 'tensor', dtype: 'f32', dims: ['T'] }], nodes: [{ op: 'log', args: [-1], attrs: {}, type: { kind: 'tensor', dtype: 'f32', dims: ['T'] } }] };
+    const body: FusedBody = { leaves: [f32(['T'])], nodes: [{ op: 'log', args: [-1], attrs: {}, type: f32(['T']) }] };
     expect(wasmUnsupported(body, new Map([['T', 3]]))).toMatch(/Math\.log/);
   });
 
@@ -170,8 +172,7 @@ describe('generated WebAssembly kernels', () => {
   it('compute e^x within 2 ulp of Math.exp over the whole range, and exactly at its edges', () => {
     // exp, then a sum over a dim of one element (the one-element tail): the sums hold e^x in float64.
     const N = 20000;
-    const t = (dims: string[]) => ({ kind: 'tensor' as const, dtype: 'f32' as const, dims });
-    const body: FusedBody = { leaves: [t(['B', 'T'])], nodes: [{ op: 'exp', args: [-1], attrs: {}, type: t(['B', 'T']) }, { op: 'sum', args: [0], attrs: { over: ['T'] }, type: t(['B']) }] };
+    const body: FusedBody = { leaves: [f32(['B', 'T'])], nodes: [{ op: 'exp', args: [-1], attrs: {}, type: f32(['B', 'T']) }, { op: 'sum', args: [0], attrs: { over: ['T'] }, type: f32(['B']) }] };
     const sizes = new Map([['B', N], ['T', 1]]);
     const js = compileJsKernel(body, sizes, [false]);
     const wk = compileWasmKernel(body, sizes, js, [false])!;
