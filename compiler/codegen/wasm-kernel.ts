@@ -300,6 +300,30 @@ function i64x2(v: bigint): Uint8Array {
   return new Uint8Array(new BigInt64Array([BigInt.asIntN(64, v), BigInt.asIntN(64, v)]).buffer);
 }
 
+/**
+ * The saved derivative of each wanted leaf when it is a number independent of the element (every
+ * path from the reduced value to the leaf goes through parts that pass the adjoint on unchanged
+ * or negated), else null.
+ */
+function constantJacobian(x0: number, sweep: readonly { k: number; parts: readonly { to: number; e: Expr }[] }[], wanted: readonly number[]): number[] | null {
+  const coef = new Map<number, number | null>([[x0, 1]]);
+  const add = (to: number, c: number | null): void => {
+    const old = coef.get(to);
+    coef.set(to, old === undefined ? c : old === null || c === null ? null : old + c);
+  };
+  for (const s of sweep) {
+    const c = coef.get(s.k);
+    if (c === undefined) continue;
+    for (const p of s.parts) {
+      const e = p.e;
+      const self = (x: Expr): boolean => x.k === 'id' && x.name === `a${s.k}`;
+      add(p.to, c === null ? null : self(e) ? c : e.k === 'neg' && self(e.a) ? -c : null);
+    }
+  }
+  const out = wanted.map((l) => coef.get(-l - 1));
+  return out.every((c) => typeof c === 'number') ? (out as number[]) : null;
+}
+
 /** Lane masks: both lanes, and the first only (a tail of one element). */
 const LANES = { pair: new Uint8Array(16).fill(0xff), first: Uint8Array.from({ length: 16 }, (_, i) => (i < 8 ? 0xff : 0)) };
 
@@ -362,6 +386,10 @@ export function compileWasmKernel(body: FusedBody, sizes: ReadonlyMap<string, nu
     }
   }
   const savedHere = saves && sweep !== null;
+  // Where the saved derivative is one number everywhere (the reduced value is a leaf, or a leaf
+  // through adds, subtracts and negations: d(logp - old_logp)/d logp = 1), nothing is saved and
+  // the backward pass multiplies by that number.
+  const constJac = savedHere ? constantJacobian(x0, sweep!, wanted) : null;
 
   // ---- the forward function: (leaf pointers..., out, s1, c1, jac pointers of wanted leaves...)
   const makeForward = (save: boolean): FnBuilder => {
@@ -602,8 +630,10 @@ export function compileWasmKernel(body: FusedBody, sizes: ReadonlyMap<string, nu
       f.get(s).f64x2(0).op('f64x2.ne').set(m);
       wanted.forEach((_, wi) => {
         f.get(P.grad(wi)).get(flat).get(i).op('i32.add').i32(2).op('i32.shl').op('i32.add');
-        f.get(s).get(P.jac(wi)).get(flat).get(i).op('i32.add').i32(3).op('i32.shl').op('i32.add');
-        f.mem(tail ? 'v128.load64_zero' : 'v128.load').op('f64x2.mul').f64x2(0).op('f64x2.add');
+        f.get(s);
+        if (constJac !== null) f.f64x2(constJac[wi]!);
+        else f.get(P.jac(wi)).get(flat).get(i).op('i32.add').i32(3).op('i32.shl').op('i32.add').mem(tail ? 'v128.load64_zero' : 'v128.load');
+        f.op('f64x2.mul').f64x2(0).op('f64x2.add');
         f.f64x2(0).get(m).op('v128.bitselect').op('f32x4.demote_f64x2_zero');
         if (tail) f.storeLane('v128.store32_lane', 0);
         else f.storeLane('v128.store64_lane', 0);
@@ -655,7 +685,7 @@ export function compileWasmKernel(body: FusedBody, sizes: ReadonlyMap<string, nu
   };
 
   const fns = [{ name: 'forward', fn: makeForward(false) }];
-  if (savedHere) fns.push({ name: 'forward_saved', fn: makeForward(true) }, { name: 'backward_saved', fn: makeBackward() });
+  if (savedHere) fns.push({ name: 'forward_saved', fn: constJac !== null ? makeForward(false) : makeForward(true) }, { name: 'backward_saved', fn: makeBackward() });
   const binary = assemble(fns);
   const module = new WebAssembly.Module(binary);
   const instances = new WeakMap<WebAssembly.Memory, Record<string, (...xs: number[]) => void>>();
@@ -680,7 +710,7 @@ export function compileWasmKernel(body: FusedBody, sizes: ReadonlyMap<string, nu
     forward(heap, leaves, out, views, saveGrad) {
       const save = saveGrad && savedHere;
       const acc = red1 === null ? 0 : heap.malloc(16 * Math.max(o1Size, 1));
-      const jac = save ? wanted.map(() => heap.malloc(8 * spaceSize)) : [];
+      const jac = save && constJac === null ? wanted.map(() => heap.malloc(8 * spaceSize)) : [];
       try {
         exportsFor(heap)[save ? 'forward_saved' : 'forward']!(...leaves, out, acc, acc + 8 * o1Size, ...jac);
       } catch (e) {
@@ -698,7 +728,7 @@ export function compileWasmKernel(body: FusedBody, sizes: ReadonlyMap<string, nu
         st = js.finish(v.leaves, v.out, s1, c1);
       }
       if (!save) return st;
-      const heapJac = body.leaves.map((_, l) => (wanted.includes(l) ? jac[wanted.indexOf(l)]! : -1));
+      const heapJac = body.leaves.map((_, l) => (wanted.includes(l) && constJac === null ? jac[wanted.indexOf(l)]! : -1));
       const saved: HeapState = { ...st, heapJac };
       unread.register(saved, { heap, ptrs: jac }, saved);
       return saved;
@@ -709,7 +739,7 @@ export function compileWasmKernel(body: FusedBody, sizes: ReadonlyMap<string, nu
       if (hj === undefined || released.has(st)) return false;
       unread.unregister(st);
       released.add(st);
-      const jac = wanted.map((l) => hj[l]!);
+      const jac = constJac !== null ? wanted.map(() => 0) : wanted.map((l) => hj[l]!);
       let d1c1 = 0;
       try {
         if (red1 !== null) {
@@ -726,7 +756,7 @@ export function compileWasmKernel(body: FusedBody, sizes: ReadonlyMap<string, nu
         exportsFor(heap)['backward_saved']!(...jac, ...wanted.map((l) => into[l]!), ...args);
       } finally {
         if (d1c1 !== 0) heap.free(d1c1);
-        for (const p of jac) heap.free(p);
+        if (constJac === null) for (const p of jac) heap.free(p);
       }
       return true;
     },
