@@ -1,14 +1,14 @@
 /**
  * `fused`: a region of elementwise ops with its trailing reductions, made by the `fuse` pass.
  * Its body (attr `body`, see compiler/codegen/body.ts) is typed by the ops it holds, evaluated
- * by a generated kernel on the host-memory backends (cpu, wasm) and by generated WGSL programs on
- * webgpu (compiler/codegen/wgsl-lower.ts), each under a custom gradient derived from the same
- * body, and op by op through the ops' own lowerings elsewhere.
+ * by a generated kernel on the host-memory backends (cpu, wasm; ./host-memory.ts) and by
+ * generated WGSL programs on webgpu (compiler/codegen/wgsl-lower.ts), each under a custom
+ * gradient derived from the same body, and op by op through the ops' own lowerings elsewhere.
  */
 import { KernelCache } from '../codegen/kernel-cache.js';
 import { bodyShape, FUSED_BACKWARD, parseBody, TF_DTYPE, type FusedBody } from '../codegen/body.js';
 import { bodySizes, compileJsKernel, type ForwardState, type JsKernel } from '../codegen/js-kernel.js';
-import { heapOffset, hostTensor, hostView, wasmHeap } from './host-memory.js';
+import { asKernel, heapOffset, HOST_BACKENDS, hostTensor, hostView, wasmHeap } from './host-memory.js';
 import { compileWasmKernel, type WasmKernel } from '../codegen/wasm-kernel.js';
 import { wgslUnsupported } from '../codegen/wgsl-kernel.js';
 import { lowerFusedWgsl, wgslKernelFor } from '../codegen/wgsl-lower.js';
@@ -22,9 +22,6 @@ function opOf(name: string): OpDef {
   return op;
 }
 
-/** Backends whose tensors live in host memory: the generated JS kernel runs on their data directly. */
-export const HOST_BACKENDS: readonly string[] = Object.freeze(['cpu', 'wasm']);
-
 const kernels = new KernelCache<JsKernel>();
 /** The WebAssembly kernels of the wasm backend, beside the JS ones (null: the body is not covered there). */
 const wasmKernels = new KernelCache<WasmKernel | null>();
@@ -32,19 +29,6 @@ const wasmKernels = new KernelCache<WasmKernel | null>();
 /** The compiled kernel of a body at these sizes (cached: the key holds the body and every size). */
 export function kernelFor(bodyText: string, body: FusedBody, sizes: ReadonlyMap<string, number>, needsGrad?: readonly boolean[]): JsKernel {
   return kernels.get(bodyText, sizes, needsGrad, () => compileJsKernel(body, sizes, needsGrad));
-}
-
-/**
- * Run host code that makes tensors as one TF.js kernel named `name`: the generated backward runs
- * in JS on the tensors' memory, launching no TF.js kernel of its own, so without this a profile
- * would not show where the gradient's time goes.
- */
-function asKernel(tf: TF, name: string, inputs: readonly Tensor[], f: () => Tensor[]): Tensor[] {
-  const engine = tf.engine() as unknown as { runKernelFunc(p: { forwardFunc: () => Tensor[]; inputs: Record<string, Tensor> }): Tensor | Tensor[] };
-  return tf.tidy(name, () => {
-    const out = engine.runKernelFunc({ forwardFunc: f, inputs: Object.fromEntries(inputs.map((t, k) => [String(k), t])) });
-    return Array.isArray(out) ? out : [out];
-  });
 }
 
 function lowerFused(tf: TF, xs: readonly Tensor[], attrs: Readonly<Record<string, unknown>>, ctx: LowerCtx): Tensor {

@@ -11,6 +11,12 @@
 import type { WasmHeap } from '../codegen/wasm-kernel.js';
 import type { Tensor, TF } from './define.js';
 
+/**
+ * Backends whose tensors live in host memory: the generated JS kernel runs on their data
+ * directly, and an optimized plan's small steps read them cheaply (runtime/exec/host-steps.ts).
+ */
+export const HOST_BACKENDS: readonly string[] = Object.freeze(['cpu', 'wasm']);
+
 type Dtype = 'float32' | 'int32' | 'bool';
 type View = Float32Array | Int32Array | Uint8Array;
 interface TensorInfo {
@@ -98,4 +104,17 @@ export function wasmHeap(tf: TF): WasmHeap | null {
 export function heapOffset(tf: TF, t: Tensor, heap: WasmHeap): number | null {
   const v = hostView(tf, t) as View;
   return v.buffer === heap.memory.buffer ? v.byteOffset : null;
+}
+
+/**
+ * Run host code that makes tensors as one TF.js kernel named `name`: the generated backward (and
+ * a plan's host steps, runtime/exec/host-steps.ts) runs in JS on host memory, launching no TF.js
+ * kernel of its own, so without this a profile would not show where its time goes.
+ */
+export function asKernel(tf: TF, name: string, inputs: readonly Tensor[], f: () => Tensor[]): Tensor[] {
+  const engine = tf.engine() as unknown as { runKernelFunc(p: { forwardFunc: () => Tensor[]; inputs: Record<string, Tensor> }): Tensor | Tensor[] };
+  return tf.tidy(name, () => {
+    const out = engine.runKernelFunc({ forwardFunc: f, inputs: Object.fromEntries(inputs.map((t, k) => [String(k), t])) });
+    return Array.isArray(out) ? out : [out];
+  });
 }

@@ -8,6 +8,7 @@ import { STAGES } from '../../compiler/check/inputs.js';
 import type { TFModule } from '../backends/tf.js';
 import type { HostTensor } from '../batch/read.js';
 import { runPlan, type RunEnv } from '../exec/executor.js';
+import { uploadHost } from '../exec/host-steps.js';
 import { buildPlan, type PlanStep } from '../exec/plan.js';
 import type { ValidBatch } from './validate.js';
 
@@ -40,14 +41,6 @@ export interface EvaluateOptions {
   readonly onRun?: (ms: number) => void;
 }
 
-/** Upload a host tensor from a typed array of the node's dtype (never through a JS array). */
-export function uploadHost(tf: TFModule, t: HostTensor, dtype: 'float32' | 'int32' | 'bool'): Tensor {
-  const shape = [...t.shape];
-  if (dtype === 'float32') return tf.tensor(Float32Array.from(t.data), shape, dtype);
-  if (dtype === 'int32') return tf.tensor(Int32Array.from(t.data), shape, dtype);
-  return tf.tensor(Uint8Array.from(t.data, (v) => (v !== 0 ? 1 : 0)), shape, dtype);
-}
-
 /** Upload every fed entry of a validated batch, as its node's dtype. */
 export function uploadFeeds(tf: TFModule, vb: ValidBatch): Map<string, Tensor> {
   const feeds = new Map<string, Tensor>();
@@ -67,7 +60,7 @@ export async function evaluate(tf: TFModule, backend: string, vb: ValidBatch, gr
     kept = compute(tf, backend, vb, grad, feeds);
     if (opts.repeat !== undefined && opts.repeat > 0) {
       // Timed runs compute the loss and the requested gradients only, not every binding.
-      const lossOnly: ValidBatch = vb.plan.outputs.has('loss') ? { ...vb, plan: buildPlan(g, [...vb.plan.fed.keys()], ['loss']) } : vb;
+      const lossOnly: ValidBatch = vb.plan.outputs.has('loss') ? { ...vb, plan: buildPlan(g, [...vb.plan.fed.keys()], ['loss'], { hostSmall: vb.plan.hostSmall }) } : vb;
       const times: number[] = [];
       for (let i = 0; i < opts.repeat; i++) {
         const t0 = performance.now();

@@ -2,6 +2,8 @@
  * `rlp eval --profile`: where a loss spends its time. One warm-up run, then one profiled run of
  * the loss and the requested gradients (not the other bindings); every TF.js kernel is attributed to the plan step that
  * launched it (or to the backward pass), with its time and the bytes it wrote, slowest first.
+ * Host steps (runtime/exec/host-steps.ts) launch none: each run of them is one `HostSteps`
+ * kernel, attributed to its first step, whose bytes are the values it uploads.
  */
 import { lineCol } from '../../grammar/source.js';
 import type { Tensor } from '../../compiler/ops/define.js';
@@ -44,7 +46,7 @@ interface ProfileEngine {
 /** Profile the loss (and gradients) of a validated batch on the current backend. */
 export async function profileEval(tf: TFModule, backend: string, all: ValidBatch, grad: readonly string[]): Promise<Profile> {
   // What a training step computes: the loss and its gradients, not every binding.
-  const vb: ValidBatch = all.plan.outputs.has('loss') ? { ...all, plan: buildPlan(all.plan.graph, [...all.plan.fed.keys()], ['loss']) } : all;
+  const vb: ValidBatch = all.plan.outputs.has('loss') ? { ...all, plan: buildPlan(all.plan.graph, [...all.plan.fed.keys()], ['loss'], { hostSmall: all.plan.hostSmall }) } : all;
   const feeds = uploadFeeds(tf, vb);
   try {
     disposeOutputs(tf, compute(tf, backend, vb, grad, feeds), feeds);

@@ -7,6 +7,7 @@ import type { LowerEnv, Tensor } from '../../compiler/ops/define.js';
 import type { DType } from '../../compiler/types.js';
 import { castTo } from '../backends/fixes.js';
 import type { TFModule } from '../backends/tf.js';
+import { HostSteps } from './host-steps.js';
 import type { Plan, PlanStep } from './plan.js';
 
 /** A step that failed at run time, with the IR node (and so the source spans) it came from. */
@@ -55,7 +56,8 @@ export function shapeOf(dims: readonly string[], sizes: ReadonlyMap<string, numb
 
 /**
  * Run a plan; returns every computed value by node id. Call inside `tf.tidy` (or dispose the
- * values): intermediate tensors are not disposed here, so gradients can flow through them.
+ * values): intermediate tensors are not disposed here, so gradients can flow through them. A
+ * host step's value (./host-steps.ts) is there when a TF.js step read it or it is a plan output.
  */
 export function runPlan(plan: Plan, env: RunEnv): Map<number, Tensor> {
   const { tf } = env;
@@ -81,16 +83,27 @@ export function runPlan(plan: Plan, env: RunEnv): Map<number, Tensor> {
     },
   };
   const reaches = gradReach(plan, env.gradTargets);
+  const host = HostSteps.of(plan, env, reaches);
   for (const step of plan.steps) {
-    if (step.fed === null) env.onStep?.(step);
+    if (host?.skips(step) === true) continue;
+    if (host?.has(step) === true) {
+      host.add(step);
+      continue;
+    }
+    if (step.fed === null) {
+      host?.before(step, vals);
+      env.onStep?.(step);
+    }
     const v = step.fed !== null ? env.feeds.get(step.fed)! : runStep(plan, step, vals, env, lowerEnv, reaches);
     if (v !== null) vals.set(step.node.id, v);
   }
+  // The plan's outputs among the last host steps.
+  host?.flush(vals);
   return vals;
 }
 
 /** The nodes whose value depends on a gradient target (null: assume every node does). */
-function gradReach(plan: Plan, targets: ReadonlySet<string> | undefined): Set<number> | null {
+export function gradReach(plan: Plan, targets: ReadonlySet<string> | undefined): Set<number> | null {
   if (targets === undefined) return null;
   const out = new Set<number>();
   for (const s of plan.steps) {

@@ -24,6 +24,18 @@ export interface Plan {
   readonly outputs: ReadonlyMap<string, number>;
   /** Fed name -> node id. */
   readonly fed: ReadonlyMap<string, number>;
+  /**
+   * Evaluate small gradient-free steps on the host, in float64 (runtime/exec/host-steps.ts), on
+   * the host-memory backends. Optimized plans set it; `-O0` plans, the baseline optimized ones
+   * are compared with, compute every step with TF.js.
+   */
+  readonly hostSmall: boolean;
+}
+
+/** How a plan runs (see `Plan`). */
+export interface PlanOptions {
+  /** `Plan.hostSmall` (default false). */
+  readonly hostSmall?: boolean;
 }
 
 /** The names a value can be fed under: an input's name, a binding's `stage.name` and bare name. */
@@ -50,7 +62,7 @@ export function readsInput(g: IrGraph, name: string): boolean {
 }
 
 /** Build a plan computing `want` (output names) when `fed` names are supplied. */
-export function buildPlan(g: IrGraph, fed: readonly string[], want: readonly string[]): Plan {
+export function buildPlan(g: IrGraph, fed: readonly string[], want: readonly string[], options: PlanOptions = {}): Plan {
   const feedable = feedableNames(g);
   const fedIds = new Map<string, number>();
   for (const f of fed) {
@@ -80,7 +92,7 @@ export function buildPlan(g: IrGraph, fed: readonly string[], want: readonly str
     });
     steps.push({ node: n, op, fed: fedById.get(n.id) ?? null, inputDims });
   }
-  return { graph: g, steps, outputs, fed: fedIds };
+  return { graph: g, steps, outputs, fed: fedIds, hostSmall: options.hostSmall ?? false };
 }
 
 /** The source nodes (inputs, reward functions) a plan still needs from the caller. */

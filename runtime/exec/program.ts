@@ -286,7 +286,7 @@ function describe(p: CompiledPipeline, g: IrGraph, level: LowerLevel, values: Re
       const key = JSON.stringify([fed, want]);
       let plan = plans.get(key);
       if (plan === undefined) {
-        plan = buildPlan(g, fed, want);
+        plan = buildPlan(g, fed, want, { hostSmall: level !== 'O0' });
         plans.set(key, plan);
       }
       return plan;

@@ -22,7 +22,7 @@ export function interpret(g: IrGraph, feed: ReferenceInputs): Map<number, NamedA
   for (const a of Object.values(feed.inputs)) a.dims.forEach((d, i) => sizes.set(d, a.shape[i]!));
   const vals = new Map<number, NamedArray>();
   for (const n of g.ordered()) {
-    const v = evalNode(g, n, vals, feed, sizes);
+    const v = evalNodeRef(g, n, vals, feed, sizes);
     if (v !== null) vals.set(n.id, v);
   }
   return vals;
@@ -39,7 +39,7 @@ export function interpretOutputs(g: IrGraph, feed: ReferenceInputs): Record<stri
   return out;
 }
 
-function shapeOf(n: IrNode, sizes: Map<string, number>): number[] {
+function shapeOf(n: IrNode, sizes: ReadonlyMap<string, number>): number[] {
   if (n.type.kind !== 'tensor') return [];
   return n.type.dims.map((d) => {
     const s = sizes.get(d);
@@ -48,7 +48,25 @@ function shapeOf(n: IrNode, sizes: Map<string, number>): number[] {
   });
 }
 
-function evalNode(g: IrGraph, n: IrNode, vals: Map<number, NamedArray>, feed: ReferenceInputs, sizes: Map<string, number>): NamedArray | null {
+/**
+ * Whether `evalNodeRef` computes this node from its inputs' values alone: a constant, a param,
+ * or a tensor op with reference semantics; not a source the caller feeds, a state variable or an
+ * effect, whose values come from outside the graph.
+ */
+export function computableByReference(n: IrNode): boolean {
+  if (n.type.kind !== 'tensor') return false;
+  if (n.op === 'const' || n.op === 'param') return true;
+  const op = opByName(n.op);
+  if (op === undefined || op.traits.includes('source') || op.traits.includes('effect')) return false;
+  return op.reference !== undefined || op.scalar !== undefined || op.reduce !== undefined;
+}
+
+/**
+ * One node's value, float64, from its inputs' values in `vals` (by node id); null for a node
+ * that is not a tensor or whose inputs are not all there. The interpreter evaluates a graph with
+ * it, and an optimized plan its host steps (runtime/exec/host-steps.ts).
+ */
+export function evalNodeRef(g: IrGraph, n: IrNode, vals: ReadonlyMap<number, NamedArray>, feed: ReferenceInputs, sizes: ReadonlyMap<string, number>): NamedArray | null {
   if (n.type.kind !== 'tensor') return null;
   const ins = n.inputs.map((i) => vals.get(i));
   if (ins.some((x) => x === undefined)) return null;
@@ -103,7 +121,7 @@ function elementwise(f: (...xs: number[]) => number, xs: NamedArray[], dims: rea
   return { dims, shape, data: out };
 }
 
-function reduce(f: NonNullable<ReturnType<typeof opByName>>['reduce'] & {}, n: IrNode, xs: NamedArray[], sizes: Map<string, number>): NamedArray {
+function reduce(f: NonNullable<ReturnType<typeof opByName>>['reduce'] & {}, n: IrNode, xs: NamedArray[], sizes: ReadonlyMap<string, number>): NamedArray {
   const x = xs[0]!;
   const w = n.attrs['where'] === true ? xs[xs.length - 1]! : null;
   const over = n.attrs['over'] as readonly string[];
