@@ -245,10 +245,31 @@ class ExprEmitter {
         for (const a of e.args) this.emit(a);
         const op = CALLS[e.f]!;
         if (op === 'exp') this.exp();
+        else if (op === 'f64x2.min') this.min(false);
+        else if (op === 'f64x2.max') this.min(true);
         else f.op(op);
         return;
       }
     }
+  }
+
+  /**
+   * Math.min of the two values on the stack (Math.max as -min(-a, -b) when `max`), exactly:
+   * NaN when either is NaN, and -0 below +0. pmin(a, b) | pmin(b, a): where a < b both give
+   * a; on a tie of zeros one gives -0 and the OR keeps its sign; a NaN in either lane survives
+   * the OR (its exponent and a mantissa bit stay set). Three instructions where V8's
+   * `f64x2.min` (which also makes NaNs canonical, which nothing here can observe) takes seven.
+   */
+  private min(max: boolean): void {
+    const f = this.f;
+    const a = f.local(V128);
+    const b = f.local(V128);
+    if (max) f.op('f64x2.neg');
+    f.set(b);
+    if (max) f.op('f64x2.neg');
+    f.set(a);
+    f.get(a).get(b).op('f64x2.pmin').get(b).get(a).op('f64x2.pmin').op('v128.or');
+    if (max) f.op('f64x2.neg');
   }
 
   /**
@@ -261,7 +282,8 @@ class ExprEmitter {
   private exp(): void {
     const f = this.f;
     const t = (this.tmp ??= { x: f.local(V128), n: f.local(V128), r: f.local(V128), r2: f.local(V128), r4: f.local(V128), r8: f.local(V128), p: f.local(V128), i: f.local(V128), n1: f.local(V128) });
-    f.f64x2(710).op('f64x2.min').f64x2(-746).op('f64x2.max').set(t.x);
+    // pmin/pmax with x first: a NaN x stays NaN (the comparison is false).
+    f.f64x2(710).op('f64x2.pmin').f64x2(-746).op('f64x2.pmax').set(t.x);
     // t.i = x / ln2 + ROUND (its bits: ROUND's + n), t.n = n
     f.get(t.x).f64x2(1 / Math.LN2).op('f64x2.mul').f64x2(ROUND).op('f64x2.add').tee(t.i).f64x2(ROUND).op('f64x2.sub').set(t.n);
     f.get(t.x).get(t.n).f64x2(LN2_HI).op('f64x2.mul').op('f64x2.sub').get(t.n).f64x2(LN2_LO).op('f64x2.mul').op('f64x2.sub').set(t.r);

@@ -169,6 +169,26 @@ describe('generated WebAssembly kernels', () => {
     }
   }
 
+  it('give minimum and maximum the semantics of Math.min and Math.max: NaN from either side, -0 below +0', () => {
+    const vals = [0, -0, 1, -1, NaN, Infinity, -Infinity, 2.5];
+    const xs = vals.flatMap((a) => vals.map(() => a));
+    const ys = vals.flatMap(() => vals);
+    const N = xs.length;
+    for (const [op, want] of [['minimum', Math.min], ['maximum', Math.max]] as const) {
+      const body: FusedBody = { leaves: [f32(['T']), f32(['T'])], nodes: [{ op, args: [-1, -2], attrs: {}, type: f32(['T']) }] };
+      const sizes = new Map([['T', N]]);
+      const js = compileJsKernel(body, sizes, [false, false]);
+      const wk = compileWasmKernel(body, sizes, js, [false, false])!;
+      const heap = testHeap();
+      const px = copyIn(heap, Float32Array.from(xs));
+      const py = copyIn(heap, Float32Array.from(ys));
+      const out = heap.malloc(4 * N);
+      wk.forward(heap, [px, py], out, () => ({ leaves: [], out: new Float32Array(N) }), false);
+      const got = new Float32Array(heap.memory.buffer, out, N);
+      for (let i = 0; i < N; i++) expect(Object.is(got[i], want(xs[i]!, ys[i]!)), `${op}(${xs[i]}, ${ys[i]}): ${got[i]}`).toBe(true);
+    }
+  });
+
   it('compute e^x within 2 ulp of Math.exp over the whole range, and exactly at its edges', () => {
     // exp, then a sum over a dim of one element (the one-element tail): the sums hold e^x in float64.
     const N = 20000;
