@@ -346,6 +346,37 @@ function constantJacobian(x0: number, sweep: readonly { k: number; parts: readon
   return out.every((c) => typeof c === 'number') ? (out as number[]) : null;
 }
 
+/** Σ over the outer loops j < upTo of idx[j] * stride[j], an i32 on the stack. */
+function offsetOf(f: FnBuilder, idx: readonly number[], stride: readonly number[], upTo: number): void {
+  let any = false;
+  for (let j = 0; j < upTo; j++) {
+    if (stride[j] === 0) continue;
+    f.get(idx[j]!).i32(stride[j]!).op('i32.mul');
+    if (any) f.op('i32.add');
+    any = true;
+  }
+  if (!any) f.i32(0);
+}
+
+/** for (i = from; i < to; i += step) body(), for from < to (sizes are baked in: the test is at the end). */
+function countedLoop(f: FnBuilder, i: number, from: number, to: number, step: number, body: () => void): void {
+  f.i32(from).set(i);
+  f.block().loop();
+  body();
+  f.get(i).i32(step).op('i32.add').tee(i).i32(to).op('i32.lt_s').brIf(0);
+  f.end().end();
+}
+
+/** The innermost dim's loop: two elements at a time, then a one-element tail when its size is odd. */
+function pairLoop(f: FnBuilder, i: number, size: number, body: (tail: boolean) => void): void {
+  const pairs = Math.floor(size / 2);
+  if (pairs > 0) countedLoop(f, i, 0, 2 * pairs, 2, () => body(false));
+  if (size % 2 === 1) {
+    f.i32(size - 1).set(i);
+    body(true);
+  }
+}
+
 /** Lane masks: both lanes, and the first only (a tail of one element). */
 const LANES = { pair: new Uint8Array(16).fill(0xff), first: Uint8Array.from({ length: 16 }, (_, i) => (i < 8 ? 0xff : 0)) };
 
@@ -413,6 +444,9 @@ export function compileWasmKernel(body: FusedBody, sizes: ReadonlyMap<string, nu
   // the backward pass multiplies by that number.
   const constJac = savedHere ? constantJacobian(x0, sweep!, wanted) : null;
 
+  // Byte strides of the first reduction's outputs (float64) along the outer dims it keeps.
+  const oStride = red1 === null ? [] : space.map((_, j) => (j < red1.k1 ? 8 * prod(n.slice(j + 1, red1.k1)) : 0));
+
   // ---- the forward function: (leaf pointers..., out, s1, c1, jac pointers of wanted leaves...)
   const makeForward = (save: boolean): FnBuilder => {
     const params = [...body.leaves.map(() => I32), I32, I32, I32, ...(save ? wanted.map(() => I32) : [])];
@@ -444,17 +478,7 @@ export function compileWasmKernel(body: FusedBody, sizes: ReadonlyMap<string, nu
     const cond = f.local(V128);
     const em = new ExprEmitter(f, names);
     const valueOf = (a: number): number => (a < 0 ? xs[-a - 1]! : vs[a]!);
-    /** Σ over outer loops j < upTo of idx[j] * stride[j] (i32 on the stack). */
-    const outerSum = (stride: readonly number[], upTo: number): void => {
-      let any = false;
-      for (let j = 0; j < upTo; j++) {
-        if (stride[j] === 0) continue;
-        f.get(idx[j]!).i32(stride[j]!).op('i32.mul');
-        if (any) f.op('i32.add');
-        any = true;
-      }
-      if (!any) f.i32(0);
-    };
+    const outerSum = (stride: readonly number[], upTo: number): void => offsetOf(f, idx, stride, upTo);
     const elemStride = (bytes: number): number[] => space.map((_, j) => bytes * prod(n.slice(j + 1)));
     const loadLeaf = (l: number, tail: boolean): void => {
       if (!hasInner[l]) return;
@@ -561,33 +585,14 @@ export function compileWasmKernel(body: FusedBody, sizes: ReadonlyMap<string, nu
       }
       for (let l = 0; l < L; l++) if (!hasInner[l]) splatLeaf(l);
       for (let j = 0; j <= elementRoot; j++) if (nodeDepth[j]! < k) computeNode(j);
-      const pairs = Math.floor(inner / 2);
-      const i = idx[k - 1]!;
-      if (pairs > 0) {
-        f.i32(0).set(i);
-        f.block().loop();
-        elementBody(false);
-        f.get(i).i32(2).op('i32.add').tee(i).i32(2 * pairs).op('i32.lt_s').brIf(0);
-        f.end().end();
-      }
-      if (inner % 2 === 1) {
-        f.i32(inner - 1).set(i);
-        elementBody(true);
-      }
+      pairLoop(f, idx[k - 1]!, inner, elementBody);
     };
     const level = (j: number): void => {
       if (red1 !== null && j === red1.k1) f.f64x2(0).set(sAcc).f64x2(0).set(cAcc);
       if (j === k - 1) innerLoop();
-      else {
-        f.i32(0).set(idx[j]!);
-        f.block().loop();
-        level(j + 1);
-        f.get(idx[j]!).i32(1).op('i32.add').tee(idx[j]!).i32(n[j]!).op('i32.lt_s').brIf(0);
-        f.end().end();
-      }
+      else countedLoop(f, idx[j]!, 0, n[j]!, 1, () => level(j + 1));
       if (red1 !== null && j === red1.k1) {
         // s1[o] = lane 0 + lane 1 (each o is visited once), c1 likewise.
-        const oStride = space.map((_, jj) => (jj < red1.k1 ? 8 * prod(n.slice(jj + 1, red1.k1)) : 0));
         for (const [ptr, acc] of [[P.s1, sAcc], [P.c1, cAcc]] as const) {
           f.get(ptr);
           outerSum(oStride, red1.k1);
@@ -615,18 +620,8 @@ export function compileWasmKernel(body: FusedBody, sizes: ReadonlyMap<string, nu
     const s = f.local(V128);
     const m = f.local(V128);
     const mask = w1 !== null ? -w1 - 1 : null;
-    const oStride = red1 === null ? [] : space.map((_, jj) => (jj < red1.k1 ? 8 * prod(n.slice(jj + 1, red1.k1)) : 0));
     const elemStride = space.map((_, j) => prod(n.slice(j + 1)));
-    const outerSum = (stride: readonly number[], upTo: number): void => {
-      let any = false;
-      for (let j = 0; j < upTo; j++) {
-        if (stride[j] === 0) continue;
-        f.get(idx[j]!).i32(stride[j]!).op('i32.mul');
-        if (any) f.op('i32.add');
-        any = true;
-      }
-      if (!any) f.i32(0);
-    };
+    const outerSum = (stride: readonly number[], upTo: number): void => offsetOf(f, idx, stride, upTo);
     const elementBody = (tail: boolean): void => {
       const i = idx[k - 1]!;
       const load32 = tail ? 'v128.load32_zero' : 'v128.load64_zero';
@@ -680,27 +675,11 @@ export function compileWasmKernel(body: FusedBody, sizes: ReadonlyMap<string, nu
           }
         }
       }
-      const pairs = Math.floor(inner / 2);
-      const i = idx[k - 1]!;
-      if (pairs > 0) {
-        f.i32(0).set(i);
-        f.block().loop();
-        elementBody(false);
-        f.get(i).i32(2).op('i32.add').tee(i).i32(2 * pairs).op('i32.lt_s').brIf(0);
-        f.end().end();
-      }
-      if (inner % 2 === 1) {
-        f.i32(inner - 1).set(i);
-        elementBody(true);
-      }
+      pairLoop(f, idx[k - 1]!, inner, elementBody);
     };
     const level = (j: number): void => {
-      if (j === k - 1) return innerLoop();
-      f.i32(0).set(idx[j]!);
-      f.block().loop();
-      level(j + 1);
-      f.get(idx[j]!).i32(1).op('i32.add').tee(idx[j]!).i32(n[j]!).op('i32.lt_s').brIf(0);
-      f.end().end();
+      if (j === k - 1) innerLoop();
+      else countedLoop(f, idx[j]!, 0, n[j]!, 1, () => level(j + 1));
     };
     level(0);
     return f;
