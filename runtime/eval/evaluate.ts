@@ -109,7 +109,8 @@ async function syncAll(vals: Map<string, Tensor>, backend: string): Promise<void
 export function compute(tf: TFModule, backend: string, vb: ValidBatch, grad: readonly string[], feeds: ReadonlyMap<string, Tensor>, onStep?: (step: PlanStep | null) => void): Map<string, Tensor> {
   const g = vb.plan.graph;
   const gradTargets = new Set(grad);
-  const env = (f: Map<string, Tensor>): RunEnv => ({ tf, backend, sizes: vb.sizes, feeds: f, params: vb.params, gradTargets, ...(onStep !== undefined ? { onStep } : {}) });
+  const hostFeeds = new Map(vb.entries.map((e) => [e.name, e.tensor]));
+  const env = (f: Map<string, Tensor>): RunEnv => ({ tf, backend, sizes: vb.sizes, feeds: f, params: vb.params, gradTargets, hostFeeds, ...(onStep !== undefined ? { onStep } : {}) });
   const kept = new Map<string, Tensor>();
   const keepOutputs = (vals: Map<number, Tensor>): void => {
     for (const [name, id] of vb.plan.outputs) {

@@ -37,6 +37,12 @@ export interface RunEnv {
   readonly gradTargets?: ReadonlySet<string>;
   /** Called before each computed step (a profiler attributes the kernels that follow to it). */
   readonly onStep?: (step: PlanStep) => void;
+  /**
+   * Fed values as the caller holds them in host memory (a batch's entries), by fed name: an
+   * optimized plan's host steps read these instead of reading tensors back, which on a device
+   * backend (webgpu) is what lets them run at all.
+   */
+  readonly hostFeeds?: ReadonlyMap<string, { readonly shape: readonly number[]; readonly data: ArrayLike<number> }>;
 }
 
 const TF_DTYPE: Readonly<Record<DType, 'float32' | 'int32' | 'bool'>> = { f32: 'float32', i32: 'int32', bool: 'bool' };

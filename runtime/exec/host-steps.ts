@@ -72,10 +72,19 @@ export class HostSteps {
 
   /**
    * The host steps of running `plan` in `env`, or null when there are none: a plan without
-   * `hostSmall`, a device backend, or gradients that may reach any step (`reaches` null).
+   * `hostSmall`, or gradients that may reach any step (`reaches` null). On a device backend
+   * (webgpu) a host step reads only constants, params, other host steps and fed values the
+   * caller holds in host memory (`env.hostFeeds`): nothing is read back from the device, and an
+   * advantage stage's few dozen small kernels, each a dispatch there, become one upload.
    */
   static of(plan: Plan, env: RunEnv, reaches: ReadonlySet<number> | null): HostSteps | null {
-    if (!plan.hostSmall || !HOST_BACKENDS.includes(env.backend) || reaches === null) return null;
+    if (!plan.hostSmall || reaches === null) return null;
+    const onHost = HOST_BACKENDS.includes(env.backend);
+    const fedId = new Map([...plan.fed].map(([name, id]) => [id, name]));
+    const hostFed = (id: number): boolean => {
+      const name = fedId.get(id);
+      return name !== undefined && env.hostFeeds?.has(name) === true;
+    };
     const unreadable = new Set<number>();
     const skipped = new Set<number>();
     const size = (id: number): number => {
@@ -99,7 +108,8 @@ export class HostSteps {
     for (const { node, op, fed } of plan.steps) {
       if (fed !== null || op.lower === undefined || reaches.has(node.id) || isConstant(node) || !computableByReference(node)) continue;
       if (size(node.id) > HOST_STEP_MAX_ELEMENTS) continue;
-      if (node.inputs.every((i) => hosted.has(i) || size(i) <= HOST_STEP_MAX_ELEMENTS)) hosted.add(node.id);
+      const readable = (i: number): boolean => onHost || hosted.has(i) || isConstant(plan.graph.node(i)) || hostFed(i);
+      if (node.inputs.every((i) => (hosted.has(i) || size(i) <= HOST_STEP_MAX_ELEMENTS) && readable(i))) hosted.add(node.id);
     }
     if (hosted.size === 0) return null;
     const outputs = new Set(plan.outputs.values());
@@ -171,13 +181,21 @@ export class HostSteps {
     ups.forEach((id, k) => vals.set(id, outs[k]!));
   }
 
-  /** A value a host step reads that no host step made: a constant or param from the graph, else a TF.js value (on the host backends dataSync is a copy). */
+  /**
+   * A value a host step reads that no host step made: a constant or param from the graph, a fed
+   * value from the caller's host copy, else a TF.js value (on the host backends dataSync is a copy).
+   */
   private read(id: number, vals: ReadonlyMap<number, Tensor>): NamedArray {
     const node = this.plan.graph.node(id);
     if (isConstant(node)) return evalNodeRef(this.plan.graph, node, this.values, this.ref, this.env.sizes)!;
-    const t = vals.get(id);
     const type = node.type;
-    if (t === undefined || type.kind !== 'tensor') throw new Error(`internal: host steps read %${id}, which has no tensor value`);
+    if (type.kind !== 'tensor') throw new Error(`internal: host steps read %${id}, which is not a tensor`);
+    const fed = [...this.plan.fed].find(([, fid]) => fid === id)?.[0];
+    const host = fed === undefined ? undefined : this.env.hostFeeds?.get(fed);
+    // As the fed tensor holds it (uploadHost's conversion): host and TF.js steps read one value.
+    if (host !== undefined) return { dims: type.dims, shape: host.shape, data: Float64Array.from(type.dtype === 'f32' ? Float32Array.from(host.data) : type.dtype === 'i32' ? Int32Array.from(host.data) : Uint8Array.from(host.data, (v) => (v !== 0 ? 1 : 0))) };
+    const t = vals.get(id);
+    if (t === undefined) throw new Error(`internal: host steps read %${id}, which has no tensor value`);
     return { dims: type.dims, shape: t.shape, data: Float64Array.from(t.dataSync()) };
   }
 }

@@ -1,6 +1,6 @@
 /**
- * Host steps (runtime/exec/host-steps.ts): an optimized plan on cpu or wasm evaluates its small
- * gradient-free steps in float64 on the host. Checked by what a run computes and by counts of
+ * Host steps (runtime/exec/host-steps.ts): an optimized plan evaluates its small gradient-free
+ * steps in float64 on the host (on webgpu, only those that read host copies of fed values). Checked by what a run computes and by counts of
  * TF.js kernels (tf.profile), never by timings.
  */
 import { describe, expect, it } from 'vitest';
@@ -95,7 +95,7 @@ describe('host steps', () => {
     expectClose('grpo', a, b, judge, wrt);
   });
 
-  it('-O0 plans and device backends never host', async () => {
+  it('-O0 plans never host; a device backend hosts only what reads host copies of fed values', async () => {
     const { tf } = await useBackend('cpu');
     const p = stdlibPipeline('grpo');
     const fed = ['logp', 'old_logp', 'ref_logp', 'mask', 'reward'];
@@ -106,7 +106,20 @@ describe('host steps', () => {
     const env: RunEnv = { tf, backend: 'cpu', sizes: on.sizes, feeds: new Map(), params: on.params };
     const reaches = gradReach(on.plan, new Set(['logp']));
     expect(HostSteps.of(on.plan, env, reaches)).not.toBeNull();
+    // webgpu: nothing is read back from the device; with the batch's host copies, the advantage stage is hosted.
     expect(HostSteps.of(on.plan, { ...env, backend: 'webgpu' }, reaches)).toBeNull();
+    const hostFeeds = new Map(on.entries.map((e) => [e.name, e.tensor]));
+    const gpu = HostSteps.of(on.plan, { ...env, backend: 'webgpu', hostFeeds }, reaches)!;
+    expect(gpu).not.toBeNull();
+    const fedIds = new Set(on.plan.fed.values());
+    const hosted = on.plan.steps.filter((s) => gpu.has(s));
+    expect(hosted.some((s) => s.node.op === 'std')).toBe(true);
+    for (const s of hosted) {
+      for (const i of s.node.inputs) {
+        const n = on.plan.graph.node(i);
+        expect(hosted.some((h) => h.node.id === i) || n.op === 'const' || n.op === 'param' || fedIds.has(i), `%${s.node.id} reads %${i} ${n.op}`).toBe(true);
+      }
+    }
     // The -O0 program's plans launch no host-step kernel.
     const o0 = specializeBatch(p, batchOf('grpo').off, false);
     expect(o0.plan.hostSmall).toBe(false);
