@@ -119,6 +119,7 @@ function program(setCode: (c: number) => void, argv: readonly string[]): Command
     .requiredOption('-o, --output <file>', 'the file to write: .dot, .svg or .html')
     .option('--ops', 'one node per IR op instead of one per binding', false)
     .option('--optimized', 'draw the graph after the optimization passes (fused kernels outlined)', false)
+    .addOption(new Option('--opt-level <n>', 'optimization level of the drawing: 1 is --optimized, 0 (the default) draws the pipeline as written (-O0 and -O1 are accepted too); --batch evaluates every binding unoptimized either way').choices(['0', '1']))
     .option('--diff <other>', 'draw this pipeline and another (a file or a standard name) in one picture, differences highlighted')
     .option('--batch <file>', 'evaluate on this batch (as rlp eval) and annotate every value with its summary')
     .option('--set <name=value>', 'set a param (repeatable)', collect, [])

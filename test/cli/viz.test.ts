@@ -47,6 +47,24 @@ describe('rlp viz', () => {
     expect(readFileSync(join(dir, 'sub/grpo.svg'), 'utf8')).toMatch(/^<\?xml[\s\S]*<svg[\s\S]*id="b:advantage.A"/);
   });
 
+  it('takes -O1 as --optimized and -O0 as the drawing as written, and refuses --optimized with -O0', () => {
+    const draw = (flags: string[], name: string): string => {
+      const out = join(dir, `${name}.dot`);
+      const r = rlp(['viz', 'grpo', ...flags, '-o', out]);
+      expect(r.err).toBe('');
+      expect(r.code).toBe(0);
+      return readFileSync(out, 'utf8');
+    };
+    const optimized = draw(['--optimized', '--ops'], 'opt');
+    const plain = draw(['--ops'], 'plain');
+    expect(optimized).toContain('fused');
+    expect(plain).not.toContain('fused');
+    expect(draw(['-O1', '--ops'], 'o1')).toBe(optimized);
+    expect(draw(['--opt-level', '1', '--ops'], 'level1')).toBe(optimized);
+    expect(draw(['-O0', '--ops'], 'o0')).toBe(plain);
+    expect(rlp(['viz', 'grpo', '--optimized', '-O0', '-o', join(dir, 'x.dot')])).toMatchObject({ code: 2, err: expect.stringContaining('does not combine with -O0') });
+  });
+
   it('annotates every binding with its value summary under --batch', () => {
     const out = join(dir, 'batch.dot');
     const r = traced(['viz', 'grpo', '--batch', batchFile(), '--set', 'beta=0', '-o', out]);

@@ -1,5 +1,5 @@
 /**
- * `rlp viz FILE|NAME -o OUT.(dot|svg|html) [--ops] [--optimized] [--diff OTHER] [--batch IN]`:
+ * `rlp viz FILE|NAME -o OUT.(dot|svg|html) [--ops] [--optimized | -O0 | -O1] [--diff OTHER] [--batch IN]`:
  * draw a pipeline. Opens nothing; prints the path it wrote. TF.js is loaded only for --batch.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -22,6 +22,8 @@ export interface VizCmdOptions {
   readonly output: string;
   readonly ops: boolean;
   readonly optimized: boolean;
+  /** `-O0`/`-O1`: 1 is `--optimized`; absent, the drawing is unoptimized. */
+  readonly optLevel?: '0' | '1';
   readonly diff?: string;
   readonly batch?: string;
   readonly set: readonly string[];
@@ -51,6 +53,8 @@ export async function runViz(target: string, o: VizCmdOptions): Promise<number> 
   if (!(VIZ_FORMATS as readonly string[]).includes(ext)) throw new UsageError(`-o takes a .dot, .svg or .html file, found \`${o.output}\``);
   if (o.diff !== undefined && o.ops) throw new UsageError('--diff draws the binding view; it does not combine with --ops');
   if (o.diff !== undefined && o.batch !== undefined) throw new UsageError('--diff and --batch exclude each other');
+  if (o.optimized && o.optLevel === '0') throw new UsageError('--optimized draws the graph after the passes; it does not combine with -O0');
+  const optimized = o.optimized || o.optLevel === '1';
   const set = parseSets(o.set);
   const a = compileTarget(target);
   if (a === null) return EXIT.user;
@@ -63,13 +67,13 @@ export async function runViz(target: string, o: VizCmdOptions): Promise<number> 
     summaries = s;
   }
   const paramValues = Object.fromEntries(Object.entries(set).map(([k, v]) => [k, displayValue(v)]));
-  const drawn = drawPipeline(a.result.program, p, { optimized: o.optimized, paramValues, ...(summaries !== undefined ? { summaries } : {}) });
+  const drawn = drawPipeline(a.result.program, p, { optimized, paramValues, ...(summaries !== undefined ? { summaries } : {}) });
   let views: { name: string; graph: VizGraph }[];
   if (o.diff !== undefined) {
     const b = compileTarget(o.diff);
     if (b === null) return EXIT.user;
     const q = pickPipeline(b.result.pipelines, b.pipeline, b.file);
-    const other = drawPipeline(b.result.program, q, { optimized: o.optimized });
+    const other = drawPipeline(b.result.program, q, { optimized });
     views = [{ name: 'diff', graph: diffView(drawn.bindings, other.bindings, [p.name, q.name]) }];
   } else {
     views = [{ name: 'bindings', graph: drawn.bindings.graph }, { name: 'ops', graph: drawn.ops }];
