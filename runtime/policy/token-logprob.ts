@@ -11,7 +11,7 @@ import { fastExp } from '../../compiler/codegen/fast-math.js';
 import { hostTensor, hostView } from '../../compiler/ops/host-memory.js';
 import { oneHotF32 } from '../backends/fixes.js';
 import type { TFModule } from '../backends/tf.js';
-import { tokenLogProbsWgsl } from './token-logprob-wgsl.js';
+import { tokenEntropyWgsl, tokenLogProbsWgsl } from './token-logprob-wgsl.js';
 
 type Tensor = tfc.Tensor;
 
@@ -104,9 +104,11 @@ export function stockTokenEntropy(tf: TFModule, logits: Tensor): Tensor {
  * fused kernel on cpu and wasm: per row (float64) m = max z, s = sum e^(z-m), t = sum e^(z-m) (z-m),
  * so H = log s - t / s, never materializing [N, V] log-probs; backward dH/dz_v = -p_v (log p_v + H),
  * written straight into the logits' gradient. A logit of -Infinity has p = 0 and contributes
- * nothing (the limit of p log p), where the stock ops give NaN. Elsewhere, the stock ops.
+ * nothing (the limit of p log p), where the stock ops give NaN. On webgpu, the generated WGSL
+ * programs (token-logprob-wgsl.ts, same formulas in float32); elsewhere, the stock ops.
  */
 export function tokenEntropy(tf: TFModule, logits: Tensor, backend: string): Tensor {
+  if (backend === 'webgpu') return tokenEntropyWgsl(tf, logits);
   if (backend !== 'cpu' && backend !== 'wasm') return stockTokenEntropy(tf, logits);
   return hostRowKernel(tf, logits, (z, N, V, out) => {
     const lse = new Float64Array(N);
